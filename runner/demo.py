@@ -1,0 +1,137 @@
+"""``runner demo``: the Zoom OAuth collection end to end against a local stand-in, offline.
+
+It starts ``OAuthDemoServer`` on 127.0.0.1, configured from ``environments/local.yaml`` (client
+id, secret and redirect URI), runs ``collections/zoom_oauth.yaml`` against it, and plays the
+person at the pause: it opens the authorize URL as a browser would, clicks Allow, and pastes
+the redirect URL. ``--interactive`` leaves the pasting to you; ``--serve`` only serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+from runner.engine import Engine, RunOptions
+from runner.errors import ExitStatus, UsageError
+from runner.loader import load_collection, load_environment
+from runner.prompts import PauseRequest, StandardPrompter, TerminalPrompter
+from runner.redact import Redactor
+
+if TYPE_CHECKING:
+    from runner.cli import Console
+
+SERVE_PORT = 8765
+COLLECTION = "collections/zoom_oauth.yaml"
+ENVIRONMENT = "environments/local.yaml"
+
+
+def demo_file(relative: str) -> Path:
+    """Find a shipped file: in the source tree (editable install), else in share/runner."""
+    candidates = [
+        Path(__file__).resolve().parent.parent / relative,
+        Path(sysconfig.get_path("data")) / "share" / "runner" / relative,
+        Path(sys.prefix) / "share" / "runner" / relative,
+    ]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise UsageError(f"cannot find the demo's {relative}", hint="reinstall the package")
+
+
+class DemoPrompter:
+    """Plays the person: authorizes in place of a browser and pastes the redirect URL."""
+
+    def __init__(self, write: Callable[[str], None], redactor: Redactor) -> None:
+        self.write = write
+        self.redactor = redactor
+
+    def ask(self, request: PauseRequest) -> str:
+        from runner.demo_server import follow_authorize
+
+        if request.browser_url is None:
+            raise UsageError("the demo's pause has no browser step before it")
+        say = self.write
+        say("      (demo) opening the authorize URL as a browser would, and clicking Allow…")
+        redirect = follow_authorize(request.browser_url)
+        for value in parse_qs(urlsplit(redirect).query).get(request.from_url or "code", []):
+            self.redactor.add(value)  # the code is a secret from the moment it exists
+        say(f"      (demo) the browser was redirected to {self.redactor.mask(redirect)}")
+        say("      (demo) pasting that URL at the prompt")
+        return redirect
+
+
+def cmd_demo(args: argparse.Namespace, console: Console) -> int:
+    from runner.cli import execute
+    from runner.demo_server import DemoClient, OAuthDemoServer
+
+    collection = load_collection(demo_file(COLLECTION))
+    environment = load_environment(demo_file(ENVIRONMENT))
+    redactor = Redactor()
+    # The environment file is the single source of the demo's client settings.
+    scope = Engine(
+        collection, environment, RunOptions(environ=console.environ), redactor=redactor
+    ).prepare()
+    client = DemoClient(
+        str(scope["oAuthDevClientId"]),
+        str(scope["oAuthDevClientSecret"]),
+        str(scope["redirect_uri"]),
+    )
+
+    if args.serve:
+        port = args.port if args.port is not None else SERVE_PORT
+        server = OAuthDemoServer(client, port=port)
+        server.start()
+        out = console.stdout
+        out.write(
+            f"Demo OAuth server listening on {server.base_url}\n"
+            f"  client id {client.client_id}, redirect URI {client.redirect_uri}\n"
+        )
+        if port != SERVE_PORT:
+            out.write(
+                f"  (not the port in {ENVIRONMENT}: add --var zoom_oauth_base={server.base_url} "
+                f"--var zoom_api_base={server.base_url}/v2)\n"
+            )
+        out.write(
+            f"Run the collection in another terminal:\n"
+            f"  runner run {COLLECTION} -e {ENVIRONMENT}\n"
+            "Stop with Ctrl-C.\n"
+        )
+        out.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+        return int(ExitStatus.OK)
+
+    with OAuthDemoServer(client) as server:
+        variables = {"zoom_oauth_base": server.base_url, "zoom_api_base": f"{server.base_url}/v2"}
+        options = RunOptions(variables=variables, environ=console.environ)
+
+        def say(line: str) -> None:
+            console.stdout.write(line + "\n")
+            console.stdout.flush()
+
+        say(f"Demo: a local Zoom-like authorization server is listening on {server.base_url}")
+        prompter: StandardPrompter
+        if args.interactive:
+            prompter = StandardPrompter(
+                {}, console.environ, TerminalPrompter(console.stdin, console.stdout)
+            )
+        else:
+            prompter = StandardPrompter({}, {}, DemoPrompter(say, redactor))
+        return execute(
+            collection,
+            environment,
+            options,
+            console,
+            redactor,
+            colour=False if args.no_color else None,
+            prompter=prompter,
+        )

@@ -1,0 +1,135 @@
+"""Every error the runner shows a person, and the exit codes they map to.
+
+The hierarchy::
+
+    RunnerError                 base: message, optional SourceLocation, optional hint
+    ├── LoadError               a collection or environment file is invalid (exit 2)
+    ├── RenderError             a template is invalid or names an undefined variable (exit 2
+    │                           before the run; a step error during it)
+    ├── UsageError              the command line is invalid (exit 2)
+    ├── TransportError          the request could not be sent or answered (a step error)
+    └── PauseError              a pause could not get its value
+        ├── InputMissingError   no terminal and no preset value (exit 3)
+        └── PauseRefusedError   the pasted value was refused: state mismatch, OAuth error (exit 1)
+
+Only ``LoadError``, ``RenderError``, ``UsageError`` and ``InputMissingError`` ever leave the
+engine; everything that happens to a single step becomes data in its ``StepResult``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+
+class ExitStatus(enum.IntEnum):
+    """Documented process exit codes (docs/format.md, README)."""
+
+    OK = 0
+    FAILED = 1  # a request failed or an expectation did not hold
+    INVALID = 2  # the collection, environment or command line is invalid; nothing was sent
+    INPUT_REQUIRED = 3  # a pause needed a value and there was no terminal to ask
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM; what ran is reported
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """A point in a user's file, 1-based, as editors count."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class RunnerError(Exception):
+    """Base of all errors the runner reports; carries where and what to do about it."""
+
+    exit_status: ClassVar[ExitStatus] = ExitStatus.FAILED
+    kind: ClassVar[str] = "error"
+
+    def __init__(
+        self, message: str, location: SourceLocation | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.message}"
+
+
+class LoadError(RunnerError):
+    exit_status = ExitStatus.INVALID
+    kind = "invalid collection"
+
+
+class RenderError(RunnerError):
+    exit_status = ExitStatus.INVALID
+    kind = "template error"
+
+
+class UsageError(RunnerError):
+    exit_status = ExitStatus.INVALID
+    kind = "usage"
+
+
+class TransportError(RunnerError):
+    """A request that got no usable response; ``reason`` is a short machine name."""
+
+    kind = "request error"
+
+    def __init__(self, message: str, reason: str, location: SourceLocation | None = None) -> None:
+        super().__init__(message, location)
+        self.reason = reason
+
+
+class PauseError(RunnerError):
+    kind = "pause"
+
+
+class InputMissingError(PauseError):
+    exit_status = ExitStatus.INPUT_REQUIRED
+    kind = "input required"
+
+
+class PauseRefusedError(PauseError):
+    kind = "pause refused"
+
+
+def format_error(error: RunnerError, *, sources: dict[str, str] | None = None) -> str:
+    """Draw an error as ``error: message``, ``--> file:line:col``, the source line, a caret,
+    and the hint, in the manner of Hurl and rustc."""
+    lines = [f"error: {error.message}"]
+    loc = error.location
+    if loc is not None:
+        lines.append(f"  --> {loc}")
+        text = _source_line(loc, sources)
+        if text is not None:
+            gutter = str(loc.line)
+            pad = " " * len(gutter)
+            lines.append(f"{pad} |")
+            lines.append(f"{gutter} | {text}")
+            lines.append(f"{pad} | {' ' * max(loc.column - 1, 0)}^")
+    if error.hint:
+        lines.append(f"  = help: {error.hint}")
+    return "\n".join(lines)
+
+
+def _source_line(loc: SourceLocation, sources: dict[str, str] | None) -> str | None:
+    text = (sources or {}).get(loc.file)
+    if text is None:
+        try:
+            text = Path(loc.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+    all_lines = text.splitlines()
+    if 1 <= loc.line <= len(all_lines):
+        return all_lines[loc.line - 1].rstrip()
+    return None

@@ -1,0 +1,774 @@
+"""Read collection and environment files into the typed model, or fail with file:line:column.
+
+YAML is parsed with the safe C parser into nodes (never into objects), with YAML 1.2 core
+scalars: only ``true``/``false`` are booleans, ``no``/``on``/``012``/``2024-01-02`` stay as
+written. Anchors and aliases are refused (they make "billion laughs" bombs possible and a
+collection never needs them); duplicate keys are refused. Every model string is a ``Text``
+that remembers its line, so later errors can point at it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, NoReturn, cast
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from runner.errors import LoadError, SourceLocation
+from runner.model import (
+    MATCH_OPS,
+    Auth,
+    Body,
+    BrowserStep,
+    Capture,
+    Check,
+    Collection,
+    Environment,
+    Folder,
+    Matcher,
+    Param,
+    PauseStep,
+    RequestStep,
+    Step,
+    Text,
+    walk,
+)
+from runner.redact import is_secret_name
+
+MAX_DEPTH = 64
+MAX_FILE_BYTES = 20 * 1024 * 1024
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _CoreResolver(yaml.resolver.BaseResolver):
+    """YAML 1.2 core schema: no yes/no/on/off booleans, no octal 012, no sexagesimal, no dates."""
+
+
+_CoreResolver.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_CoreResolver.add_implicit_resolver(
+    _INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_CoreResolver.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+_CoreResolver.add_implicit_resolver(
+    _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+
+try:  # libyaml's parser when present: the same nodes and marks, several times faster
+    from yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
+
+    class _NodeLoader(_CParser, _CoreResolver):
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _CoreResolver.__init__(self)
+
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+
+    class _NodeLoader(  # type: ignore[no-redef]
+        yaml.reader.Reader,
+        yaml.scanner.Scanner,
+        yaml.parser.Parser,
+        yaml.composer.Composer,
+        _CoreResolver,
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _CoreResolver.__init__(self)
+
+
+def _compose(text: str, path: str) -> Node | None:
+    loader = _NodeLoader(text)
+    try:
+        node: Node | None = loader.get_single_node()
+        return node
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise LoadError(f"malformed YAML: {problem}", loc) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(f"malformed YAML: {exc}", SourceLocation(path, 1)) from None
+    except RecursionError:
+        raise LoadError("malformed YAML: nested too deeply", SourceLocation(path, 1)) from None
+    finally:
+        dispose = getattr(loader, "dispose", None)
+        if dispose is not None:
+            dispose()
+
+
+def read_text(path: Path) -> str:
+    """Read a user's file as UTF-8 (a BOM is dropped), or fail with a LoadError naming it."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LoadError(
+                f"file is too large ({size} bytes; the limit is {MAX_FILE_BYTES})",
+                SourceLocation(str(path), 1),
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise LoadError(f"{path} is a directory, not a YAML file") from None
+    except OSError as exc:
+        raise LoadError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise LoadError(
+            f"file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            SourceLocation(str(path), line),
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+class _Doc:
+    """Turns YAML nodes of one file into model values, raising LoadError at the node."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    # -- locations and failures ---------------------------------------------------------
+    def loc(self, node: Node) -> SourceLocation:
+        mark = node.start_mark
+        return SourceLocation(self.path, mark.line + 1, mark.column + 1)
+
+    def fail(self, node: Node, message: str, hint: str | None = None) -> NoReturn:
+        raise LoadError(message, self.loc(node), hint)
+
+    # -- scalars ----------------------------------------------------------------------------
+    def text(self, node: Node, what: str) -> Text:
+        """A string field: any scalar, taken exactly as written (so `on` stays "on")."""
+        if not isinstance(node, ScalarNode):
+            self.fail(node, f"{what} must be a string, not a {_kind(node)}")
+        if node.tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL) or (
+            node.tag == _NULL and node.value in ("", "~")
+        ):
+            if node.tag == _NULL:
+                self.fail(node, f"{what} must be a string, not empty")
+            self.fail(node, f"unsupported YAML tag {node.tag} on {what}")
+        return Text(node.value, self.loc(node))
+
+    def scalar(self, node: ScalarNode) -> Any:
+        """A typed scalar (YAML 1.2 core); strings come back as Text."""
+        tag, value = node.tag, node.value
+        try:
+            if tag == _STR:
+                return Text(value, self.loc(node))
+            if tag == _NULL:
+                return None
+            if tag == _BOOL:
+                return value.lower() == "true"
+            if tag == _INT:
+                if value.startswith(("0x", "0o")):
+                    return int(value, 0)
+                return int(value)
+            if tag == _FLOAT:
+                lowered = value.lower()
+                if lowered.endswith(".inf"):
+                    return -math.inf if lowered.startswith("-") else math.inf
+                if lowered == ".nan":
+                    return math.nan
+                return float(value)
+        except ValueError:
+            self.fail(node, f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}")
+        self.fail(
+            node,
+            f"unsupported YAML tag {tag}",
+            "only plain strings, numbers, booleans, null, lists and mappings are allowed",
+        )
+
+    def value(self, node: Node, depth: int = 0) -> Any:
+        """Any YAML value as plain data (dict, list, scalars); used for variables and JSON."""
+        if depth > MAX_DEPTH:
+            self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, SequenceNode):
+            self._plain_tag(node, _SEQ)
+            return [self.value(item, depth + 1) for item in node.value]
+        if isinstance(node, MappingNode):
+            return {
+                str(k): self.value(v, depth + 1)
+                for k, (_, v) in self.mapping(node, "value").items()
+            }
+        self.fail(node, "unsupported YAML node")
+
+    def boolean(self, node: Node, what: str) -> bool:
+        if isinstance(node, ScalarNode) and node.tag == _BOOL:
+            return bool(self.scalar(node))
+        self.fail(node, f"{what} must be true or false, not {_show(node)}")
+
+    def number(self, node: Node, what: str, *, positive: bool = True) -> float:
+        if isinstance(node, ScalarNode) and node.tag in (_INT, _FLOAT):
+            num = float(self.scalar(node))
+            if positive and not num > 0:
+                self.fail(node, f"{what} must be greater than 0")
+            return num
+        self.fail(node, f"{what} must be a number, not {_show(node)}")
+
+    def integer(self, node: Node, what: str) -> int:
+        if isinstance(node, ScalarNode) and node.tag == _INT:
+            return int(self.scalar(node))
+        self.fail(node, f"{what} must be a whole number, not {_show(node)}")
+
+    def identifier(self, node: Node, what: str) -> Text:
+        name = self.text(node, what)
+        if not IDENTIFIER.match(name):
+            self.fail(
+                node,
+                f"{what} {name!r} is not a valid variable name",
+                "use letters, digits and underscores, not starting with a digit",
+            )
+        return name
+
+    # -- collections ------------------------------------------------------------------------
+    def _plain_tag(self, node: Node, expected: str) -> None:
+        if node.tag != expected:
+            self.fail(node, f"unsupported YAML tag {node.tag}")
+
+    def mapping(self, node: Node, what: str) -> dict[str, tuple[ScalarNode, Node]]:
+        if not isinstance(node, MappingNode):
+            self.fail(node, f"{what} must be a mapping (key: value), not {_show(node)}")
+        self._plain_tag(node, _MAP)
+        out: dict[str, tuple[ScalarNode, Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                self.fail(key_node, f"keys in {what} must be plain strings")
+            key = Text(key_node.value, self.loc(key_node))
+            if key in out:
+                first = out[key][0].start_mark.line + 1
+                self.fail(key_node, f"duplicate key {key!r} in {what} (first set on line {first})")
+            out[key] = (key_node, value_node)
+        return out
+
+    def sequence(self, node: Node, what: str) -> list[Node]:
+        if not isinstance(node, SequenceNode):
+            self.fail(node, f"{what} must be a list, not {_show(node)}")
+        self._plain_tag(node, _SEQ)
+        return list(node.value)
+
+    def check_keys(
+        self,
+        entries: dict[str, tuple[ScalarNode, Node]],
+        node: Node,
+        what: str,
+        allowed: Iterable[str],
+        required: Iterable[str] = (),
+    ) -> None:
+        allowed = tuple(allowed)
+        for key, (key_node, _) in entries.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = (
+                    f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(allowed)}"
+                )
+                self.fail(key_node, f"unknown key '{key}' in {what}", hint)
+        for key in required:
+            if key not in entries:
+                self.fail(node, f"{what} is missing the required key '{key}'")
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "mapping"
+    if isinstance(node, SequenceNode):
+        return "list"
+    return "scalar"
+
+
+def _show(node: Node) -> str:
+    if isinstance(node, ScalarNode):
+        return "empty" if node.tag == _NULL else repr(node.value)
+    return f"a {_kind(node)}"
+
+
+def _reject_aliases(root: Node, doc: _Doc) -> None:
+    """Refuse any node reached twice: that is an alias, and aliases can explode on traversal."""
+    seen: set[int] = set()
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            doc.fail(
+                node,
+                "YAML anchors and aliases (&name / *name) are not supported",
+                "write the value out again; collections may be shared by others and "
+                "aliases can expand without bound",
+            )
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            doc.fail(node, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+
+
+def _parse_root(text: str, path: str, what: str) -> tuple[_Doc, Node]:
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise LoadError(
+            "file contains a NUL byte; it is not a text file", SourceLocation(path, line)
+        )
+    root = _compose(text, path)
+    if root is None:
+        raise LoadError(f"the {what} file is empty", SourceLocation(path, 1))
+    doc = _Doc(path)
+    _reject_aliases(root, doc)
+    return doc, root
+
+
+# --- collection ------------------------------------------------------------------------------
+
+COLLECTION_KEYS = ("name", "description", "variables", "secrets", "auth", "steps")
+REQUEST_KEYS = (
+    "request", "id", "description", "method", "url", "params", "headers", "body", "auth",
+    "timeout", "follow_redirects", "expect", "capture",
+)  # fmt: skip
+BROWSER_KEYS = ("browser", "id", "description", "method", "url", "params", "open")
+PAUSE_KEYS = ("pause", "id", "description", "variable", "prompt", "from_url", "state", "secret")
+FOLDER_KEYS = ("folder", "id", "description", "auth", "steps")
+STEP_KINDS = {
+    "request": REQUEST_KEYS,
+    "browser": BROWSER_KEYS,
+    "pause": PAUSE_KEYS,
+    "folder": FOLDER_KEYS,
+}
+PARAM_KEYS = ("value", "type", "required", "description", "enabled", "enum")
+PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
+BODY_KINDS = ("json", "form", "text")
+EXPECT_KEYS = ("status", "headers", "json", "body", "max_time_ms", "schema")
+CAPTURE_SOURCES = ("json", "header", "regex", "cookie", "status", "body")
+
+
+def load_collection(path: str | Path) -> Collection:
+    """Load and validate a collection file; raises LoadError with file:line:col."""
+    p = Path(path)
+    return parse_collection(read_text(p), str(p))
+
+
+def parse_collection(text: str, path: str = "<collection>") -> Collection:
+    doc, root = _parse_root(text, path, "collection")
+    entries = doc.mapping(root, "the collection")
+    doc.check_keys(entries, root, "the collection", COLLECTION_KEYS, ("steps",))
+    variables, variable_locs = _variables(doc, entries)
+    secrets = _secret_names(doc, entries, variables)
+    steps_node = entries["steps"][1]
+    steps = _steps(doc, steps_node, "steps")
+    if not steps:
+        doc.fail(steps_node, "the collection has no steps")
+    name = doc.text(entries["name"][1], "name") if "name" in entries else Path(path).stem
+    description = _opt_text(doc, entries, "description")
+    auth = _auth(doc, entries["auth"][1]) if "auth" in entries else None
+    _check_unique_ids(steps)
+    return Collection(
+        name=str(name), steps=tuple(steps), path=path, description=description,
+        variables=variables, variable_locs=variable_locs, secrets=secrets, auth=auth,
+    )  # fmt: skip
+
+
+def _variables(
+    doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]
+) -> tuple[dict[str, Any], dict[str, SourceLocation]]:
+    if "variables" not in entries:
+        return {}, {}
+    values: dict[str, Any] = {}
+    locs: dict[str, SourceLocation] = {}
+    for key, (key_node, value_node) in doc.mapping(entries["variables"][1], "variables").items():
+        doc.identifier(key_node, "variable")
+        values[str(key)] = doc.value(value_node)
+        locs[str(key)] = doc.loc(value_node)
+    return values, locs
+
+
+def _secret_names(
+    doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], variables: dict[str, Any]
+) -> frozenset[str]:
+    names = {name for name in variables if is_secret_name(name)}
+    if "secrets" in entries:
+        for item in doc.sequence(entries["secrets"][1], "secrets"):
+            names.add(str(doc.identifier(item, "secret name")))
+    return frozenset(names)
+
+
+def _opt_text(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], key: str) -> Text | None:
+    return doc.text(entries[key][1], key) if key in entries else None
+
+
+def _steps(doc: _Doc, node: Node, what: str) -> list[Step]:
+    return [_step(doc, item) for item in doc.sequence(node, what)]
+
+
+def _step(doc: _Doc, node: Node) -> Step:
+    entries = doc.mapping(node, "a step")
+    kinds = [k for k in STEP_KINDS if k in entries]
+    if len(kinds) != 1:
+        if kinds:
+            doc.fail(
+                node, f"a step must be exactly one kind, but this one has {' and '.join(kinds)}"
+            )
+        hint = (
+            "add 'request: NAME'"
+            if "url" in entries
+            else "start the step with request:, browser:, pause: or folder:"
+        )
+        doc.fail(node, "a step needs one of the keys request, browser, pause or folder", hint)
+    kind = kinds[0]
+    name = doc.text(entries[kind][1], f"the {kind} name")
+    what = f"{kind} step '{name}'"
+    doc.check_keys(entries, node, what, STEP_KINDS[kind])
+    loc = doc.loc(node)
+    step_id = _opt_text(doc, entries, "id")
+    description = _opt_text(doc, entries, "description")
+    if kind == "folder":
+        if "steps" not in entries:
+            doc.fail(node, f"{what} is missing the required key 'steps'")
+        return Folder(
+            name=str(name), steps=tuple(_steps(doc, entries["steps"][1], "steps")), loc=loc,
+            description=description,
+            auth=_auth(doc, entries["auth"][1]) if "auth" in entries else None,
+        )  # fmt: skip
+    if kind == "pause":
+        doc.check_keys(entries, node, what, PAUSE_KEYS, ("variable",))
+        from_url = entries.get(Text("from_url"))
+        return PauseStep(
+            name=str(name), loc=loc,
+            variable=str(doc.identifier(entries["variable"][1], "variable")),
+            id=step_id, description=description, prompt=_opt_text(doc, entries, "prompt"),
+            from_url=str(doc.text(from_url[1], "from_url")) if from_url else None,
+            state=_opt_text(doc, entries, "state"),
+            secret=doc.boolean(entries["secret"][1], "secret") if "secret" in entries else True,
+        )  # fmt: skip
+    doc.check_keys(entries, node, what, STEP_KINDS[kind], ("url",))
+    method = _method(doc, entries)
+    url = doc.text(entries["url"][1], "url")
+    params = _params(doc, entries["params"][1], "params") if "params" in entries else ()
+    if kind == "browser":
+        return BrowserStep(
+            name=str(name), url=url, loc=loc, id=step_id, description=description, method=method,
+            params=params,
+            open=doc.boolean(entries["open"][1], "open") if "open" in entries else False,
+        )  # fmt: skip
+    return RequestStep(
+        name=str(name), method=method, url=url, loc=loc, id=step_id, description=description,
+        params=params,
+        headers=_params(doc, entries["headers"][1], "headers") if "headers" in entries else (),
+        body=_body(doc, entries["body"][1]) if "body" in entries else None,
+        auth=_auth(doc, entries["auth"][1]) if "auth" in entries else None,
+        timeout=doc.number(entries["timeout"][1], "timeout") if "timeout" in entries else None,
+        follow_redirects=(
+            doc.boolean(entries["follow_redirects"][1], "follow_redirects")
+            if "follow_redirects" in entries else None
+        ),
+        checks=_expect(doc, entries["expect"][1]) if "expect" in entries else (),
+        captures=_captures(doc, entries["capture"][1]) if "capture" in entries else (),
+    )  # fmt: skip
+
+
+def _method(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> str:
+    if "method" not in entries:
+        return "GET"
+    node = entries["method"][1]
+    method = doc.text(node, "method").upper()
+    if method not in HTTP_METHODS:
+        close = difflib.get_close_matches(method, HTTP_METHODS, n=1)
+        doc.fail(
+            node,
+            f"unknown HTTP method {method!r}",
+            f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(HTTP_METHODS)}",
+        )
+    return method
+
+
+def _params(doc: _Doc, node: Node, what: str) -> tuple[Param, ...]:
+    out: list[Param] = []
+    for key, (key_node, value_node) in doc.mapping(node, what).items():
+        if isinstance(value_node, MappingNode):
+            out.append(_documented_param(doc, key, value_node, what))
+        else:
+            out.append(
+                Param(
+                    str(key), _param_value(doc, value_node, f"{what}.{key}"), loc=doc.loc(key_node)
+                )
+            )
+    return tuple(out)
+
+
+def _param_value(doc: _Doc, node: Node, what: str) -> Any:
+    if isinstance(node, SequenceNode):
+        return [doc.text(item, what) for item in doc.sequence(node, what)]
+    return doc.text(node, what)
+
+
+def _documented_param(doc: _Doc, name: str, node: MappingNode, what: str) -> Param:
+    entries = doc.mapping(node, f"{what}.{name}")
+    doc.check_keys(entries, node, f"{what}.{name}", PARAM_KEYS)
+    type_ = None
+    if "type" in entries:
+        type_ = doc.text(entries["type"][1], "type")
+        if type_ not in PARAM_TYPES:
+            doc.fail(
+                entries["type"][1],
+                f"unknown type {type_!r}",
+                f"use one of {', '.join(PARAM_TYPES)}",
+            )
+    enum = None
+    if "enum" in entries:
+        enum = tuple(doc.value(item) for item in doc.sequence(entries["enum"][1], "enum"))
+    return Param(
+        name=str(name),
+        value=_param_value(doc, entries["value"][1], f"{what}.{name}")
+        if "value" in entries
+        else None,
+        type=str(type_) if type_ else None,
+        required=doc.boolean(entries["required"][1], "required")
+        if "required" in entries
+        else False,
+        description=_opt_text(doc, entries, "description"),
+        enabled=doc.boolean(entries["enabled"][1], "enabled") if "enabled" in entries else True,
+        enum=enum,
+        loc=doc.loc(node),
+    )
+
+
+def _body(doc: _Doc, node: Node) -> Body:
+    entries = doc.mapping(node, "body")
+    doc.check_keys(entries, node, "body", (*BODY_KINDS, "content_type", "fields"))
+    kinds = [k for k in BODY_KINDS if k in entries]
+    if len(kinds) != 1:
+        doc.fail(node, "body needs exactly one of json, form or text")
+    kind = kinds[0]
+    content_type = _opt_text(doc, entries, "content_type")
+    fields = _params(doc, entries["fields"][1], "body.fields") if "fields" in entries else ()
+    value_node = entries[kind][1]
+    loc = doc.loc(value_node)
+    if kind == "json":
+        return Body(
+            "json", json=doc.value(value_node), content_type=content_type, fields=fields, loc=loc
+        )
+    if kind == "form":
+        return Body(
+            "form", form=_params(doc, value_node, "body.form"), content_type=content_type, loc=loc
+        )
+    return Body("text", text=doc.text(value_node, "body.text"), content_type=content_type, loc=loc)
+
+
+AUTH_KEYS = {
+    "none": ("type",),
+    "basic": ("type", "username", "password"),
+    "bearer": ("type", "token"),
+}
+
+
+def _auth(doc: _Doc, node: Node) -> Auth:
+    entries = doc.mapping(node, "auth")
+    if "type" not in entries:
+        doc.fail(node, "auth is missing the required key 'type'", "use type: basic, bearer or none")
+    kind = doc.text(entries["type"][1], "auth type")
+    if kind not in AUTH_KEYS:
+        close = difflib.get_close_matches(kind, AUTH_KEYS, n=1)
+        doc.fail(
+            entries["type"][1],
+            f"unknown auth type {kind!r}",
+            f"did you mean '{close[0]}'?" if close else "use basic, bearer or none",
+        )
+    keys = AUTH_KEYS[kind]
+    doc.check_keys(entries, node, f"{kind} auth", keys, keys)
+    loc = doc.loc(node)
+    if kind == "basic":
+        return Auth(
+            "basic",
+            username=doc.text(entries["username"][1], "username"),
+            password=doc.text(entries["password"][1], "password"),
+            loc=loc,
+        )
+    if kind == "bearer":
+        return Auth("bearer", token=doc.text(entries["token"][1], "token"), loc=loc)
+    return Auth("none", loc=loc)
+
+
+def _matchers(doc: _Doc, node: Node) -> tuple[Matcher, ...]:
+    """A plain value means equality; a mapping whose keys are all operators is a comparison."""
+    if isinstance(node, MappingNode):
+        entries = doc.mapping(node, "expectation")
+        ops = [k for k in entries if k in MATCH_OPS]
+        if ops and len(ops) == len(entries):
+            out = []
+            for op, (_, value_node) in entries.items():
+                expected = doc.value(value_node)
+                if op == "matches":
+                    pattern = doc.text(value_node, "matches")
+                    try:
+                        re.compile(pattern)
+                    except re.error as exc:
+                        doc.fail(value_node, f"invalid regular expression: {exc}")
+                if op == "exists":
+                    expected = doc.boolean(value_node, "exists")
+                out.append(Matcher(cast(Any, str(op)), expected))
+            return tuple(out)
+        if ops:
+            doc.fail(
+                node,
+                f"expectation mixes operators ({', '.join(ops)}) with other keys",
+                "to compare with a mapping that has such keys, write {eq: {...}}",
+            )
+    return (Matcher("eq", doc.value(node)),)
+
+
+def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
+    entries = doc.mapping(node, "expect")
+    doc.check_keys(entries, node, "expect", EXPECT_KEYS)
+    checks: list[Check] = []
+    for key, (key_node, value_node) in entries.items():
+        loc = doc.loc(key_node)
+        if key == "status":
+            if isinstance(value_node, SequenceNode):
+                codes = [doc.integer(n, "status") for n in doc.sequence(value_node, "status")]
+                checks.append(Check("status", None, (Matcher("in", codes),), loc))
+            elif isinstance(value_node, ScalarNode):
+                checks.append(
+                    Check("status", None, (Matcher("eq", doc.integer(value_node, "status")),), loc)
+                )
+            else:
+                checks.append(Check("status", None, _matchers(doc, value_node), loc))
+        elif key in ("headers", "json"):
+            for target, (t_node, v_node) in doc.mapping(value_node, f"expect.{key}").items():
+                if key == "json" and not target.startswith("$"):
+                    doc.fail(
+                        t_node, f"JSONPath {target!r} must start with '$'", f"write '$.{target}'"
+                    )
+                checks.append(
+                    Check(cast(Any, str(key)), str(target), _matchers(doc, v_node), doc.loc(t_node))
+                )
+        elif key == "body":
+            checks.append(Check("body", None, _matchers(doc, value_node), loc))
+        elif key == "max_time_ms":
+            checks.append(
+                Check("time", None, (Matcher("le", doc.number(value_node, "max_time_ms")),), loc)
+            )
+        elif key == "schema":
+            schema = doc.value(value_node)
+            if not isinstance(schema, dict):
+                doc.fail(value_node, "schema must be a JSON Schema mapping")
+            _check_schema(doc, value_node, schema)
+            checks.append(Check("schema", None, (Matcher("eq", schema),), loc))
+    return tuple(checks)
+
+
+def _check_schema(doc: _Doc, node: Node, schema: dict[str, Any]) -> None:
+    import jsonschema  # deferred: only collections with schemas pay for the import
+
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        doc.fail(node, f"invalid JSON Schema: {exc.message}")
+
+
+def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
+    out: list[Capture] = []
+    for name, (key_node, value_node) in doc.mapping(node, "capture").items():
+        doc.identifier(key_node, "capture variable")
+        loc = doc.loc(key_node)
+        if isinstance(value_node, ScalarNode):
+            path = doc.text(value_node, f"capture {name}")
+            if not path.startswith("$"):
+                doc.fail(
+                    value_node,
+                    f"capture {name!r}: a plain value must be a JSONPath starting with '$'",
+                    "or write {header: NAME}, {regex: PATTERN}, {cookie: NAME}",
+                )
+            out.append(Capture(str(name), "json", str(path), is_secret_name(name), loc=loc))
+            continue
+        entries = doc.mapping(value_node, f"capture {name}")
+        doc.check_keys(
+            entries, value_node, f"capture {name}", (*CAPTURE_SOURCES, "secret", "group")
+        )
+        sources = [k for k in CAPTURE_SOURCES if k in entries]
+        if len(sources) != 1:
+            doc.fail(
+                value_node, f"capture {name!r} needs exactly one of {', '.join(CAPTURE_SOURCES)}"
+            )
+        source = sources[0]
+        src_node = entries[source][1]
+        expr: str | None
+        if source in ("status", "body"):
+            doc.boolean(src_node, source)
+            expr = None
+        else:
+            expr = str(doc.text(src_node, source))
+            if source == "regex":
+                try:
+                    re.compile(expr)
+                except re.error as exc:
+                    doc.fail(src_node, f"invalid regular expression: {exc}")
+            if source == "json" and not expr.startswith("$"):
+                doc.fail(src_node, f"JSONPath {expr!r} must start with '$'")
+        secret = (
+            doc.boolean(entries["secret"][1], "secret")
+            if "secret" in entries
+            else is_secret_name(name)
+        )
+        group = doc.integer(entries["group"][1], "group") if "group" in entries else 1
+        out.append(Capture(str(name), cast(Any, source), expr, secret, group, loc))
+    return tuple(out)
+
+
+def _check_unique_ids(steps: list[Step]) -> None:
+    seen: dict[str, SourceLocation] = {}
+    for step, _ in walk(tuple(steps)):
+        if isinstance(step, Folder) or step.id is None:
+            continue
+        if step.id in seen:
+            raise LoadError(
+                f"duplicate step id {step.id!r} (first used at {seen[step.id]})", step.loc
+            )
+        seen[step.id] = step.loc
+
+
+# --- environment -----------------------------------------------------------------------------
+
+ENVIRONMENT_KEYS = ("name", "description", "variables", "secrets")
+
+
+def load_environment(path: str | Path) -> Environment:
+    """Load an environment file: ``variables`` (a mapping) and optional ``secrets`` (names)."""
+    p = Path(path)
+    return parse_environment(read_text(p), str(p))
+
+
+def parse_environment(text: str, path: str = "<environment>") -> Environment:
+    doc, root = _parse_root(text, path, "environment")
+    entries = doc.mapping(root, "the environment")
+    doc.check_keys(entries, root, "the environment", ENVIRONMENT_KEYS)
+    variables, locs = _variables(doc, entries)
+    name = doc.text(entries["name"][1], "name") if "name" in entries else Path(path).stem
+    return Environment(str(name), path, variables, locs, _secret_names(doc, entries, variables))
