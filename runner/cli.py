@@ -6,10 +6,11 @@ No business logic lives here. ``main(argv)`` returns the exit code so tests can 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
@@ -24,6 +25,15 @@ from runner.prompts import StandardPrompter, TerminalPrompter, is_interactive
 from runner.redact import Redactor
 from runner.reporters import ConsoleReporter
 from runner.transport import DEFAULT_TIMEOUT
+
+# Commands that live in their own modules: each module has register(subparsers), which adds
+# its parser with set_defaults(handler=fn), fn(args, console) -> exit code. Keep their
+# module-level imports light: every module here is imported on each start.
+COMMAND_MODULES: tuple[str, ...] = (
+    "runner.demo",
+    "runner.importers",
+    "runner.exporters",
+)
 
 EXIT_CODES_HELP = """\
 exit codes:
@@ -115,27 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--open", action="store_true", help="open browser steps in the system browser")
     run.add_argument("--no-color", action="store_true", help="plain output even on a terminal")
 
+    run.set_defaults(handler=cmd_run)
+
     check = sub.add_parser("check", help="validate a collection and its variables; send nothing")
     common(check)
+    check.set_defaults(handler=cmd_check)
 
-    demo = sub.add_parser("demo", help="run the Zoom OAuth collection against a local server")
-    demo.add_argument(
-        "--interactive",
-        action="store_true",
-        help="you paste the redirect URL at the pause instead of the demo",
-    )
-    demo.add_argument(
-        "--serve",
-        action="store_true",
-        help="only start the local authorization server and print its address",
-    )
-    demo.add_argument(
-        "--port",
-        type=int,
-        default=None,
-        help="port for --serve (default 8765, the one environments/local.yaml uses)",
-    )
-    demo.add_argument("--no-color", action="store_true", help="plain output even on a terminal")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -149,22 +146,18 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     if args.command is None:
         parser.print_help(console.stdout)
         return int(ExitStatus.INVALID)
+    handler: Callable[[argparse.Namespace, Console], int] | None = getattr(args, "handler", None)
+    if handler is None:  # a command group such as `import` without its sub-command
+        parser.parse_args([*(argv or sys.argv[1:]), "--help"])
+        return int(ExitStatus.INVALID)
     try:
-        if args.command == "run":
-            return cmd_run(args, console)
-        if args.command == "check":
-            return cmd_check(args, console)
-        if args.command == "demo":
-            from runner.demo import cmd_demo  # deferred: the server is only needed here
-
-            return cmd_demo(args, console)
+        return handler(args, console)
     except RunnerError as exc:
         console.error(exc)
         return int(exc.exit_status)
     except KeyboardInterrupt:
         console.stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
-    raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Collection, Environment | None]:

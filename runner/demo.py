@@ -65,6 +65,29 @@ class DemoPrompter:
         return redirect
 
 
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser("demo", help="run the Zoom OAuth collection against a local server")
+    demo.add_argument(
+        "--interactive",
+        action="store_true",
+        help="you paste the redirect URL at the pause instead of the demo",
+    )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="only start the local authorization server and print its address",
+    )
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port for --serve (default 8765, the one environments/local.yaml uses)",
+    )
+    demo.add_argument("--no-color", action="store_true", help="plain output even on a terminal")
+
+    demo.set_defaults(handler=cmd_demo)
+
+
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     from runner.cli import execute
     from runner.demo_server import DemoClient, OAuthDemoServer

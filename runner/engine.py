@@ -150,7 +150,7 @@ class Engine:
             )
             for text in step_templates(step, auth):
                 for name in sorted(self.renderer.names(text)):
-                    if name in known:
+                    if name in known or name in self.renderer.helper_names:
                         continue
                     later = defined_later.get(name)
                     hint = (
@@ -247,7 +247,7 @@ class Engine:
     ) -> StepResult:
         result = StepResult(index, step.name, "pause", step.loc, path)
         request = PauseRequest(
-            step.name, step.variable, step.loc, step.prompt, step.from_url, browser_url
+            step.name, step.variable, step.loc, step.prompt, step.from_url, browser_url, step.secret
         )
         try:
             expected_state = (

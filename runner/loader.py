@@ -3,7 +3,8 @@
 YAML is parsed with the safe C parser into nodes (never into objects), with YAML 1.2 core
 scalars: only ``true``/``false`` are booleans, ``no``/``on``/``012``/``2024-01-02`` stay as
 written. Anchors and aliases are refused (they make "billion laughs" bombs possible and a
-collection never needs them); duplicate keys are refused. Every model string is a ``Text``
+collection never needs them; a lone anchor is harmless and allowed); duplicate keys are
+refused. Every model string is a ``Text``
 that remembers its line, so later errors can point at it.
 """
 
@@ -157,6 +158,9 @@ class _Doc:
     # -- locations and failures ---------------------------------------------------------
     def loc(self, node: Node) -> SourceLocation:
         mark = node.start_mark
+        if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+            # a block scalar's text starts on the line after its indicator
+            return SourceLocation(self.path, mark.line + 2, 1)
         return SourceLocation(self.path, mark.line + 1, mark.column + 1)
 
     def fail(self, node: Node, message: str, hint: str | None = None) -> NoReturn:
@@ -349,14 +353,16 @@ def _parse_root(text: str, path: str, what: str) -> tuple[_Doc, Node]:
 
 # --- collection ------------------------------------------------------------------------------
 
-COLLECTION_KEYS = ("name", "description", "variables", "secrets", "auth", "steps")
+COLLECTION_KEYS = ("name", "description", "variables", "secrets", "auth", "tags", "steps")
 REQUEST_KEYS = (
     "request", "id", "description", "method", "url", "params", "headers", "body", "auth",
-    "timeout", "follow_redirects", "expect", "capture",
+    "timeout", "follow_redirects", "expect", "capture", "tags",
 )  # fmt: skip
-BROWSER_KEYS = ("browser", "id", "description", "method", "url", "params", "open")
-PAUSE_KEYS = ("pause", "id", "description", "variable", "prompt", "from_url", "state", "secret")
-FOLDER_KEYS = ("folder", "id", "description", "auth", "steps")
+BROWSER_KEYS = ("browser", "id", "description", "method", "url", "params", "open", "tags")
+PAUSE_KEYS = (
+    "pause", "id", "description", "variable", "prompt", "from_url", "state", "secret", "tags",
+)  # fmt: skip
+FOLDER_KEYS = ("folder", "id", "description", "auth", "steps", "tags")
 STEP_KINDS = {
     "request": REQUEST_KEYS,
     "browser": BROWSER_KEYS,
@@ -364,6 +370,7 @@ STEP_KINDS = {
     "folder": FOLDER_KEYS,
 }
 PARAM_KEYS = ("value", "type", "required", "description", "enabled", "enum")
+JSON_TYPE_NAMES = ("string", "number", "integer", "boolean", "array", "object", "null")
 PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
 BODY_KINDS = ("json", "form", "text")
 EXPECT_KEYS = ("status", "headers", "json", "body", "max_time_ms", "schema")
@@ -393,6 +400,7 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
     return Collection(
         name=str(name), steps=tuple(steps), path=path, description=description,
         variables=variables, variable_locs=variable_locs, secrets=secrets, auth=auth,
+        tags=_tags(doc, entries),
     )  # fmt: skip
 
 
@@ -418,6 +426,15 @@ def _secret_names(
         for item in doc.sequence(entries["secrets"][1], "secrets"):
             names.add(str(doc.identifier(item, "secret name")))
     return frozenset(names)
+
+
+def _tags(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> tuple[str, ...]:
+    """Labels for selection (``--tag``, pytest ``-m``): identifiers, in a list."""
+    if "tags" not in entries:
+        return ()
+    return tuple(
+        str(doc.identifier(item, "tag")) for item in doc.sequence(entries["tags"][1], "tags")
+    )
 
 
 def _opt_text(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], key: str) -> Text | None:
@@ -454,8 +471,9 @@ def _step(doc: _Doc, node: Node) -> Step:
             doc.fail(node, f"{what} is missing the required key 'steps'")
         return Folder(
             name=str(name), steps=tuple(_steps(doc, entries["steps"][1], "steps")), loc=loc,
-            description=description,
+            id=step_id, description=description,
             auth=_auth(doc, entries["auth"][1]) if "auth" in entries else None,
+            tags=_tags(doc, entries),
         )  # fmt: skip
     if kind == "pause":
         doc.check_keys(entries, node, what, PAUSE_KEYS, ("variable",))
@@ -467,6 +485,7 @@ def _step(doc: _Doc, node: Node) -> Step:
             from_url=str(doc.text(from_url[1], "from_url")) if from_url else None,
             state=_opt_text(doc, entries, "state"),
             secret=doc.boolean(entries["secret"][1], "secret") if "secret" in entries else True,
+            tags=_tags(doc, entries),
         )  # fmt: skip
     doc.check_keys(entries, node, what, STEP_KINDS[kind], ("url",))
     method = _method(doc, entries)
@@ -477,6 +496,7 @@ def _step(doc: _Doc, node: Node) -> Step:
             name=str(name), url=url, loc=loc, id=step_id, description=description, method=method,
             params=params,
             open=doc.boolean(entries["open"][1], "open") if "open" in entries else False,
+            tags=_tags(doc, entries),
         )  # fmt: skip
     return RequestStep(
         name=str(name), method=method, url=url, loc=loc, id=step_id, description=description,
@@ -491,6 +511,7 @@ def _step(doc: _Doc, node: Node) -> Step:
         ),
         checks=_expect(doc, entries["expect"][1]) if "expect" in entries else (),
         captures=_captures(doc, entries["capture"][1]) if "capture" in entries else (),
+        tags=_tags(doc, entries),
     )  # fmt: skip
 
 
@@ -633,6 +654,12 @@ def _matchers(doc: _Doc, node: Node) -> tuple[Matcher, ...]:
                         doc.fail(value_node, f"invalid regular expression: {exc}")
                 if op == "exists":
                     expected = doc.boolean(value_node, "exists")
+                if op == "type" and expected not in JSON_TYPE_NAMES:
+                    doc.fail(
+                        value_node,
+                        f"unknown type {expected!r}",
+                        f"use one of {', '.join(JSON_TYPE_NAMES)}",
+                    )
                 out.append(Matcher(cast(Any, str(op)), expected))
             return tuple(out)
         if ops:
@@ -667,7 +694,12 @@ def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
                         t_node, f"JSONPath {target!r} must start with '$'", f"write '$.{target}'"
                     )
                 checks.append(
-                    Check(cast(Any, str(key)), str(target), _matchers(doc, v_node), doc.loc(t_node))
+                    Check(
+                        "header" if key == "headers" else "json",
+                        str(target),
+                        _matchers(doc, v_node),
+                        doc.loc(t_node),
+                    )
                 )
         elif key == "body":
             checks.append(Check("body", None, _matchers(doc, value_node), loc))
@@ -745,7 +777,7 @@ def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
 def _check_unique_ids(steps: list[Step]) -> None:
     seen: dict[str, SourceLocation] = {}
     for step, _ in walk(tuple(steps)):
-        if isinstance(step, Folder) or step.id is None:
+        if step.id is None:
             continue
         if step.id in seen:
             raise LoadError(

@@ -131,6 +131,7 @@ class RequestStep:
     follow_redirects: bool | None = None
     checks: tuple[Check, ...] = ()
     captures: tuple[Capture, ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,7 @@ class BrowserStep:
     method: str = "GET"
     params: tuple[Param, ...] = ()
     open: bool = False
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,7 @@ class PauseStep:
     from_url: str | None = None
     state: str | None = None
     secret: bool = True
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +173,10 @@ class Folder:
     name: str
     steps: tuple[Step, ...]
     loc: SourceLocation
+    id: str | None = None
     description: str | None = None
     auth: Auth | None = None
+    tags: tuple[str, ...] = ()
 
 
 Step = RequestStep | BrowserStep | PauseStep | Folder
@@ -187,6 +192,7 @@ class Collection:
     variable_locs: dict[str, SourceLocation] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()
     auth: Auth | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

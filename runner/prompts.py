@@ -7,11 +7,17 @@ says how to pass the value. The outside world (streams, environment) is injected
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from runner.errors import InputMissingError, SourceLocation
+
+try:
+    import termios
+except ImportError:  # pragma: no cover - Windows: no echo control, input stays visible
+    termios = None  # type: ignore[assignment]
 
 INPUT_ENV_PREFIX = "RUNNER_INPUT_"
 
@@ -24,6 +30,7 @@ class PauseRequest:
     prompt: str | None = None
     from_url: str | None = None
     browser_url: str | None = None  # the last browser step's URL, for context
+    secret: bool = True  # hide what is typed (a pasted code is a credential)
 
 
 class Prompter(Protocol):
@@ -45,10 +52,16 @@ class TerminalPrompter:
         prompt = request.prompt or f"Value for '{request.variable}'"
         if request.from_url:
             prompt += f" (paste the whole redirect URL, or just the {request.from_url})"
+        if request.secret:
+            prompt += " [input hidden]"
         while True:
             self.stdout.write(f"\n? {prompt}: ")
             self.stdout.flush()
-            line = self.stdin.readline()
+            with _echo_off(self.stdin, request.secret):
+                line = self.stdin.readline()
+            if request.secret:
+                self.stdout.write(f"(received {len(line.strip())} characters)\n")
+                self.stdout.flush()
             if not line:  # EOF: the person closed the input
                 raise InputMissingError(
                     f"no value for '{request.variable}' (input closed)",
@@ -58,6 +71,29 @@ class TerminalPrompter:
             value = line.strip()
             if value:
                 return value
+
+
+@contextmanager
+def _echo_off(stream: TextIO, hide: bool) -> Iterator[None]:
+    """Turn terminal echo off while a secret is typed, as getpass does, on our own stream."""
+    if termios is None:
+        yield
+        return
+    try:
+        fd = stream.fileno()
+        old = termios.tcgetattr(fd) if hide and os.isatty(fd) else None
+    except (AttributeError, ValueError, OSError, termios.error):
+        old = None
+    if old is None:
+        yield
+        return
+    new = list(old)
+    new[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSAFLUSH, new)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, old)
 
 
 def how_to_pass(variable: str) -> str:

@@ -41,7 +41,13 @@ class Redactor:
         """Register a secret, with the encoded forms it takes in URLs and form bodies."""
         if value is None or isinstance(value, bool):
             return
-        if isinstance(value, dict | list):
+        if isinstance(value, dict):
+            for item in value.values():
+                self.add(item)
+            return
+        if isinstance(value, list | tuple):
+            for item in value:
+                self.add(item)
             return
         text = str(value)
         if len(text) < MIN_SECRET_LENGTH:

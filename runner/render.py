@@ -23,14 +23,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from runner.errors import RenderError, SourceLocation
 
 MAX_RENDERED_CHARS = 10 * 1024 * 1024
-_EXACT = re.compile(r"^\s*<<(?P<expr>(?:(?!<<|>>).)+)>>\s*$", re.S)
+_EXACT = re.compile(r"^<<(?![#%])(?P<expr>(?:(?!<<|>>).)+)>>$", re.S)
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
 
 
@@ -111,8 +111,13 @@ class Renderer:
         )
 
     # -- introspection ----------------------------------------------------------------------
+    @property
+    def helper_names(self) -> frozenset[str]:
+        return frozenset(self.env.globals)
+
     def names(self, text: str) -> frozenset[str]:
-        """The variables a template reads (helpers excluded); raises RenderError on bad syntax."""
+        """The names a template reads, helpers included (a variable may shadow a helper);
+        raises RenderError on bad syntax."""
         if "<<" not in text:
             return frozenset()
         cached = self._names.get(text)
@@ -121,7 +126,11 @@ class Renderer:
                 ast = self.env.parse(text)
             except jinja2.TemplateSyntaxError as exc:
                 raise self._error(text, exc) from None
-            cached = frozenset(meta.find_undeclared_variables(ast) - set(self.env.globals))
+            # meta.find_undeclared_variables hides names that match a global, but a user's
+            # variable may shadow a helper: collect loaded names ourselves.
+            loaded = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}
+            stored = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
+            cached = frozenset(loaded - stored)
             self._names[text] = cached
         return cached
 
@@ -160,6 +169,10 @@ class Renderer:
                 str(value)  # StrictUndefined raises here with its message
         except Exception as exc:
             raise self._error(text, exc) from None
+        if isinstance(value, str) and len(value) > MAX_RENDERED_CHARS:
+            raise RenderError(
+                f"rendered text is larger than {MAX_RENDERED_CHARS} characters", _loc(text)
+            )
         return value
 
     def render_value(self, value: Any, scope: Mapping[str, Any]) -> Any:

@@ -94,6 +94,8 @@ def build_scope(
             deps |= renderer.names(text)
         for dep in sorted(deps):
             if dep not in known:
+                if dep in renderer.helper_names:
+                    continue
                 raise RenderError(
                     f"undefined variable '{dep}' in the value of variable '{name}'",
                     _loc_of(value, dep, renderer) or locs.get(name),

@@ -72,6 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes every method to ``_dispatch``."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     server_version = "TestServer/1.0"
     default_request_version = "HTTP/1.0"  # so errors on garbled request lines get a status line
 

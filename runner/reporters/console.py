@@ -93,7 +93,8 @@ class ConsoleReporter:
             if check.message and check.actual is None:
                 line = f"{check.label}: {check.message}"
                 if check.expected is not None:
-                    line = f"{check.label}: expected {self._value(check.expected)}, but {check.message}"
+                    expected = self._value(check.expected)
+                    line = f"{check.label}: expected {expected}, but {check.message}"
             else:
                 expected, actual = self._value(check.expected), self._value(check.actual)
                 line = f"{check.label}: expected {expected}, got {actual}"
