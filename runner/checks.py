@@ -47,8 +47,11 @@ def run_check(
             expected = renderer.render_value(matcher.expected, scope)
         except RenderError as exc:
             return CheckResult(check.label, False, matcher.expected, actual, exc.message, check.loc)
-        if check.subject in ("header", "body") and not isinstance(expected, str | list | bool):
-            expected = str(expected)  # header and body text compare as written
+        if check.subject in ("header", "body"):  # text compares with text, as written
+            if isinstance(expected, list):
+                expected = [str(e) for e in expected]
+            elif not isinstance(expected, str | bool):
+                expected = str(expected)
         ok, message = _match(matcher.op, actual, expected)
         if not ok:
             return CheckResult(

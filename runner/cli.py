@@ -158,6 +158,10 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     except KeyboardInterrupt:
         console.stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
+    except BrokenPipeError:  # `runner run ... | head`: the reader left; leave quietly
+        if console.stdout is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitStatus.FAILED)
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Collection, Environment | None]:

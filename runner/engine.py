@@ -87,13 +87,22 @@ def step_templates(step: Step, auth: Auth | None) -> list[str]:
                 out.append(step.body.text)
         if auth is not None:
             out.extend(s for s in (auth.username, auth.password, auth.token) if s is not None)
-        for check in step.checks:
-            for matcher in check.matchers:
-                if check.subject != "schema":
-                    out.extend(template_strings(matcher.expected))
     if isinstance(step, PauseStep) and step.state is not None:
         out.append(step.state)
     return out
+
+
+def check_templates(step: Step) -> list[str]:
+    """The templates in a step's expectations: they may use the step's own captures."""
+    if not isinstance(step, RequestStep):
+        return []
+    return [
+        text
+        for check in step.checks
+        if check.subject != "schema"
+        for matcher in check.matchers
+        for text in template_strings(matcher.expected)
+    ]
 
 
 def _param_strings(params: Iterable[Param]) -> list[str]:
@@ -131,6 +140,8 @@ class Engine:
         self.open_url = open_url
         self.steps = [(s, p) for s, p in walk(collection.steps) if not isinstance(s, Folder)]
         self.scope: Scope | None = None
+        env_secrets = environment.secrets if environment else frozenset()
+        self.secret_names = collection.secrets | env_secrets
 
     # -- before anything is sent ---------------------------------------------------------
     def prepare(self) -> Scope:
@@ -148,9 +159,14 @@ class Engine:
                 if isinstance(step, RequestStep)
                 else None
             )
-            for text in step_templates(step, auth):
+            own = set(step_outputs(step))
+            texts = [(t, False) for t in step_templates(step, auth)]
+            texts += [(t, True) for t in check_templates(step)]
+            for text, after_captures in texts:
                 for name in sorted(self.renderer.names(text)):
                     if name in known or name in self.renderer.helper_names:
+                        continue
+                    if after_captures and name in own:
                         continue
                     later = defined_later.get(name)
                     hint = (
@@ -270,7 +286,7 @@ class Engine:
             return self._error(result, exc.message, "refused")
         except RenderError as exc:
             return self._error(result, exc.message, "render")
-        if step.secret:
+        if step.secret or step.variable in self.secret_names:
             self.redactor.add(value)
             self.redactor.add(raw)
         scope.capture(step.variable, value)
@@ -312,7 +328,7 @@ class Engine:
                     )
                 )
                 continue
-            if capture.secret:
+            if capture.secret or capture.variable in self.secret_names:
                 self.redactor.add(value)
             scope.capture(capture.variable, value)
             result.captured.append(capture.variable)
@@ -335,7 +351,10 @@ class Engine:
             if not param.enabled or param.value is None:
                 continue
             values = param.value if isinstance(param.value, list) else [param.value]
-            out.extend((param.name, self.renderer.render_str(str(v), scope)) for v in values)
+            out.extend(
+                (param.name, self.renderer.render_str(v if isinstance(v, str) else str(v), scope))
+                for v in values
+            )
         return out
 
     def _prepare_request(

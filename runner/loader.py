@@ -469,8 +469,11 @@ def _step(doc: _Doc, node: Node) -> Step:
     if kind == "folder":
         if "steps" not in entries:
             doc.fail(node, f"{what} is missing the required key 'steps'")
+        folder_steps = tuple(_steps(doc, entries["steps"][1], "steps"))
+        if not folder_steps:
+            doc.fail(entries["steps"][1], f"{what} has no steps")
         return Folder(
-            name=str(name), steps=tuple(_steps(doc, entries["steps"][1], "steps")), loc=loc,
+            name=str(name), steps=folder_steps, loc=loc,
             id=step_id, description=description,
             auth=_auth(doc, entries["auth"][1]) if "auth" in entries else None,
             tags=_tags(doc, entries),
@@ -478,6 +481,9 @@ def _step(doc: _Doc, node: Node) -> Step:
     if kind == "pause":
         doc.check_keys(entries, node, what, PAUSE_KEYS, ("variable",))
         from_url = entries.get(Text("from_url"))
+        if "state" in entries and from_url is None:
+            doc.fail(entries["state"][0], f"{what}: 'state' is checked on a pasted URL",
+                     "add 'from_url: code' (the query parameter to take from the pasted URL)")
         return PauseStep(
             name=str(name), loc=loc,
             variable=str(doc.identifier(entries["variable"][1], "variable")),
@@ -590,6 +596,9 @@ def _body(doc: _Doc, node: Node) -> Body:
     kind = kinds[0]
     content_type = _opt_text(doc, entries, "content_type")
     fields = _params(doc, entries["fields"][1], "body.fields") if "fields" in entries else ()
+    if fields and kind != "json":
+        doc.fail(entries["fields"][0], "body.fields documents JSON bodies",
+                 "document form fields on the fields themselves: {value, type, required, ...}")
     value_node = entries[kind][1]
     loc = doc.loc(value_node)
     if kind == "json":
@@ -654,6 +663,13 @@ def _matchers(doc: _Doc, node: Node) -> tuple[Matcher, ...]:
                         doc.fail(value_node, f"invalid regular expression: {exc}")
                 if op == "exists":
                     expected = doc.boolean(value_node, "exists")
+                if op == "type":
+                    expected = str(doc.text(value_node, "type"))  # `type: null` means "null"
+                if op in ("in", "length") and not isinstance(
+                    expected, list if op == "in" else int
+                ):
+                    takes = "a list" if op == "in" else "a number"
+                    doc.fail(value_node, f"'{op}' takes {takes}")
                 if op == "type" and expected not in JSON_TYPE_NAMES:
                     doc.fail(
                         value_node,
@@ -753,7 +769,8 @@ def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
         src_node = entries[source][1]
         expr: str | None
         if source in ("status", "body"):
-            doc.boolean(src_node, source)
+            if not doc.boolean(src_node, source):
+                doc.fail(src_node, f"write '{source}: true' to capture the {source}")
             expr = None
         else:
             expr = str(doc.text(src_node, source))
@@ -770,6 +787,8 @@ def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
             else is_secret_name(name)
         )
         group = doc.integer(entries["group"][1], "group") if "group" in entries else 1
+        if group < 0:
+            doc.fail(entries["group"][1], "group must be 0 (the whole match) or more")
         out.append(Capture(str(name), cast(Any, source), expr, secret, group, loc))
     return tuple(out)
 

@@ -88,7 +88,7 @@ class Check:
     """One expectation of a response.
 
     ``subject`` says what is read: ``status``, ``header`` (name in ``target``), ``json``
-    (JSONPath in ``target``), ``body`` (``contains``), ``time`` (milliseconds), ``schema``."""
+    (JSONPath in ``target``), ``body`` (the text), ``time`` (milliseconds), ``schema``."""
 
     subject: Literal["status", "header", "json", "body", "time", "schema"]
     target: str | None

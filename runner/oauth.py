@@ -13,8 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 from runner.errors import PauseRefusedError, SourceLocation
 
 
-def looks_like_url(value: str) -> bool:
-    return "://" in value or value.startswith("?") or ("=" in value and "&" in value)
+def looks_like_url(value: str, param: str = "code") -> bool:
+    """A redirect URL, a query string, or ``code=...`` rather than a bare value."""
+    return "://" in value or value.startswith(("?", f"{param}=")) or ("=" in value and "&" in value)
 
 
 def parse_pasted(
@@ -25,7 +26,7 @@ def parse_pasted(
     Raises PauseRefusedError on an OAuth error redirect, a missing parameter, or a ``state``
     that differs from ``expected_state`` (compared in constant time)."""
     value = value.strip()
-    if not looks_like_url(value):
+    if not looks_like_url(value, param):
         return value
     parts = urlsplit(value)
     query = parse_qs(parts.query or value.lstrip("?"), keep_blank_values=True)

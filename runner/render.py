@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -78,6 +79,7 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,
+            finalize=_as_text,
             cache_size=0,  # we keep our own cache keyed by source
         )
         for name in ("lipsum", "cycler", "joiner", "namespace"):  # a minimal surface
@@ -216,6 +218,13 @@ class Renderer:
         if isinstance(exc, SecurityError):
             return RenderError(f"unsafe template refused by the sandbox: {exc}", loc)
         return RenderError(f"template failed: {type(exc).__name__}: {exc}", loc)
+
+
+def _as_text(value: Any) -> Any:
+    """In text, values read as JSON does: true, null, {"a": 1}, not Python's True, None."""
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
 
 
 def _loc(text: str) -> SourceLocation | None:

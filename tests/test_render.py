@@ -86,7 +86,7 @@ def test_exact_reference_may_have_spaces(renderer: Renderer) -> None:
 def test_reference_inside_text_becomes_a_string(renderer: Renderer) -> None:
     assert renderer.render_value("id-<<n>>", {"n": 5}) == "id-5"
     assert renderer.render_value("<<a>><<b>>", {"a": 1, "b": 2}) == "12"
-    assert renderer.render_value("<<b>> and <<b>>", {"b": True}) == "True and True"
+    assert renderer.render_value("<<b>> and <<b>>", {"b": True}) == "true and true"
 
 
 def test_render_value_walks_json_like_data(renderer: Renderer) -> None:
