@@ -482,8 +482,11 @@ def _step(doc: _Doc, node: Node) -> Step:
         doc.check_keys(entries, node, what, PAUSE_KEYS, ("variable",))
         from_url = entries.get(Text("from_url"))
         if "state" in entries and from_url is None:
-            doc.fail(entries["state"][0], f"{what}: 'state' is checked on a pasted URL",
-                     "add 'from_url: code' (the query parameter to take from the pasted URL)")
+            doc.fail(
+                entries["state"][0],
+                f"{what}: 'state' is checked on a pasted URL",
+                "add 'from_url: code' (the query parameter to take from the pasted URL)",
+            )
         return PauseStep(
             name=str(name), loc=loc,
             variable=str(doc.identifier(entries["variable"][1], "variable")),
@@ -597,8 +600,11 @@ def _body(doc: _Doc, node: Node) -> Body:
     content_type = _opt_text(doc, entries, "content_type")
     fields = _params(doc, entries["fields"][1], "body.fields") if "fields" in entries else ()
     if fields and kind != "json":
-        doc.fail(entries["fields"][0], "body.fields documents JSON bodies",
-                 "document form fields on the fields themselves: {value, type, required, ...}")
+        doc.fail(
+            entries["fields"][0],
+            "body.fields documents JSON bodies",
+            "document form fields on the fields themselves: {value, type, required, ...}",
+        )
     value_node = entries[kind][1]
     loc = doc.loc(value_node)
     if kind == "json":
@@ -665,9 +671,7 @@ def _matchers(doc: _Doc, node: Node) -> tuple[Matcher, ...]:
                     expected = doc.boolean(value_node, "exists")
                 if op == "type":
                     expected = str(doc.text(value_node, "type"))  # `type: null` means "null"
-                if op in ("in", "length") and not isinstance(
-                    expected, list if op == "in" else int
-                ):
+                if op in ("in", "length") and not isinstance(expected, list if op == "in" else int):
                     takes = "a list" if op == "in" else "a number"
                     doc.fail(value_node, f"'{op}' takes {takes}")
                 if op == "type" and expected not in JSON_TYPE_NAMES:

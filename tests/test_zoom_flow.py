@@ -33,8 +33,12 @@ def zoom() -> Iterator[OAuthDemoServer]:
 
 
 def base_vars(server: OAuthDemoServer) -> list[str]:
-    return ["--var", f"zoom_oauth_base={server.base_url}",
-            "--var", f"zoom_api_base={server.base_url}/v2"]  # fmt: skip
+    return [
+        "--var",
+        f"zoom_oauth_base={server.base_url}",
+        "--var",
+        f"zoom_api_base={server.base_url}/v2",
+    ]
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -45,24 +49,41 @@ def child_env(**extra: str) -> dict[str, str]:
 
 def runner(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-m", "runner", *args], capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=60, env=child_env(), **kwargs,
-    )  # fmt: skip
+        [sys.executable, "-m", "runner", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        env=child_env(),
+        **kwargs,
+    )
 
 
 def authorize_in_advance(server: OAuthDemoServer, state: str) -> str:
     """What a person does before a CI run: authorize with a known state and verifier."""
-    url = (f"{server.base_url}/oauth/authorize?response_type=code&client_id={CLIENT.client_id}"
-           f"&redirect_uri={CLIENT.redirect_uri}&state={state}"
-           f"&code_challenge={pkce_challenge(VERIFIER)}&code_challenge_method=S256")  # fmt: skip
+    url = (
+        f"{server.base_url}/oauth/authorize?response_type=code&client_id={CLIENT.client_id}"
+        f"&redirect_uri={CLIENT.redirect_uri}&state={state}"
+        f"&code_challenge={pkce_challenge(VERIFIER)}&code_challenge_method=S256"
+    )
     return follow_authorize(url)
 
 
 def test_whole_flow_with_input_flag(zoom: OAuthDemoServer) -> None:
     redirect = authorize_in_advance(zoom, "st-123")
-    proc = runner("run", COLLECTION, "-e", LOCAL_ENV, *base_vars(zoom),
-                  "--var", "state=st-123", "--var", f"code_verifier={VERIFIER}",
-                  "--input", f"code={redirect}")  # fmt: skip
+    proc = runner(
+        "run",
+        COLLECTION,
+        "-e",
+        LOCAL_ENV,
+        *base_vars(zoom),
+        "--var",
+        "state=st-123",
+        "--var",
+        f"code_verifier={VERIFIER}",
+        "--input",
+        f"code={redirect}",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "5 passed, 0 failed" in proc.stdout
     api = [r.path for r in zoom.requests if r.path != "/oauth/authorize"]
@@ -83,11 +104,26 @@ def test_whole_flow_with_input_flag(zoom: OAuthDemoServer) -> None:
 def test_input_from_environment_variable(zoom: OAuthDemoServer) -> None:
     redirect = authorize_in_advance(zoom, "st-env")
     proc = subprocess.run(
-        [sys.executable, "-m", "runner", "run", COLLECTION, "-e", LOCAL_ENV, *base_vars(zoom),
-         "--var", "state=st-env", "--var", f"code_verifier={VERIFIER}"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "runner",
+            "run",
+            COLLECTION,
+            "-e",
+            LOCAL_ENV,
+            *base_vars(zoom),
+            "--var",
+            "state=st-env",
+            "--var",
+            f"code_verifier={VERIFIER}",
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
         env=child_env(RUNNER_INPUT_CODE=redirect),
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(zoom.requests_to("/oauth/token")) == 2
 
@@ -97,9 +133,12 @@ def test_no_terminal_and_no_input_fails_at_once(zoom: OAuthDemoServer) -> None:
     # stdin is an open pipe that nobody writes to: input() would block forever here
     proc = subprocess.Popen(
         [sys.executable, "-m", "runner", "run", COLLECTION, "-e", LOCAL_ENV, *base_vars(zoom)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=child_env(),
-    )  # fmt: skip
+    )
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 3
     assert time.monotonic() - started < 10
@@ -110,9 +149,19 @@ def test_no_terminal_and_no_input_fails_at_once(zoom: OAuthDemoServer) -> None:
 
 def test_state_mismatch_is_refused_and_nothing_more_is_sent(zoom: OAuthDemoServer) -> None:
     redirect = authorize_in_advance(zoom, "attacker-state")
-    proc = runner("run", COLLECTION, "-e", LOCAL_ENV, *base_vars(zoom),
-                  "--var", "state=our-state", "--var", f"code_verifier={VERIFIER}",
-                  "--input", f"code={redirect}")  # fmt: skip
+    proc = runner(
+        "run",
+        COLLECTION,
+        "-e",
+        LOCAL_ENV,
+        *base_vars(zoom),
+        "--var",
+        "state=our-state",
+        "--var",
+        f"code_verifier={VERIFIER}",
+        "--input",
+        f"code={redirect}",
+    )
     assert proc.returncode == 1
     assert "state" in proc.stdout and "does not match" in proc.stdout
     assert zoom.requests_to("/oauth/token") == []  # the server's log proves it
@@ -120,11 +169,22 @@ def test_state_mismatch_is_refused_and_nothing_more_is_sent(zoom: OAuthDemoServe
 
 
 def test_denied_authorization_ends_the_run(zoom: OAuthDemoServer) -> None:
-    url = (f"{zoom.base_url}/oauth/authorize?response_type=code&client_id={CLIENT.client_id}"
-           f"&redirect_uri={CLIENT.redirect_uri}&state=s1")  # fmt: skip
+    url = (
+        f"{zoom.base_url}/oauth/authorize?response_type=code&client_id={CLIENT.client_id}"
+        f"&redirect_uri={CLIENT.redirect_uri}&state=s1"
+    )
     redirect = follow_authorize(url, decision="deny")
-    proc = runner("run", COLLECTION, "-e", LOCAL_ENV, *base_vars(zoom), "--var", "state=s1",
-                  "--input", f"code={redirect}")  # fmt: skip
+    proc = runner(
+        "run",
+        COLLECTION,
+        "-e",
+        LOCAL_ENV,
+        *base_vars(zoom),
+        "--var",
+        "state=s1",
+        "--input",
+        f"code={redirect}",
+    )
     assert proc.returncode == 1
     assert "access_denied" in proc.stdout
     assert zoom.requests_to("/oauth/token") == []
@@ -170,8 +230,11 @@ def test_whole_flow_typed_at_a_real_terminal(zoom: OAuthDemoServer) -> None:
     """A person on a pseudo-terminal: reads the authorize URL, authorizes, pastes."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the runner, on a terminal
-        os.execve(sys.executable, [sys.executable, "-m", "runner", "run", COLLECTION,
-                                   "-e", LOCAL_ENV, *base_vars(zoom)], child_env())  # fmt: skip
+        os.execve(
+            sys.executable,
+            [sys.executable, "-m", "runner", "run", COLLECTION, "-e", LOCAL_ENV, *base_vars(zoom)],
+            child_env(),
+        )
     try:
         shown = _read_until(fd, r"\? Paste the URL your browser was redirected to.*: ")
         url = re.search(r"(http://127\.0\.0\.1:\d+/oauth/authorize\?\S+)", shown)
@@ -202,20 +265,38 @@ def test_run_against_demo_serve(free_port: int) -> None:
     """`runner demo --serve` in one terminal, `runner run ... -e local.yaml` in another."""
     serve = subprocess.Popen(
         [sys.executable, "-m", "runner", "demo", "--serve", "--port", str(free_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
     try:
         assert serve.stdout is not None
         first = serve.stdout.readline()
         assert f"http://127.0.0.1:{free_port}" in first
         base = f"http://127.0.0.1:{free_port}"
-        url = (f"{base}/oauth/authorize?response_type=code&client_id={CLIENT.client_id}"
-               f"&redirect_uri={CLIENT.redirect_uri}&state=s-serve"
-               f"&code_challenge={pkce_challenge(VERIFIER)}&code_challenge_method=S256")  # fmt: skip
+        url = (
+            f"{base}/oauth/authorize?response_type=code&client_id={CLIENT.client_id}"
+            f"&redirect_uri={CLIENT.redirect_uri}&state=s-serve"
+            f"&code_challenge={pkce_challenge(VERIFIER)}&code_challenge_method=S256"
+        )
         redirect = follow_authorize(url)
-        proc = runner("run", COLLECTION, "-e", LOCAL_ENV, "--var", f"zoom_oauth_base={base}",
-                      "--var", f"zoom_api_base={base}/v2", "--var", "state=s-serve",
-                      "--var", f"code_verifier={VERIFIER}", "--input", f"code={redirect}")  # fmt: skip
+        proc = runner(
+            "run",
+            COLLECTION,
+            "-e",
+            LOCAL_ENV,
+            "--var",
+            f"zoom_oauth_base={base}",
+            "--var",
+            f"zoom_api_base={base}/v2",
+            "--var",
+            "state=s-serve",
+            "--var",
+            f"code_verifier={VERIFIER}",
+            "--input",
+            f"code={redirect}",
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
     finally:
         serve.send_signal(signal.SIGINT)
