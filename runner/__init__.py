@@ -1,32 +1,55 @@
 """runner: run collections of HTTP requests written in YAML.
 
-The public API is small and locked by tests/test_public_api.py::
+The public API is small and locked by tests/test_public_api.py (docs/python-api.md)::
 
     import runner
-    collection = runner.load_collection("collections/zoom_oauth.yaml")
+    collection = runner.load("collections/users.yaml")
+    result = runner.run(collection, env="environments/local.yaml", variables={"user": "ada"})
+    assert result.ok, result.steps
+    token = result.captures["token"]
+
+Names are imported on first use (PEP 562), so ``import runner`` (and the pytest plugin, which
+pytest imports in every session) stays cheap until a collection is actually loaded.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from runner.engine import Engine, RunOptions
-from runner.errors import (
-    ExitStatus,
-    InputMissingError,
-    LoadError,
-    PauseError,
-    PauseRefusedError,
-    RenderError,
-    RunnerError,
-    TransportError,
-)
-from runner.loader import load_collection, load_environment
-from runner.results import CheckResult, RunResult, StepResult
+# name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    "load": "runner.api",
+    "run": "runner.api",
+    "load_collection": "runner.loader",
+    "load_environment": "runner.loader",
+    "Collection": "runner.model",
+    "Environment": "runner.model",
+    "Engine": "runner.engine",
+    "RunOptions": "runner.engine",
+    "RunResult": "runner.results",
+    "StepResult": "runner.results",
+    "CheckResult": "runner.results",
+    "ExitStatus": "runner.errors",
+    "SourceLocation": "runner.errors",
+    "RunnerError": "runner.errors",
+    "LoadError": "runner.errors",
+    "RenderError": "runner.errors",
+    "UsageError": "runner.errors",
+    "TransportError": "runner.errors",
+    "PauseError": "runner.errors",
+    "InputMissingError": "runner.errors",
+    "PauseRefusedError": "runner.errors",
+    "format_error": "runner.errors",
+}
 
 __all__ = [
     "CheckResult",
+    "Collection",
     "Engine",
+    "Environment",
     "ExitStatus",
     "InputMissingError",
     "LoadError",
@@ -36,9 +59,47 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "RunnerError",
+    "SourceLocation",
     "StepResult",
     "TransportError",
+    "UsageError",
     "__version__",
+    "format_error",
+    "load",
     "load_collection",
     "load_environment",
+    "run",
 ]
+
+if TYPE_CHECKING:
+    from runner.api import load, run
+    from runner.engine import Engine, RunOptions
+    from runner.errors import (
+        ExitStatus,
+        InputMissingError,
+        LoadError,
+        PauseError,
+        PauseRefusedError,
+        RenderError,
+        RunnerError,
+        SourceLocation,
+        TransportError,
+        UsageError,
+        format_error,
+    )
+    from runner.loader import load_collection, load_environment
+    from runner.model import Collection, Environment
+    from runner.results import CheckResult, RunResult, StepResult
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runner' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -40,6 +40,10 @@ class StepResult:
     captured: list[str] = field(default_factory=list)
     error: str | None = None
     error_reason: str | None = None
+    # Documentation checks that did not hold under ``--docs-check warn``: shown, not failing.
+    warnings: list[CheckResult] = field(default_factory=list)
+    # The captured values, masked and shortened for reports (``captured`` has the names).
+    captured_values: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed_checks(self) -> list[CheckResult]:
@@ -55,9 +59,29 @@ class RunResult:
     interrupted: bool = False
     input_missing: bool = False
     stopped_reason: str | None = None  # why the run ended before its last step
+    # Values captured (and pasted at pauses) during the run, by variable; real values, not
+    # masked. Filled by runner.run() and pytest's runner_run; reporters must not write it out.
+    captures: dict[str, Any] = field(default_factory=dict)
+    # False for streaming runs (the CLI): ``steps`` then keeps only the failed and errored
+    # steps, so memory stays flat however many steps run; ``counts`` always counts them all.
+    keep_steps: bool = True
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def record(self, step: StepResult) -> None:
+        """Count a finished step, and keep it (always when it failed or errored)."""
+        self.counts[step.status] = self.counts.get(step.status, 0) + 1
+        if self.keep_steps or step.status in ("failed", "error"):
+            self.steps.append(step)
 
     def count(self, status: StepStatus) -> int:
+        if not self.keep_steps:
+            return self.counts.get(status, 0)
         return sum(1 for s in self.steps if s.status == status)
+
+    @property
+    def total(self) -> int:
+        """How many steps ran (``len(steps)`` unless passed steps were let go)."""
+        return len(self.steps) if self.keep_steps else sum(self.counts.values())
 
     @property
     def ok(self) -> bool:
