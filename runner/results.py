@@ -44,6 +44,10 @@ class StepResult:
     warnings: list[CheckResult] = field(default_factory=list)
     # The captured values, masked and shortened for reports (``captured`` has the names).
     captured_values: dict[str, Any] = field(default_factory=dict)
+    iteration: int = 1  # which iteration of a data-driven run (--data, --iterations)
+    # Why a step was skipped (skip_if, run_if, a folder's condition), or how many attempts
+    # a retried request took; shown by reporters beside the step.
+    note: str | None = None
 
     @property
     def failed_checks(self) -> list[CheckResult]:

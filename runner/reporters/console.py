@@ -1,31 +1,73 @@
 """The console report: one line per step, failures with expected, actual and file:line, and a
-summary. Colour on a terminal (unless NO_COLOR is set), plain text otherwise."""
+summary. Colour on a terminal (unless NO_COLOR is set), plain text otherwise.
+
+``--quiet`` shows only the steps that did not pass and the summary; ``--verbose`` adds each
+request's and response's headers and body (JSON pretty-printed, long bodies cut). On a
+terminal, a run of many steps shows a live progress bar (counts and elapsed time) instead of
+a line per passed step; failures are still printed as they happen.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, TextIO
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
 from runner.checks import MISSING
-from runner.events import BrowserShown, Event, RunFinished, RunStarted, StepFinished
+from runner.events import (
+    AuthNote,
+    BrowserShown,
+    Event,
+    IterationStarted,
+    RequestSent,
+    ResponseReceived,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepStarted,
+)
 from runner.redact import Redactor
-from runner.results import RunResult, StepResult
+from runner.results import CheckResult, RunResult, StepResult
+
+if TYPE_CHECKING:
+    from runner.reporters import ReporterOptions
 
 MAX_VALUE_CHARS = 200
+VERBOSE_BODY_LINES = 40  # --verbose shows at most this many lines of a body...
+VERBOSE_BODY_CHARS = 4000  # ...and this many characters
+PROGRESS_MIN_STEPS = 20  # fewer steps than this: plain lines even on a terminal
+PROGRESS_INTERVAL_S = 0.1  # redraw the bar at most this often
 _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
 
 
 class ConsoleReporter:
-    def __init__(self, stream: TextIO, redactor: Redactor, *, colour: bool | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        redactor: Redactor,
+        *,
+        colour: bool | None = None,
+        verbosity: int = 0,
+        progress: bool | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.stream = stream
         self.redactor = redactor
-        if colour is None:
-            colour = _isatty(stream) and "NO_COLOR" not in os.environ
+        tty = _isatty(stream)
+        if colour is None:  # NO_COLOR from the command's environment (os.environ by default)
+            colour = tty and "NO_COLOR" not in (os.environ if environ is None else environ)
         self.colour = colour
+        self.verbosity = verbosity
+        # None: a bar on a terminal for runs of PROGRESS_MIN_STEPS or more (decided at start)
+        self._progress_wanted = progress if progress is not None else (tty and verbosity <= 0)
+        self.progress = False
         unicode_ok = (getattr(stream, "encoding", None) or "").lower().replace("-", "") == "utf8"
+        self.unicode = unicode_ok
         self.marks = (
-            {"passed": "✔", "failed": "✘", "error": "!", "skipped": "-", "browser": "↗"}
+            {"passed": "✔", "failed": "✘", "error": "!", "skipped": "-", "browser": "↗",
+             "warning": "⚠"}
             if unicode_ok
             else {
                 "passed": "ok",
@@ -33,14 +75,25 @@ class ConsoleReporter:
                 "error": "ERROR",
                 "skipped": "skip",
                 "browser": ">>",
+                "warning": "warn",
             }
-        )
+        )  # fmt: skip
+        self._total = 0
+        self._counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+        self._started = 0.0
+        self._bar_shown = False
+        self._last_draw = 0.0
+        self._request: RequestSent | None = None
+        self._response: ResponseReceived | None = None
 
     # -- plumbing ----------------------------------------------------------------------------
     def _paint(self, text: str, colour: str) -> str:
         return f"\033[{_COLOURS[colour]}m{text}\033[0m" if self.colour else text
 
     def _write(self, line: str = "") -> None:
+        if self._bar_shown:
+            self.stream.write("\r\033[K")  # clear the bar; it is drawn again below the line
+            self._bar_shown = False
         self.stream.write(self.redactor.mask(line) + "\n")
         self.stream.flush()
 
@@ -56,26 +109,58 @@ class ConsoleReporter:
     # -- events ------------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
         if isinstance(event, RunStarted):
-            env = f" · environment {event.environment}" if event.environment else ""
-            self._write(self._paint(f"{event.collection}{env} · {event.total_steps} steps", "bold"))
+            self._total = event.total_steps * event.iterations
+            self._started = time.monotonic()
+            self.progress = self._progress_wanted and event.total_steps >= PROGRESS_MIN_STEPS
+            if self.verbosity >= 0:
+                env = f" · environment {event.environment}" if event.environment else ""
+                head = f"{event.collection}{env} · {event.total_steps} steps"
+                if event.iterations > 1:
+                    head += f" × {event.iterations} iterations"
+                self._write(self._paint(head, "bold"))
+        elif isinstance(event, IterationStarted):
+            if self.verbosity >= 0 and not self.progress:
+                self._write(self._paint(f"Iteration {event.iteration}/{event.total}", "bold"))
+        elif isinstance(event, StepStarted):
+            self._request = self._response = None
+        elif isinstance(event, RequestSent):
+            self._request = event
+        elif isinstance(event, ResponseReceived):
+            self._response = event
         elif isinstance(event, BrowserShown):
             action = "Opened in your browser" if event.opened else "Open this URL in your browser"
             self._write(f"  {self._paint(self.marks['browser'], 'cyan')} {event.name}: {action}:")
             self._write(f"      {event.url}")
+        elif isinstance(event, AuthNote):
+            if self.verbosity >= 0 and not self.progress:
+                self._write(self._paint(f"  · auth: {event.message}", "dim"))
         elif isinstance(event, StepFinished):
+            status = event.result.status
+            self._counts[status] = self._counts.get(status, 0) + 1
             self._step(event.result)
+            self._request = self._response = None
+            if self.progress:
+                self._draw_bar()
         elif isinstance(event, RunFinished):
+            if self._bar_shown:
+                self.stream.write("\r\033[K")
+                self._bar_shown = False
             self._summary(event.result)
 
     def _step(self, step: StepResult) -> None:
         if step.kind == "browser" and step.status == "passed":
             return  # already shown by BrowserShown
+        quiet_skip = step.status in ("passed", "skipped") and not step.warnings
+        if quiet_skip and (self.verbosity < 0 or self.progress):
+            return
         colour = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}[
             step.status
         ]
         mark = self._paint(self.marks[step.status], colour)
         name = " / ".join((*step.path, step.name))
-        if step.kind == "request":
+        if step.note:
+            name += self._paint(f" ({step.note})", "dim")
+        if step.kind == "request" and step.status != "skipped":
             status = "" if step.status_code is None else f" → {step.status_code}"
             timing = ""
             if step.elapsed_ms is not None:
@@ -90,18 +175,80 @@ class ConsoleReporter:
             self._write(f"      {self._paint('error:', 'red')} {step.error}")
             self._write(self._paint(f"      at {step.loc}", "dim"))
         for check in step.failed_checks:
-            if check.message and check.actual is None:
-                line = f"{check.label}: {check.message}"
-                if check.expected is not None:
-                    expected = self._value(check.expected)
-                    line = f"{check.label}: expected {expected}, but {check.message}"
-            else:
-                expected, actual = self._value(check.expected), self._value(check.actual)
-                line = f"{check.label}: expected {expected}, got {actual}"
-                if check.message:
-                    line += f" ({check.message})"
-            self._write(f"      {self._paint(self.marks['failed'], 'red')} {line}")
-            self._write(self._paint(f"        at {check.loc or step.loc}", "dim"))
+            self._check(check, step, self.marks["failed"], "red")
+        for check in step.warnings:
+            self._check(check, step, self.marks["warning"], "yellow")
+        if self.verbosity > 0:
+            self._exchange()
+
+    def _check(self, check: CheckResult, step: StepResult, mark: str, colour: str) -> None:
+        if check.message and check.actual is None:
+            line = f"{check.label}: {check.message}"
+            if check.expected is not None:
+                expected = self._value(check.expected)
+                line = f"{check.label}: expected {expected}, but {check.message}"
+        else:
+            expected, actual = self._value(check.expected), self._value(check.actual)
+            line = f"{check.label}: expected {expected}, got {actual}"
+            if check.message:
+                line += f" ({check.message})"
+        self._write(f"      {self._paint(mark, colour)} {line}")
+        self._write(self._paint(f"        at {check.loc or step.loc}", "dim"))
+
+    def _exchange(self) -> None:
+        """--verbose: the request and response of the step just shown (already masked)."""
+        request, response = self._request, self._response
+        if request is not None:
+            self._write(self._paint(f"      > {request.method} {request.url}", "cyan"))
+            for name, value in request.headers:
+                self._write(self._paint(f"      > {name}: {value}", "dim"))
+            if request.body:
+                ctype = next((v for n, v in request.headers if n.lower() == "content-type"), "")
+                self._body(request.body, ctype, request.truncated, request.body_size)
+        if response is not None:
+            line = f"      < {response.status} {response.reason} ({response.elapsed_ms:.0f} ms)"
+            self._write(self._paint(line, "cyan"))
+            for name, value in response.headers:
+                self._write(self._paint(f"      < {name}: {value}", "dim"))
+            if response.body:
+                self._body(response.body, response.content_type, response.truncated,
+                           response.body_size)  # fmt: skip
+
+    def _body(self, body: str, content_type: str, truncated: bool, size: int) -> None:
+        from runner.reporters.output import pretty_body
+
+        text = pretty_body(body, content_type) if not truncated else body
+        lines = text.splitlines()
+        cut = len(lines) > VERBOSE_BODY_LINES or len(text) > VERBOSE_BODY_CHARS or truncated
+        shown = 0
+        for line in lines[:VERBOSE_BODY_LINES]:
+            if shown + len(line) > VERBOSE_BODY_CHARS:
+                line = line[: max(VERBOSE_BODY_CHARS - shown, 0)]
+            shown += len(line)
+            self._write(f"        {line}")
+            if shown >= VERBOSE_BODY_CHARS:
+                break
+        if cut:
+            self._write(self._paint(f"        … ({_size(size)} in all; cut here)", "dim"))
+
+    # -- progress ----------------------------------------------------------------------------
+    def _draw_bar(self) -> None:
+        now = time.monotonic()
+        done = sum(self._counts.values())
+        if done < self._total and now - self._last_draw < PROGRESS_INTERVAL_S:
+            return
+        self._last_draw = now
+        width = 30
+        filled = width * done // max(self._total, 1)
+        full, empty = ("█", "░") if self.unicode else ("#", "-")
+        bar = full * filled + empty * (width - filled)
+        failed = self._counts["failed"] + self._counts["error"]
+        counts = f"{self._counts['passed']} passed"
+        counts += f" · {self._paint(f'{failed} failed', 'red')}" if failed else " · 0 failed"
+        line = f"  [{bar}] {done}/{self._total} · {counts} · {now - self._started:.1f} s"
+        self.stream.write("\r\033[K" + line)
+        self.stream.flush()
+        self._bar_shown = True
 
     def _summary(self, run: RunResult) -> None:
         parts = [self._paint(f"{run.count('passed')} passed", "green")]
@@ -109,11 +256,48 @@ class ConsoleReporter:
         parts.append(self._paint(f"{failed} failed", "red") if failed else "0 failed")
         if errors:
             parts.append(self._paint(f"{errors} errors", "red"))
+        skipped = run.count("skipped")
+        if skipped:
+            parts.append(self._paint(f"{skipped} skipped", "yellow"))
         self._write()
         if run.stopped_reason:
             label = "interrupted" if run.interrupted else "stopped"
             self._write(self._paint(f"{label}: {run.stopped_reason}", "yellow"))
-        self._write(f"{', '.join(parts)} · {len(run.steps)} steps in {run.duration_s:.2f} s")
+        self._write(f"{', '.join(parts)} · {run.total} steps in {run.duration_s:.2f} s")
+
+
+def create(options: ReporterOptions) -> ConsoleReporter:
+    """The registry's factory (runner.reporters): to standard output, or to a file."""
+    if options.path is None:
+        return ConsoleReporter(
+            options.stream,
+            options.redactor,
+            colour=options.colour,
+            verbosity=options.verbosity,
+            environ=options.environ,
+        )
+    return _FileConsole(options)
+
+
+class _FileConsole(ConsoleReporter):
+    """``--reporter console:PATH``: the same text, without colour or progress, in a file."""
+
+    def __init__(self, options: ReporterOptions) -> None:
+        assert options.path is not None
+        self._file = open(options.path, "w", encoding="utf-8")  # closed by close()
+        super().__init__(
+            self._file, options.redactor, colour=False, verbosity=options.verbosity,
+            progress=False,
+        )  # fmt: skip
+
+    def on_event(self, event: Event) -> None:
+        super().on_event(event)
+        if isinstance(event, RunFinished):
+            self.close()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
 
 
 def _size(n: int) -> str:

@@ -1,0 +1,167 @@
+"""The JUnit XML report, in the dialect Jenkins and GitLab read (valid against the JUnit XSD of
+Jenkins' xUnit plug-in, tests/fixtures/junit-10.xsd).
+
+One ``<testsuite>`` per collection; one ``<testcase>`` per step, named after the step, with
+the collection and its folders in ``classname`` (``Collection.Folder.Sub``); a failed
+expectation is a ``<failure>``, a request that got no response (or could not be rendered) an
+``<error>``, a skipped step ``<skipped>``. The suite's counts come first in the file but are
+only known at the end, so the test cases stream to a temporary file and the report is put
+together and published atomically when the run ends. An interrupted run is marked in the
+suite's properties and ``<system-err>``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from tempfile import TemporaryFile
+from xml.sax.saxutils import escape, quoteattr
+
+from runner.events import Event, Interrupted, RunFinished, RunStarted, StepFinished
+from runner.reporters import ReporterOptions
+from runner.reporters.output import AtomicOutput, masked
+from runner.results import CheckResult, StepResult
+
+# characters XML 1.0 cannot hold, even escaped
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(value: object) -> str:
+    return escape(_ILLEGAL.sub("\ufffd", str(value)))
+
+
+def _attr(value: object) -> str:
+    return quoteattr(_ILLEGAL.sub("\ufffd", str(value)).replace("\n", " "))
+
+
+class JUnitReporter:
+    def __init__(self, options: ReporterOptions) -> None:
+        self.options = options
+        self.redactor = options.redactor
+        self.cases = TemporaryFile("w+", encoding="utf-8")
+        self.suite = "runner"
+        self.timestamp = ""
+        self.interrupted: str | None = None
+        self.iterations = 1
+        self.environment: str | None = None
+        self.file = options.collection.path if options.collection is not None else None
+        self.done = False
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self.suite = self.redactor.mask(event.collection)
+            self.environment = event.environment
+            self.iterations = getattr(event, "iterations", 1)
+            self.timestamp = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        elif isinstance(event, StepFinished):
+            self.cases.write(self._case(event.result))
+        elif isinstance(event, Interrupted):
+            where = f" during step {event.index} '{event.name}'" if event.index else ""
+            self.interrupted = self.redactor.mask(f"the run was interrupted{where}")
+        elif isinstance(event, RunFinished):
+            self._finish(event)
+
+    # -- one step ----------------------------------------------------------------------------
+    def _case(self, step: StepResult) -> str:
+        mask = self.redactor.mask
+        classname = ".".join(mask(p) for p in (self.suite, *step.path))
+        seconds = (step.elapsed_ms or 0.0) / 1000
+        name = mask(step.name)
+        if self.iterations > 1:
+            name = f"{name} [iteration {getattr(step, 'iteration', 1)}]"
+        attrs = (
+            f"name={_attr(name)} classname={_attr(classname)} "
+            f"time={_attr(f'{seconds:.3f}')} file={_attr(step.loc.file)} "
+            f"line={_attr(step.loc.line)}"
+        )
+        parts = [f"    <testcase {attrs}>\n"]
+        failed = step.failed_checks
+        if step.status == "error":
+            reason = step.error_reason or "error"
+            lines = [f"{step.error or 'error'}", f"at {step.loc}"]
+            lines += [self._check_line(c) for c in failed]
+            parts.append(
+                f"      <error message={_attr(mask(step.error or reason))} type={_attr(reason)}>"
+                f"{_text(mask(chr(10).join(lines)))}</error>\n"
+            )
+        elif step.status == "failed":
+            message = f"{len(failed)} expectation{'s' if len(failed) != 1 else ''} failed: "
+            message += "; ".join(c.label for c in failed)
+            body = "\n".join(self._check_line(c) for c in failed)
+            parts.append(
+                f'      <failure message={_attr(mask(message))} type="expectation">'
+                f"{_text(mask(body))}</failure>\n"
+            )
+        elif step.status == "skipped":
+            why = getattr(step, "note", None) or step.error or "skipped"
+            parts.append(f"      <skipped message={_attr(mask(why))}/>\n")
+        out = self._system_out(step)
+        if out:
+            parts.append(f"      <system-out>{_text(mask(out))}</system-out>\n")
+        parts.append("    </testcase>\n")
+        return "".join(parts)
+
+    def _check_line(self, check: CheckResult) -> str:
+        expected = json.dumps(masked(check.expected, self.redactor, 300), ensure_ascii=False)
+        actual = json.dumps(masked(check.actual, self.redactor, 300), ensure_ascii=False)
+        line = f"{check.label}: expected {expected}, got {actual}"
+        if check.message:
+            line += f" ({check.message})"
+        return f"{line}\n  at {check.loc}" if check.loc else line
+
+    def _system_out(self, step: StepResult) -> str:
+        lines = []
+        if step.method and step.url:
+            status = f" -> {step.status_code}" if step.status_code is not None else ""
+            lines.append(f"{step.method} {step.url}{status}")
+        for warning in step.warnings:
+            lines.append(f"warning: {self._check_line(warning)}")
+        if step.captured:
+            lines.append(f"captured: {', '.join(step.captured)}")
+        return "\n".join(lines)
+
+    # -- the end -----------------------------------------------------------------------------
+    def _finish(self, event: RunFinished) -> None:
+        run = event.result
+        out = AtomicOutput(self.options.path, self.options.stream)
+        try:
+            counts = (
+                f"tests={_attr(run.total)} failures={_attr(run.count('failed'))} "
+                f"errors={_attr(run.count('error'))}"
+            )
+            time_s = _attr(f"{run.duration_s:.3f}")
+            out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+            out.write(f"<testsuites name={_attr(self.suite)} {counts} time={time_s}>\n")
+            file_attr = f" file={_attr(self.file)}" if self.file else ""
+            out.write(
+                f"  <testsuite name={_attr(self.suite)} {counts} "
+                f"skipped={_attr(run.count('skipped'))} time={time_s} "
+                f"timestamp={_attr(self.timestamp)}{file_attr}>\n"
+            )
+            properties = [("environment", self.environment)] if self.environment else []
+            if run.interrupted:
+                properties.append(("interrupted", "true"))
+            if run.stopped_reason:
+                properties.append(("stopped_reason", self.redactor.mask(run.stopped_reason)))
+            if properties:
+                out.write("    <properties>\n")
+                for name, value in properties:
+                    out.write(f"      <property name={_attr(name)} value={_attr(value)}/>\n")
+                out.write("    </properties>\n")
+            self.cases.flush()
+            self.cases.seek(0)
+            while chunk := self.cases.read(64 * 1024):
+                out.write(chunk)
+            if run.interrupted or run.stopped_reason:
+                note = self.interrupted or self.redactor.mask(run.stopped_reason or "")
+                out.write(f"    <system-err>{_text(note)}</system-err>\n")
+            out.write("  </testsuite>\n</testsuites>\n")
+            out.commit()
+        finally:
+            out.discard()
+            self.close()
+
+    def close(self) -> None:
+        if not self.cases.closed:
+            self.cases.close()
