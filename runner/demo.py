@@ -1,14 +1,18 @@
 """``runner demo``: the Zoom OAuth collection end to end against a local stand-in, offline.
 
 It starts ``OAuthDemoServer`` on 127.0.0.1, configured from ``environments/local.yaml`` (client
-id, secret and redirect URI), runs ``collections/zoom_oauth.yaml`` against it, and plays the
-person at the pause: it opens the authorize URL as a browser would, clicks Allow, and pastes
-the redirect URL. ``--interactive`` leaves the pasting to you; ``--serve`` only serves.
+id and secret), with a redirect URI on a free loopback port, and runs
+``collections/zoom_oauth.yaml`` against it. The oauth2 auth helper listens on that redirect URI
+(RFC 8252) and "opens the browser": the demo plays the browser, which loads the consent page,
+clicks Allow and follows the redirect to the runner's listener; nobody pastes anything.
+``--interactive`` leaves the browser (or the pasting) to you; ``--serve`` only serves.
+Tokens are kept for the run only: the demo never touches your token cache.
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import sysconfig
 from collections.abc import Callable
@@ -19,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from runner.engine import Engine, RunOptions
 from runner.errors import ExitStatus, UsageError
 from runner.loader import load_collection, load_environment
-from runner.prompts import PauseRequest, StandardPrompter, TerminalPrompter
+from runner.prompts import StandardPrompter, TerminalPrompter
 from runner.redact import Redactor
 
 if TYPE_CHECKING:
@@ -43,26 +47,36 @@ def demo_file(relative: str) -> Path:
     raise UsageError(f"cannot find the demo's {relative}", hint="reinstall the package")
 
 
-class DemoPrompter:
-    """Plays the person: authorizes in place of a browser and pastes the redirect URL."""
+class DemoBrowser:
+    """Plays the person's browser: loads the authorize URL, clicks Allow on the consent page,
+    and follows the redirect to the runner's loopback listener."""
 
     def __init__(self, write: Callable[[str], None], redactor: Redactor) -> None:
         self.write = write
         self.redactor = redactor
 
-    def ask(self, request: PauseRequest) -> str:
+    def __call__(self, url: str) -> bool:
+        import httpx
+
         from runner.demo_server import follow_authorize
 
-        if request.browser_url is None:
-            raise UsageError("the demo's pause has no browser step before it")
         say = self.write
-        say("      (demo) opening the authorize URL as a browser would, and clicking Allow…")
-        redirect = follow_authorize(request.browser_url)
-        for value in parse_qs(urlsplit(redirect).query).get(request.from_url or "code", []):
+        say("      (demo) a browser opens the authorize URL, and the person clicks Allow…")
+        redirect = follow_authorize(url)
+        for value in parse_qs(urlsplit(redirect).query).get("code", []):
             self.redactor.add(value)  # the code is a secret from the moment it exists
-        say(f"      (demo) the browser was redirected to {self.redactor.mask(redirect)}")
-        say("      (demo) pasting that URL at the prompt")
-        return redirect
+        say(f"      (demo) the browser is redirected to {self.redactor.mask(redirect)}")
+        with httpx.Client(timeout=10.0, trust_env=False) as browser:
+            page = browser.get(redirect)
+        title = page.text.split("<title>", 1)[-1].split("</title>", 1)[0]
+        say(f"      (demo) the runner's loopback listener answered the browser: {title}")
+        return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,7 +84,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo.add_argument(
         "--interactive",
         action="store_true",
-        help="you paste the redirect URL at the pause instead of the demo",
+        help="you authorize in your browser (or paste the redirect URL) instead of the demo",
     )
     demo.add_argument(
         "--serve",
@@ -133,22 +147,41 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
             server.stop()
         return int(ExitStatus.OK)
 
+    # A free loopback port for the redirect URI, so the demo never collides with another run.
+    redirect_uri = f"http://127.0.0.1:{_free_port()}/oauth/callback"
+    client = DemoClient(client.client_id, client.client_secret, redirect_uri)
     with OAuthDemoServer(client) as server:
-        variables = {"zoom_oauth_base": server.base_url, "zoom_api_base": f"{server.base_url}/v2"}
-        options = RunOptions(variables=variables, environ=console.environ)
+        variables = {
+            "zoom_oauth_base": server.base_url,
+            "zoom_api_base": f"{server.base_url}/v2",
+            "redirect_uri": redirect_uri,
+        }
+        options = RunOptions(
+            variables=variables,
+            environ=console.environ,
+            open_browser=not args.interactive,
+            token_cache=False,  # the demo's tokens die with its server
+        )
 
         def say(line: str) -> None:
             console.stdout.write(line + "\n")
             console.stdout.flush()
 
         say(f"Demo: a local Zoom-like authorization server is listening on {server.base_url}")
-        prompter: StandardPrompter
         if args.interactive:
+            say(f"      open the authorize URL below; the redirect to {redirect_uri} is taken")
             prompter = StandardPrompter(
                 {}, console.environ, TerminalPrompter(console.stdin, console.stdout)
             )
-        else:
-            prompter = StandardPrompter({}, {}, DemoPrompter(say, redactor))
+            return execute(
+                collection,
+                environment,
+                options,
+                console,
+                redactor,
+                colour=False if args.no_color else None,
+                prompter=prompter,
+            )
         return execute(
             collection,
             environment,
@@ -156,5 +189,6 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
             console,
             redactor,
             colour=False if args.no_color else None,
-            prompter=prompter,
+            prompter=StandardPrompter({}, {}, None),  # nobody types: the listener takes it
+            open_url=DemoBrowser(say, redactor),
         )

@@ -188,9 +188,18 @@ class _Reply:
 class _Authority:
     """Holds codes, tokens and the request log behind one lock, and answers parsed requests."""
 
-    def __init__(self, client: DemoClient, code_ttl: float, token_ttl: int) -> None:
+    def __init__(
+        self,
+        client: DemoClient,
+        code_ttl: float,
+        token_ttl: int,
+        body_client_auth: bool = False,
+        value_prefix: str = "",
+    ) -> None:
         self.client = client
         self.code_ttl = code_ttl
+        self.body_client_auth = body_client_auth
+        self.value_prefix = value_prefix  # codes and tokens start with it (canary tests)
         self.token_ttl = token_ttl
         self.lock = threading.Lock()
         self.log: list[RecordedRequest] = []
@@ -265,7 +274,8 @@ class _Authority:
                 "&redirect_uri=...[&state=...][&code_challenge=...&code_challenge_method=S256]",
                 "consent": "POST /oauth/authorize (the consent form)",
                 "token": "POST /oauth/token, Basic client auth, form body: grant_type="
-                "authorization_code (code, redirect_uri[, code_verifier]) or refresh_token",
+                "authorization_code (code, redirect_uri[, code_verifier]), refresh_token, "
+                "client_credentials or account_credentials (account_id)",
                 "user": "GET /v2/users/me with Authorization: Bearer <access_token>",
             },
         }
@@ -343,7 +353,7 @@ class _Authority:
                 pending.redirect_uri, "access_denied", description, pending.state
             )
             return _redirect(location)
-        code = secrets.token_urlsafe(24)
+        code = self.value_prefix + secrets.token_urlsafe(24)
         self._codes[code] = _Code(
             client_id=self.client.client_id,
             redirect_uri=pending.redirect_uri,
@@ -367,7 +377,12 @@ class _Authority:
             return _token_error(
                 400, "invalid_request", "The form body is not valid UTF-8 urlencoded"
             )
-        client_id = self._authenticate(request.headers.get("authorization", ""))
+        header = request.headers.get("authorization", "")
+        client_id = self._authenticate(header)
+        in_body = False
+        if client_id is None and not header and self.body_client_auth:
+            client_id = self._authenticate_body(request.form)
+            in_body = client_id is not None
         if client_id is None:
             challenge = (("WWW-Authenticate", 'Basic realm="demo"'),)
             body = _oauth_body("invalid_client", "Invalid client_id or client_secret")
@@ -376,7 +391,10 @@ class _Authority:
         if repeated is not None:
             return _token_error(400, "invalid_request", f"{repeated} was given more than once")
         params = _given(request.form)
-        if "client_secret" in params:  # one authentication method only (RFC 6749 §2.3)
+        if in_body:
+            params.pop("client_id", None)
+            params.pop("client_secret", None)
+        elif "client_secret" in params:  # one authentication method only (RFC 6749 §2.3)
             return _token_error(
                 400, "invalid_request", "Send the client secret only in the Authorization header"
             )
@@ -387,7 +405,22 @@ class _Authority:
             return self._redeem_code(client_id, params)
         if grant_type == "refresh_token":
             return self._refresh_tokens(client_id, params)
+        if grant_type == "client_credentials":  # a Team Chat bot's token: no refresh token
+            return self._token_reply(self._issue(client_id, refreshable=False))
+        if grant_type == "account_credentials":  # Zoom's server-to-server OAuth
+            if params.get("account_id") != _USER["account_id"]:
+                return _token_error(400, "invalid_request", "Invalid account_id")
+            return self._token_reply(self._issue(client_id, refreshable=False))
         return _token_error(400, "unsupported_grant_type", "Unsupported grant_type")
+
+    def _authenticate_body(self, form: list[tuple[str, str]] | None) -> str | None:
+        """client_secret_post (RFC 6749 §2.3.1): client_id and client_secret in the body."""
+        params = _given(form or [])
+        given_id, given_secret = params.get("client_id", ""), params.get("client_secret", "")
+        client = self.client
+        id_ok = hmac.compare_digest(given_id.encode(), client.client_id.encode())
+        secret_ok = hmac.compare_digest(given_secret.encode(), client.client_secret.encode())
+        return client.client_id if id_ok and secret_ok else None
 
     def _authenticate(self, authorization: str) -> str | None:
         """Return the client ID if the Basic credentials are right, else None."""
@@ -453,17 +486,17 @@ class _Authority:
         # Rotation: both old tokens stop working; the grant object stays the same so that a
         # replayed authorization code still finds (and revokes) the current pair.
         self._revoke(grant)
-        grant.access_token = secrets.token_urlsafe(32)
-        grant.refresh_token = secrets.token_urlsafe(32)
+        grant.access_token = self.value_prefix + secrets.token_urlsafe(32)
+        grant.refresh_token = self.value_prefix + secrets.token_urlsafe(32)
         grant.access_expires_at = time.monotonic() + self.token_ttl
         self._register(grant)
         return self._token_reply(grant)
 
-    def _issue(self, client_id: str) -> _Grant:
+    def _issue(self, client_id: str, *, refreshable: bool = True) -> _Grant:
         grant = _Grant(
             client_id=client_id,
-            access_token=secrets.token_urlsafe(32),
-            refresh_token=secrets.token_urlsafe(32),
+            access_token=self.value_prefix + secrets.token_urlsafe(32),
+            refresh_token=self.value_prefix + secrets.token_urlsafe(32) if refreshable else "",
             access_expires_at=time.monotonic() + self.token_ttl,
         )
         self._register(grant)
@@ -471,20 +504,23 @@ class _Authority:
 
     def _register(self, grant: _Grant) -> None:
         self._access[grant.access_token] = grant
-        self._refresh[grant.refresh_token] = grant
+        if grant.refresh_token:  # server-to-server grants have none
+            self._refresh[grant.refresh_token] = grant
 
     def _revoke(self, grant: _Grant) -> None:
         self._access.pop(grant.access_token, None)
         self._refresh.pop(grant.refresh_token, None)
 
     def _token_reply(self, grant: _Grant) -> _Reply:
-        body = {
+        body: dict[str, Any] = {
             "access_token": grant.access_token,
             "token_type": "bearer",
             "refresh_token": grant.refresh_token,
             "expires_in": self.token_ttl,
             "scope": _SCOPE,
         }
+        if not grant.refresh_token:
+            del body["refresh_token"]
         return _json(200, body, headers=_NO_STORE)
 
     # -- GET /v2/users/me --------------------------------------------------------------------
@@ -773,7 +809,12 @@ class OAuthDemoServer:
         port: int = 0,
         code_ttl: float = 300.0,
         token_ttl: int = 3600,
+        body_client_auth: bool = False,
+        value_prefix: str = "",
     ) -> None:
+        """``body_client_auth`` also accepts client_id and client_secret in the form body
+        (client_secret_post) from a request without an Authorization header; ``value_prefix``
+        starts every code and token (a canary that tests look for in the runner's output)."""
         if host == "localhost":
             host = "127.0.0.1"
         try:
@@ -790,7 +831,7 @@ class OAuthDemoServer:
             raise ValueError("token_ttl must be >= 0")
         self._host = host
         self._port = port
-        self._authority = _Authority(client, code_ttl, token_ttl)
+        self._authority = _Authority(client, code_ttl, token_ttl, body_client_auth, value_prefix)
         self._lifecycle = threading.Lock()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None

@@ -2,17 +2,26 @@
 
 Only this module reads the terminal. Without one, a pause never waits: it fails at once and
 says how to pass the value. The outside world (streams, environment) is injected for tests.
+
+An OAuth pause may also have a loopback listener (``runner.loopback``) that receives the
+browser's redirect by itself: on a terminal, pasting and the listener race and whichever comes
+first wins; without a terminal the pause waits for the listener only when the browser was
+opened for it (``--open``), and never longer than the listener's timeout.
 """
 
 from __future__ import annotations
 
 import os
+import select
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from runner.errors import InputMissingError, SourceLocation
+
+if TYPE_CHECKING:
+    from runner.loopback import CallbackListener
 
 try:
     import termios
@@ -31,6 +40,8 @@ class PauseRequest:
     from_url: str | None = None
     browser_url: str | None = None  # the last browser step's URL, for context
     secret: bool = True  # hide what is typed (a pasted code is a credential)
+    callback: CallbackListener | None = None  # receives the browser's redirect by itself
+    browser_opened: bool = False  # the authorize URL was opened in a browser (--open)
 
 
 class Prompter(Protocol):
@@ -54,11 +65,21 @@ class TerminalPrompter:
             prompt += f" (paste the whole redirect URL, or just the {request.from_url})"
         if request.secret:
             prompt += " [input hidden]"
+        if request.callback is not None:
+            self.stdout.write(
+                f"\n  (finish in the browser: its redirect to {request.callback.url} is taken "
+                "by itself; or paste it here)"
+            )
         while True:
             self.stdout.write(f"\n? {prompt}: ")
             self.stdout.flush()
             with _echo_off(self.stdin, request.secret):
-                line = self.stdin.readline()
+                line = _readline_or_callback(self.stdin, request)
+            if line is None:  # the browser's redirect came first
+                self.stdout.write("(received the browser's redirect)\n")
+                self.stdout.flush()
+                assert request.callback is not None
+                return request.callback.wait(0)
             if request.secret:
                 self.stdout.write(f"(received {len(line.strip())} characters)\n")
                 self.stdout.flush()
@@ -71,6 +92,50 @@ class TerminalPrompter:
             value = line.strip()
             if value:
                 return value
+
+
+def _readline_or_callback(stream: TextIO, request: PauseRequest) -> str | None:
+    """A line from ``stream``, or None as soon as the request's callback has arrived.
+
+    Raises InputMissingError when the callback's time is up. A stream that cannot be
+    watched (no file descriptor) is read as usual: pasting is then the only way."""
+    callback = request.callback
+    if callback is None:
+        return stream.readline()
+    try:
+        fd = stream.fileno()
+    except (AttributeError, ValueError, OSError):
+        return stream.readline()
+    while True:
+        if callback.poll() is not None:
+            return None
+        if callback.remaining() <= 0:
+            raise _timed_out(request)
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            return stream.readline()
+
+
+def wait_for_callback(request: PauseRequest) -> str:
+    """Wait for the loopback listener alone (no terminal): its URL, or InputMissingError."""
+    from runner.loopback import CallbackTimeout
+
+    assert request.callback is not None
+    try:
+        return request.callback.wait()
+    except CallbackTimeout:
+        raise _timed_out(request) from None
+
+
+def _timed_out(request: PauseRequest) -> InputMissingError:
+    callback = request.callback
+    assert callback is not None
+    refused = f" ({'; '.join(callback.refused)})" if callback.refused else ""
+    return InputMissingError(
+        f"no authorization redirect reached {callback.url} within {callback.timeout:g} s" + refused,
+        request.loc,
+        f"authorize sooner, raise --callback-timeout, or {how_to_pass(request.variable)}",
+    )
 
 
 @contextmanager
@@ -129,11 +194,16 @@ class StandardPrompter:
                 )
             return value.strip()
         if self.terminal is None:
+            if request.callback is not None and request.browser_opened:
+                return wait_for_callback(request)
+            hint = how_to_pass(request.variable)
+            if request.callback is not None:
+                hint += "; or run with --open, and the browser's redirect is taken by itself"
             raise InputMissingError(
                 f"step '{request.step}' needs a value for '{request.variable}' and there is no "
                 "terminal to ask",
                 request.loc,
-                how_to_pass(request.variable),
+                hint,
             )
         return self.terminal.ask(request)
 

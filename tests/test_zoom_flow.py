@@ -1,5 +1,7 @@
-"""The seed flow end to end: collections/zoom_oauth.yaml against the local Zoom stand-in,
-through the real CLI, with the pause answered by --input and by a person on a terminal."""
+"""The seed flow end to end: collections/zoom_oauth_steps.yaml (the flow written out as
+steps) against the local Zoom stand-in, through the real CLI, with the pause answered by
+--input and by a person on a terminal; and `runner demo` (collections/zoom_oauth.yaml, the
+oauth2 auth helper with loopback capture). tests/test_oauth2_flow.py covers the helper."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from runner.demo_server import DemoClient, OAuthDemoServer, follow_authorize
 from runner.render import pkce_challenge
 
 ROOT = Path(__file__).resolve().parent.parent
-COLLECTION = str(ROOT / "collections" / "zoom_oauth.yaml")
+COLLECTION = str(ROOT / "collections" / "zoom_oauth_steps.yaml")
 LOCAL_ENV = str(ROOT / "environments" / "local.yaml")
 CLIENT = DemoClient("demo-client-id", "demo-client-secret", "http://127.0.0.1:8766/oauth/callback")
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 Appendix B
@@ -255,8 +257,9 @@ def test_whole_flow_typed_at_a_real_terminal(zoom: OAuthDemoServer) -> None:
 def test_demo_runs_offline_end_to_end() -> None:
     proc = runner("demo", "--no-color")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "5 passed, 0 failed" in proc.stdout
-    assert "clicking Allow" in proc.stdout
+    assert "1 passed, 0 failed" in proc.stdout
+    assert "clicks Allow" in proc.stdout
+    assert "loopback listener answered the browser: Authorization received" in proc.stdout
     assert "demo-client-secret" not in proc.stdout + proc.stderr
     assert re.search(r"code=\[REDACTED\]", proc.stdout)
 
