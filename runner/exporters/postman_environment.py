@@ -1,0 +1,75 @@
+"""``runner export postman-environment ENV.yaml [-o FILE]``: a Postman environment (JSON).
+
+Values keep their ``{{var}}`` references (``<<var>>`` written back); secret variables (named
+like credentials or listed under ``secrets:``) get Postman's ``secret`` type, and a file that
+holds their values is written with mode 0600.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from runner.cli import Console
+    from runner.exporters.postman_scripts import Notes
+    from runner.model import Environment
+
+HELP = "a Postman environment (JSON) file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Write an environment file as a Postman environment."
+    parser.add_argument("environment", metavar="ENV.yaml", help="the environment to export")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="the JSON file to write (default: standard output)"
+    )
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    from runner.exporters.postman import write_file
+    from runner.exporters.postman_scripts import Notes
+    from runner.loader import load_environment
+
+    environment = load_environment(args.environment)
+    notes = Notes()
+    document = export_environment(environment, notes)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        secret = any(
+            v["type"] == "secret" and v["value"] not in ("", None) for v in document["values"]
+        )
+        write_file(Path(args.output), text, secret=secret)
+        console.stdout.write(f"wrote {args.output}: Postman environment\n")
+        stream = console.stdout
+    else:
+        console.stdout.write(text)
+        stream = console.stderr
+    for item in notes.items:
+        stream.write(f"  {item}\n")
+    return int(ExitStatus.OK)
+
+
+def export_environment(environment: Environment, notes: Notes) -> dict[str, Any]:
+    from runner.exporters.postman_scripts import to_postman
+    from runner.redact import is_secret_name
+
+    values: list[dict[str, Any]] = []
+    for name, value in environment.variables.items():
+        if isinstance(value, str):
+            text: Any = to_postman(value, name, notes)
+        elif isinstance(value, dict | list):
+            text = json.dumps(value)
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = "" if value is None else str(value)
+        secret = name in environment.secrets or is_secret_name(name)
+        values.append(
+            {"key": name, "value": text, "type": "secret" if secret else "default", "enabled": True}
+        )
+    return {"name": environment.name, "values": values, "_postman_variable_scope": "environment"}
