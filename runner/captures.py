@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
-
-import jsonpath
+from typing import TYPE_CHECKING, Any
 
 from runner.model import Capture
 from runner.transport import Exchange
+
+if TYPE_CHECKING:
+    import jsonpath
+
+# ``$.a.b``: plain member names, read straight from the parsed JSON (the same result as the
+# JSONPath library gives, at a fraction of the cost: the common case of every check).
+_DOTTED = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
 class CaptureError(Exception):
@@ -19,11 +24,25 @@ class CaptureError(Exception):
 @lru_cache(maxsize=1024)
 def compile_path(path: str) -> jsonpath.JSONPath | jsonpath.CompoundJSONPath:
     """Compile a JSONPath once per run (and per process), not once per response."""
+    import jsonpath  # deferred: its import builds a lexer (30 ms) runs without JSON skip
+
     return jsonpath.compile(path)
 
 
+@lru_cache(maxsize=1024)
+def _members(path: str) -> tuple[str, ...] | None:
+    return tuple(path.split(".")[1:]) if _DOTTED.match(path) else None
+
+
 def query_json(path: str, data: Any) -> list[Any]:
-    return compile_path(path).findall(data)
+    members = _members(path)
+    if members is None:
+        return compile_path(path).findall(data)
+    for name in members:
+        if not isinstance(data, dict) or name not in data:
+            return []
+        data = data[name]
+    return [data]
 
 
 def extract(capture: Capture, exchange: Exchange) -> Any:

@@ -36,12 +36,12 @@ def run_check(
     check: Check, exchange: Exchange, renderer: Renderer, scope: Mapping[str, Any]
 ) -> CheckResult:
     """Evaluate one expectation; never raises for a bad response, only reports."""
+    if check.subject == "schema":
+        return _schema(check, exchange)
     try:
         actual = _actual(check, exchange)
     except ValueError as exc:
         return CheckResult(check.label, False, _describe(check.matchers), None, str(exc), check.loc)
-    if check.subject == "schema":
-        return _schema(check, actual)
     for matcher in check.matchers:
         try:
             expected = renderer.render_value(matcher.expected, scope)
@@ -142,20 +142,39 @@ def _describe(matchers: tuple[Matcher, ...]) -> Any:
     return {m.op: m.expected for m in matchers}
 
 
-def _schema(check: Check, instance: Any) -> CheckResult:
+def schema_for_status(by_status: Mapping[str, Any], status: int) -> Any | None:
+    """The schema documented for a status: exact code, then ``4XX``, then ``default``."""
+    for key in (str(status), f"{str(status)[0]}XX", "default"):
+        if key in by_status:
+            return by_status[key]
+    return None
+
+
+def _schema(check: Check, exchange: Exchange) -> CheckResult:
     import jsonschema  # deferred: only collections with schemas pay for the import
 
-    schema = check.matchers[0].expected
+    matcher = check.matchers[0]
+    schema = matcher.expected
+    label = "schema"
+    if matcher.op == "in":  # one schema per status code
+        label = f"schema (status {exchange.status})"
+        schema = schema_for_status(matcher.expected, exchange.status)
+        if schema is None:
+            return CheckResult(label, True, "no schema documented", None, None, check.loc)
+    try:
+        instance = exchange.json()
+    except ValueError as exc:
+        return CheckResult(label, False, "valid against the schema", None, str(exc), check.loc)
     validator = jsonschema.validators.validator_for(schema)(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
     if error is None:
-        return CheckResult("schema", True, "valid", "valid", None, check.loc)
+        return CheckResult(label, True, "valid", "valid", None, check.loc)
     where = error.json_path
     return CheckResult(
-        "schema",
+        label,
         False,
         "valid against the schema",
-        instance,
+        error.instance,  # the value at the failing path, not the whole body
         f"{where}: {error.message}",
         check.loc,
     )

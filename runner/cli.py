@@ -11,10 +11,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from runner import __version__
 from runner.engine import Engine, RunOptions
@@ -23,7 +24,6 @@ from runner.loader import load_collection, load_environment
 from runner.model import Collection, Environment
 from runner.prompts import StandardPrompter, TerminalPrompter, is_interactive
 from runner.redact import Redactor
-from runner.reporters import ConsoleReporter
 from runner.transport import DEFAULT_TIMEOUT
 
 # Commands that live in their own modules: each module has register(subparsers), which adds
@@ -33,7 +33,14 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runner.demo",
     "runner.importers",
     "runner.exporters",
+    "runner.docgen",
+    "runner.schema",
+    "runner.fmt",
+    "runner.scaffold",
+    "runner.auth_cli",
 )
+
+CORE_COMMANDS = ("run", "check")  # defined here: `runner run` imports no command module
 
 EXIT_CODES_HELP = """\
 exit codes:
@@ -77,7 +84,9 @@ def _seconds(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``run`` or ``check`` (the command about to run), without the
+    commands of COMMAND_MODULES, whose imports would only slow the start."""
     parser = argparse.ArgumentParser(
         prog="runner",
         description="Run collections of HTTP requests written in YAML.",
@@ -122,33 +131,98 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"per-request timeout, wall clock (default {DEFAULT_TIMEOUT:g})",
     )
-    run.add_argument("--open", action="store_true", help="open browser steps in the system browser")
+    run.add_argument(
+        "--open",
+        action="store_true",
+        help="open browser steps and OAuth authorization in the system browser",
+    )
+    run.add_argument(
+        "--callback-timeout",
+        type=_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long a loopback redirect URI waits for the browser (default 300)",
+    )
+    run.add_argument(
+        "--no-token-cache",
+        action="store_true",
+        help="keep OAuth tokens for this run only (see `runner auth list`)",
+    )
     run.add_argument("--no-color", action="store_true", help="plain output even on a terminal")
+    run.add_argument(
+        "--reporter",
+        metavar="NAME[:PATH]",
+        action="append",
+        default=[],
+        help="also report with NAME (console, json, junit, html, or a plug-in) to PATH, or to "
+        "standard output without one (instead of the console); repeat for more",
+    )
+    loudness = run.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="show only steps that did not pass"
+    )
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", help="show request and response headers and bodies"
+    )
+    run.add_argument(
+        "--record",
+        metavar="FILE",
+        nargs="?",
+        const="",
+        default=None,
+        help="keep each response as an example for `runner docs` "
+        "(default file: COLLECTION.examples.json beside the collection)",
+    )
+    run.add_argument(
+        "--docs-check",
+        choices=("error", "warn", "off"),
+        default="warn",
+        help="a request that breaks its documentation (a required parameter missing, a value "
+        "of the wrong type): error (not sent), warn (sent; the default) or off",
+    )
+    add_scale_arguments(run, sending=True)
+    from runner.resume import add_run_arguments  # --resume, --from, --no-state, --watch
+
+    add_run_arguments(run)
 
     run.set_defaults(handler=cmd_run)
 
     check = sub.add_parser("check", help="validate a collection and its variables; send nothing")
     common(check)
+    check.add_argument(
+        "--docs",
+        action="store_true",
+        help="also check that each request honours its documented parameters (type, "
+        "required, enum), as far as can be known without sending",
+    )
+    check.add_argument(
+        "--docs-check",
+        choices=("error", "warn"),
+        default="error",
+        help="with --docs: whether a finding fails the check (error, exit 2) or is shown "
+        "as a warning (warn, exit 0)",
+    )
+    add_scale_arguments(check, sending=False)
     check.set_defaults(handler=cmd_check)
 
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).register(sub)
+    if command not in CORE_COMMANDS:
+        for module in COMMAND_MODULES:
+            importlib.import_module(module).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     console = console or Console()
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words[0] if words else None)
+    try:  # argparse prints to sys.stdout/sys.stderr: point those at the console's streams
+        with redirect_stdout(console.stdout), redirect_stderr(console.stderr):
+            args = parser.parse_args(argv)
     except SystemExit as exc:  # --help and --version exit 0; a usage error was printed
         return int(ExitStatus.OK) if exc.code in (0, None) else int(ExitStatus.INVALID)
-    if args.command is None:
-        parser.print_help(console.stdout)
-        return int(ExitStatus.INVALID)
     handler: Callable[[argparse.Namespace, Console], int] | None = getattr(args, "handler", None)
-    if handler is None:  # a command group such as `import` without its sub-command
-        parser.parse_args([*(argv or sys.argv[1:]), "--help"])
+    if handler is None:  # no command at all
+        parser.print_help(console.stderr)
         return int(ExitStatus.INVALID)
     try:
         return handler(args, console)
@@ -164,6 +238,16 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
         return int(ExitStatus.FAILED)
 
 
+def group_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace, Console], int]:
+    """The handler of a command group (``runner import``) called without its sub-command."""
+
+    def handler(args: argparse.Namespace, console: Console) -> int:
+        console.stderr.write(parser.format_help())
+        return int(ExitStatus.INVALID)
+
+    return handler
+
+
 def load_inputs(args: argparse.Namespace) -> tuple[Collection, Environment | None]:
     collection = load_collection(args.collection)
     environment = load_environment(args.env) if args.env else None
@@ -176,7 +260,9 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     engine = Engine(
         collection,
         environment,
-        RunOptions(variables=dict(args.var), environ=console.environ),
+        RunOptions(
+            variables=dict(args.var), environ=console.environ, **scale_options(args, console)
+        ),
         redactor=redactor,
     )
     try:
@@ -185,21 +271,47 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
         console.error(exc, redactor)
         return int(exc.exit_status)
     env = f" with {environment.name}" if environment else ""
+    if getattr(args, "docs", False):
+        from runner.contracts import report_collection
+
+        status = report_collection(engine, console.stdout, redactor, args.docs_check)
+        if status != ExitStatus.OK:
+            return int(status)
     console.stdout.write(
-        f"ok: {collection.name}{env}: {len(engine.steps)} steps, every variable defined\n"
+        f"ok: {collection.name}{env}: {len(engine.steps)} steps, every variable defined"
+        + (", requests match their documentation" if getattr(args, "docs", False) else "")
+        + "\n"
     )
     return int(ExitStatus.OK)
 
 
-def cmd_run(args: argparse.Namespace, console: Console) -> int:
+def cmd_run(
+    args: argparse.Namespace,
+    console: Console,
+    *,
+    setup: Callable[[Engine], None] | None = None,
+) -> int:
+    if getattr(args, "watch", False):
+        from runner.watch import watch
+
+        return watch(args, console)
     collection, environment = load_inputs(args)
+    if setup is None:  # where to start, the saved state, and saving this run's (runner.resume)
+        from runner.resume import engine_setup
+
+        setup = engine_setup(args, collection, environment, console.environ, _say_to(console))
     redactor = Redactor()
     options = RunOptions(
         variables=dict(args.var),
         bail=args.bail,
         timeout=args.timeout,
         open_browser=args.open,
+        callback_timeout=args.callback_timeout,
+        token_cache=not args.no_token_cache,
         environ=console.environ,
+        keep_steps=False,  # reporters stream; only failures are kept (flat memory)
+        docs_check=args.docs_check,
+        **scale_options(args, console),
     )
     return execute(
         collection,
@@ -209,7 +321,20 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         redactor,
         inputs=dict(args.input),
         colour=False if args.no_color else None,
+        reporters=args.reporter,
+        verbosity=-1 if args.quiet else (1 if args.verbose else 0),
+        record=args.record,
+        setup=setup,
     )
+
+
+def _say_to(console: Console) -> Callable[[str], None]:
+    """A line of information for the person, on standard error."""
+
+    def say(text: str) -> None:
+        console.stderr.write(text + "\n")
+
+    return say
 
 
 def execute(
@@ -222,26 +347,63 @@ def execute(
     inputs: Mapping[str, str] | None = None,
     colour: bool | None = None,
     prompter: StandardPrompter | None = None,
+    reporters: Sequence[str] = (),
+    verbosity: int = 0,
+    record: str | None = None,
+    open_url: Callable[[str], object] | None = None,
+    setup: Callable[[Engine], None] | None = None,
 ) -> int:
-    """Prepare (exit 2 on a template error, nothing sent), run with the console report, and
-    return the run's exit status."""
+    """Prepare (exit 2 on a template error, nothing sent), run with the console report (and
+    the ``--reporter`` ones, runner.reporters), and return the run's exit status.
+
+    ``setup(engine)`` runs before the engine prepares (runner.resume: where to start, the
+    saved state, the listener that saves it); its UsageError ends the command like prepare's."""
     if prompter is None:
         terminal = None
         if is_interactive(console.stdin, console.stdout, console.environ):
             terminal = TerminalPrompter(console.stdin, console.stdout)
         prompter = StandardPrompter(inputs, console.environ, terminal)
-    reporter = ConsoleReporter(console.stdout, redactor, colour=colour)
-    engine = Engine(
-        collection, environment, options, prompter=prompter, listeners=[reporter], redactor=redactor
+    from runner.reporters import (
+        ReporterOptions,
+        ReporterSpec,
+        close_all,
+        create_reporters,
+        parse_spec,
+    )
+
+    specs = [parse_spec(text) for text in reporters]
+    if record is not None:
+        from runner.reporters.record import default_examples_path
+
+        specs.append(ReporterSpec("record", Path(record or default_examples_path(collection.path))))
+    listeners = create_reporters(
+        specs,
+        ReporterOptions(
+            redactor,
+            console.stdout,
+            collection=collection,
+            verbosity=verbosity,
+            colour=colour,
+            environ=console.environ,
+        ),
     )
     try:
-        engine.prepare()
-    except RunnerError as exc:
-        console.error(exc, redactor)
-        return int(exc.exit_status)
-    with _sigterm_as_interrupt():
-        result = engine.run()
-    return int(result.exit_status)
+        engine = Engine(
+            collection, environment, options, prompter=prompter, listeners=listeners,
+            redactor=redactor, **({"open_url": open_url} if open_url is not None else {}),
+        )  # fmt: skip
+        try:
+            if setup is not None:
+                setup(engine)
+            engine.prepare()
+        except RunnerError as exc:
+            console.error(exc, redactor)
+            return int(exc.exit_status)
+        with _sigterm_as_interrupt():
+            result = engine.run()
+        return int(result.exit_status)
+    finally:
+        close_all(listeners)
 
 
 @contextmanager
@@ -260,3 +422,142 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# --- data-driven, selective and parallel runs; how to reach servers (issue 6) ------------------
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected 1 or more")
+    return value
+
+
+def add_scale_arguments(p: argparse.ArgumentParser, *, sending: bool) -> None:
+    """Options of ``run`` (and, for what decides the variables and steps, ``check``)."""
+    group = p.add_argument_group("iterations and selection")
+    group.add_argument(
+        "-d",
+        "--data",
+        metavar="FILE",
+        help="run once per row of a CSV (with a header row) or JSON (array of objects) file; "
+        "the row's values are variables, above the environment and below --var",
+    )
+    group.add_argument(
+        "--folder",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="run only the steps inside this folder (name or id); repeat for more",
+    )
+    group.add_argument(
+        "--tag", metavar="TAG", action="append", default=[], help="run only steps with this tag"
+    )
+    group.add_argument(
+        "--exclude-tag", metavar="TAG", action="append", default=[], help="leave out these steps"
+    )
+    if not sending:
+        return
+    group.add_argument(
+        "-n",
+        "--iterations",
+        metavar="N",
+        type=_count,
+        help="run N times (with --data: the first N rows, or the rows again from the first)",
+    )
+    group.add_argument(
+        "--parallel",
+        metavar="N",
+        type=_count,
+        default=1,
+        help="run N iterations at once; each keeps its steps in order and its own variables, "
+        "and the report stays in iteration order",
+    )
+    group.add_argument(
+        "--run-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="stop the run when it has taken this long (what ran is reported; exit 1)",
+    )
+    group.add_argument(
+        "--file-root",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="let multipart file parts read files in DIR (besides the collection's folder)",
+    )
+    net = p.add_argument_group("connections")
+    net.add_argument(
+        "--cookie-jar",
+        metavar="FILE",
+        help="start with the cookies of FILE (Netscape format, as curl writes) and save the "
+        "cookies there when the run ends (mode 0600)",
+    )
+    net.add_argument("--cacert", metavar="FILE", help="trust the CA certificates in FILE (PEM)")
+    net.add_argument("--cert", metavar="FILE", help="a TLS client certificate (PEM)")
+    net.add_argument("--key", metavar="FILE", help="the private key of --cert, if not in it")
+    net.add_argument(
+        "-k",
+        "--insecure",
+        action="store_true",
+        help="do not verify TLS certificates (prints a warning; for test servers only)",
+    )
+    net.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="send every request through this proxy (default: HTTP_PROXY, HTTPS_PROXY, "
+        "ALL_PROXY from the environment)",
+    )
+    net.add_argument(
+        "--no-proxy",
+        metavar="HOSTS",
+        help="comma-separated hosts to reach directly (default: NO_PROXY)",
+    )
+
+
+def scale_options(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    """The RunOptions fields of ``add_scale_arguments``; reads and checks the data file."""
+    from runner.data import open_data
+    from runner.errors import UsageError
+    from runner.transport import TransportOptions
+
+    options: dict[str, Any] = {
+        "data": open_data(args.data) if args.data else None,
+        "folders": tuple(args.folder),
+        "tags": tuple(args.tag),
+        "exclude_tags": tuple(args.exclude_tag),
+    }
+    if not hasattr(args, "parallel"):  # `check`
+        return options
+    for flag in ("cacert", "cert", "key"):
+        value = getattr(args, flag)
+        if value and not Path(value).is_file():
+            raise UsageError(f"--{flag} {value}: no such file")
+    if args.key and not args.cert:
+        raise UsageError("--key needs --cert (the certificate it belongs to)")
+    if args.insecure:
+        console.stderr.write(
+            "warning: --insecure: TLS certificates are not verified; anyone on the network "
+            "path can read and change this run's traffic\n"
+        )
+    options.update(
+        iterations=args.iterations,
+        parallel=args.parallel,
+        run_timeout=args.run_timeout,
+        cookie_jar=args.cookie_jar,
+        file_roots=tuple(args.file_root),
+        transport=TransportOptions(
+            verify=not args.insecure,
+            cacert=args.cacert,
+            cert=args.cert,
+            key=args.key,
+            proxy=args.proxy,
+            no_proxy=args.no_proxy,
+            environ=console.environ,
+        ),
+    )
+    return options

@@ -30,11 +30,20 @@ from runner.model import (
     Check,
     Collection,
     Environment,
+    Example,
+    Flow,
     Folder,
+    Goto,
+    GraphQL,
     Matcher,
+    OAuth2,
     Param,
+    Part,
     PauseStep,
+    Repeat,
     RequestStep,
+    Retry,
+    Scripts,
     Step,
     Text,
     walk,
@@ -45,6 +54,10 @@ MAX_DEPTH = 64
 MAX_FILE_BYTES = 20 * 1024 * 1024
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+# Other methods (WebDAV's COPY, PURGE, a Postman collection's custom verb) are taken when
+# written in capitals, at least four long and not a near miss of a standard method, so that
+# `gte`, `GETS` or `PSOT` still get "did you mean".
+CUSTOM_METHOD = re.compile(r"^[A-Z][A-Z0-9_-]{3,}$")
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -353,16 +366,26 @@ def _parse_root(text: str, path: str, what: str) -> tuple[_Doc, Node]:
 
 # --- collection ------------------------------------------------------------------------------
 
-COLLECTION_KEYS = ("name", "description", "variables", "secrets", "auth", "tags", "steps")
+COLLECTION_KEYS = (
+    "name", "description", "variables", "secrets", "auth", "tags", "steps", "scripts", "http2",
+)  # fmt: skip
 REQUEST_KEYS = (
     "request", "id", "description", "method", "url", "params", "headers", "body", "auth",
-    "timeout", "follow_redirects", "expect", "capture", "tags",
+    "timeout", "follow_redirects", "expect", "capture", "tags", "examples", "scripts",
+    "skip_if", "run_if", "delay", "retry", "repeat", "goto", "http2",
 )  # fmt: skip
-BROWSER_KEYS = ("browser", "id", "description", "method", "url", "params", "open", "tags")
+BROWSER_KEYS = (
+    "browser", "id", "description", "method", "url", "params", "open", "tags",
+    "skip_if", "run_if", "delay", "goto",
+)  # fmt: skip
 PAUSE_KEYS = (
     "pause", "id", "description", "variable", "prompt", "from_url", "state", "secret", "tags",
+    "skip_if", "run_if", "delay", "goto",
 )  # fmt: skip
-FOLDER_KEYS = ("folder", "id", "description", "auth", "steps", "tags")
+FOLDER_KEYS = (
+    "folder", "id", "description", "auth", "steps", "tags", "scripts",
+    "skip_if", "run_if", "delay", "parallel",
+)  # fmt: skip
 STEP_KINDS = {
     "request": REQUEST_KEYS,
     "browser": BROWSER_KEYS,
@@ -372,9 +395,16 @@ STEP_KINDS = {
 PARAM_KEYS = ("value", "type", "required", "description", "enabled", "enum")
 JSON_TYPE_NAMES = ("string", "number", "integer", "boolean", "array", "object", "null")
 PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
-BODY_KINDS = ("json", "form", "text")
+BODY_KINDS = ("json", "form", "text", "multipart", "graphql", "file")
 EXPECT_KEYS = ("status", "headers", "json", "body", "max_time_ms", "schema")
 CAPTURE_SOURCES = ("json", "header", "regex", "cookie", "status", "body")
+
+
+def parse_data(text: str, path: str = "<data>") -> Any:
+    """Any YAML (or JSON) document as plain data, through the same safe parser and limits as
+    collections (no aliases, no duplicate keys); for schema files and OpenAPI documents."""
+    doc, root = _parse_root(text, path, "YAML")
+    return doc.value(root)
 
 
 def load_collection(path: str | Path) -> Collection:
@@ -397,10 +427,12 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
     description = _opt_text(doc, entries, "description")
     auth = _auth(doc, entries["auth"][1]) if "auth" in entries else None
     _check_unique_ids(steps)
+    _check_flow(steps)
     return Collection(
         name=str(name), steps=tuple(steps), path=path, description=description,
         variables=variables, variable_locs=variable_locs, secrets=secrets, auth=auth,
-        tags=_tags(doc, entries),
+        tags=_tags(doc, entries), scripts=_scripts(doc, entries),
+        http2=doc.boolean(entries["http2"][1], "http2") if "http2" in entries else False,
     )  # fmt: skip
 
 
@@ -426,6 +458,23 @@ def _secret_names(
         for item in doc.sequence(entries["secrets"][1], "secrets"):
             names.add(str(doc.identifier(item, "secret name")))
     return frozenset(names)
+
+
+SCRIPT_KEYS = ("prerequest", "test")
+
+
+def _scripts(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> Scripts | None:
+    """``scripts: {prerequest: JS, test: JS}``: JavaScript kept verbatim from an import; inert."""
+    if "scripts" not in entries:
+        return None
+    node = entries["scripts"][1]
+    found = doc.mapping(node, "scripts")
+    doc.check_keys(found, node, "scripts", SCRIPT_KEYS)
+    return Scripts(
+        prerequest=_opt_text(doc, found, "prerequest"),
+        test=_opt_text(doc, found, "test"),
+        loc=doc.loc(node),
+    )
 
 
 def _tags(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> tuple[str, ...]:
@@ -476,7 +525,8 @@ def _step(doc: _Doc, node: Node) -> Step:
             name=str(name), steps=folder_steps, loc=loc,
             id=step_id, description=description,
             auth=_auth(doc, entries["auth"][1]) if "auth" in entries else None,
-            tags=_tags(doc, entries),
+            tags=_tags(doc, entries), scripts=_scripts(doc, entries),
+            flow=_flow(doc, entries), parallel=_parallel(doc, entries, len(folder_steps)),
         )  # fmt: skip
     if kind == "pause":
         doc.check_keys(entries, node, what, PAUSE_KEYS, ("variable",))
@@ -494,7 +544,7 @@ def _step(doc: _Doc, node: Node) -> Step:
             from_url=str(doc.text(from_url[1], "from_url")) if from_url else None,
             state=_opt_text(doc, entries, "state"),
             secret=doc.boolean(entries["secret"][1], "secret") if "secret" in entries else True,
-            tags=_tags(doc, entries),
+            tags=_tags(doc, entries), flow=_flow(doc, entries),
         )  # fmt: skip
     doc.check_keys(entries, node, what, STEP_KINDS[kind], ("url",))
     method = _method(doc, entries)
@@ -505,7 +555,7 @@ def _step(doc: _Doc, node: Node) -> Step:
             name=str(name), url=url, loc=loc, id=step_id, description=description, method=method,
             params=params,
             open=doc.boolean(entries["open"][1], "open") if "open" in entries else False,
-            tags=_tags(doc, entries),
+            tags=_tags(doc, entries), flow=_flow(doc, entries),
         )  # fmt: skip
     return RequestStep(
         name=str(name), method=method, url=url, loc=loc, id=step_id, description=description,
@@ -521,6 +571,9 @@ def _step(doc: _Doc, node: Node) -> Step:
         checks=_expect(doc, entries["expect"][1]) if "expect" in entries else (),
         captures=_captures(doc, entries["capture"][1]) if "capture" in entries else (),
         tags=_tags(doc, entries),
+        examples=_examples(doc, entries["examples"][1]) if "examples" in entries else (),
+        scripts=_scripts(doc, entries), flow=_flow(doc, entries),
+        http2=doc.boolean(entries["http2"][1], "http2") if "http2" in entries else None,
     )  # fmt: skip
 
 
@@ -528,7 +581,12 @@ def _method(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> str:
     if "method" not in entries:
         return "GET"
     node = entries["method"][1]
-    method = doc.text(node, "method").upper()
+    written = doc.text(node, "method")
+    if CUSTOM_METHOD.match(written) and not difflib.get_close_matches(
+        written, HTTP_METHODS, n=1, cutoff=0.75
+    ):
+        return str(written)  # an extension method (COPY, PURGE, ...), taken as written
+    method = written.upper()
     if method not in HTTP_METHODS:
         close = difflib.get_close_matches(method, HTTP_METHODS, n=1)
         doc.fail(
@@ -595,7 +653,7 @@ def _body(doc: _Doc, node: Node) -> Body:
     doc.check_keys(entries, node, "body", (*BODY_KINDS, "content_type", "fields"))
     kinds = [k for k in BODY_KINDS if k in entries]
     if len(kinds) != 1:
-        doc.fail(node, "body needs exactly one of json, form or text")
+        doc.fail(node, "body needs exactly one of json, form, text, multipart, graphql or file")
     kind = kinds[0]
     content_type = _opt_text(doc, entries, "content_type")
     fields = _params(doc, entries["fields"][1], "body.fields") if "fields" in entries else ()
@@ -615,6 +673,14 @@ def _body(doc: _Doc, node: Node) -> Body:
         return Body(
             "form", form=_params(doc, value_node, "body.form"), content_type=content_type, loc=loc
         )
+    if kind == "multipart":
+        return Body("multipart", parts=_parts(doc, value_node), content_type=content_type, loc=loc)
+    if kind == "graphql":
+        query = _graphql(doc, value_node)
+        return Body("graphql", graphql=query, content_type=content_type, loc=loc)
+    if kind == "file":
+        path = doc.text(value_node, "body.file")
+        return Body("file", file=path, content_type=content_type, loc=loc)
     return Body("text", text=doc.text(value_node, "body.text"), content_type=content_type, loc=loc)
 
 
@@ -622,34 +688,125 @@ AUTH_KEYS = {
     "none": ("type",),
     "basic": ("type", "username", "password"),
     "bearer": ("type", "token"),
+    "apikey": ("type", "key", "value", "in"),
+    "digest": ("type", "username", "password"),
+    "oauth2": (
+        "type", "grant", "token_url", "auth_url", "client_id", "client_secret", "scopes",
+        "redirect_uri", "pkce", "client_auth", "account_id", "refresh_token",
+    ),
+}  # fmt: skip
+AUTH_REQUIRED = {"apikey": ("type", "key", "value"), "oauth2": ("type",)}
+# oauth2: the keys each grant requires, and the keys that belong to one grant only
+OAUTH_GRANT_KEYS = {
+    "authorization_code": ("auth_url", "redirect_uri"),
+    "client_credentials": (),
+    "account_credentials": ("account_id",),
+    "refresh_token": ("refresh_token",),
+}
+_OAUTH_GRANT_ONLY = {
+    "auth_url": "authorization_code",
+    "redirect_uri": "authorization_code",
+    "pkce": "authorization_code",
+    "account_id": "account_credentials",
+    "refresh_token": "refresh_token",
 }
 
 
 def _auth(doc: _Doc, node: Node) -> Auth:
+    kinds = ", ".join(AUTH_KEYS)
     entries = doc.mapping(node, "auth")
     if "type" not in entries:
-        doc.fail(node, "auth is missing the required key 'type'", "use type: basic, bearer or none")
+        doc.fail(node, "auth is missing the required key 'type'", f"use type: {kinds}")
     kind = doc.text(entries["type"][1], "auth type")
     if kind not in AUTH_KEYS:
         close = difflib.get_close_matches(kind, AUTH_KEYS, n=1)
         doc.fail(
             entries["type"][1],
             f"unknown auth type {kind!r}",
-            f"did you mean '{close[0]}'?" if close else "use basic, bearer or none",
+            f"did you mean '{close[0]}'?" if close else f"use {kinds}",
         )
     keys = AUTH_KEYS[kind]
-    doc.check_keys(entries, node, f"{kind} auth", keys, keys)
+    doc.check_keys(entries, node, f"{kind} auth", keys, AUTH_REQUIRED.get(kind, keys))
     loc = doc.loc(node)
-    if kind == "basic":
+    if kind in ("basic", "digest"):
         return Auth(
-            "basic",
+            kind,  # type: ignore[arg-type]
             username=doc.text(entries["username"][1], "username"),
             password=doc.text(entries["password"][1], "password"),
             loc=loc,
         )
     if kind == "bearer":
         return Auth("bearer", token=doc.text(entries["token"][1], "token"), loc=loc)
+    if kind == "apikey":
+        where = "header"
+        if "in" in entries:
+            where = doc.text(entries["in"][1], "apikey in")
+            if where not in ("header", "query"):
+                doc.fail(entries["in"][1], f"apikey 'in' must be header or query, not {where!r}")
+        return Auth(
+            "apikey",
+            key=doc.text(entries["key"][1], "apikey key"),
+            value=doc.text(entries["value"][1], "apikey value"),
+            where=where,  # type: ignore[arg-type]
+            loc=loc,
+        )
+    if kind == "oauth2":
+        return Auth("oauth2", oauth2=_oauth2(doc, node, entries), loc=loc)
     return Auth("none", loc=loc)
+
+
+def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) -> OAuth2:
+    grants = tuple(OAUTH_GRANT_KEYS)
+    for key in ("grant", "token_url", "client_id"):
+        if key not in entries:
+            doc.fail(node, f"oauth2 auth is missing the required key '{key}'")
+    grant = doc.text(entries["grant"][1], "oauth2 grant")
+    if grant not in OAUTH_GRANT_KEYS:
+        close = difflib.get_close_matches(grant, grants, n=1)
+        doc.fail(
+            entries["grant"][1],
+            f"unknown oauth2 grant {grant!r}",
+            f"did you mean '{close[0]}'?" if close else f"use {', '.join(grants)}",
+        )
+    for key in OAUTH_GRANT_KEYS[grant]:
+        if key not in entries:
+            doc.fail(node, f"oauth2 auth with grant {grant} is missing the required key '{key}'")
+    for key, owner in _OAUTH_GRANT_ONLY.items():
+        if key in entries and owner != grant:
+            doc.fail(entries[key][0], f"'{key}' applies to grant {owner} only, not {grant}")
+
+    def text(key: str) -> Text | None:
+        return doc.text(entries[key][1], f"oauth2 {key}") if key in entries else None
+
+    scopes: tuple[str, ...] = ()
+    if "scopes" in entries:
+        scopes_node = entries["scopes"][1]
+        if isinstance(scopes_node, ScalarNode):
+            scopes = (doc.text(scopes_node, "oauth2 scopes"),)
+        else:
+            scopes = tuple(
+                doc.text(item, "an oauth2 scope") for item in doc.sequence(scopes_node, "scopes")
+            )
+    client_auth = text("client_auth") or "basic"
+    if client_auth not in ("basic", "body"):
+        doc.fail(
+            entries["client_auth"][1],
+            f"oauth2 client_auth must be basic or body, not {client_auth!r}",
+        )
+    return OAuth2(
+        grant=grant,  # type: ignore[arg-type]
+        token_url=doc.text(entries["token_url"][1], "oauth2 token_url"),
+        client_id=doc.text(entries["client_id"][1], "oauth2 client_id"),
+        auth_url=text("auth_url"),
+        client_secret=text("client_secret"),
+        scopes=scopes,
+        redirect_uri=text("redirect_uri"),
+        pkce=doc.boolean(entries["pkce"][1], "oauth2 pkce") if "pkce" in entries else True,
+        client_auth=client_auth,  # type: ignore[arg-type]
+        account_id=text("account_id"),
+        refresh_token=text("refresh_token"),
+        loc=doc.loc(node),
+    )
 
 
 def _matchers(doc: _Doc, node: Node) -> tuple[Matcher, ...]:
@@ -728,21 +885,76 @@ def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
                 Check("time", None, (Matcher("le", doc.number(value_node, "max_time_ms")),), loc)
             )
         elif key == "schema":
-            schema = doc.value(value_node)
-            if not isinstance(schema, dict):
-                doc.fail(value_node, "schema must be a JSON Schema mapping")
-            _check_schema(doc, value_node, schema)
-            checks.append(Check("schema", None, (Matcher("eq", schema),), loc))
+            checks.append(_schema_check(doc, value_node, loc))
     return tuple(checks)
 
 
-def _check_schema(doc: _Doc, node: Node, schema: dict[str, Any]) -> None:
+STATUS_KEY = re.compile(r"^(?:[1-5][0-9][0-9]|[1-5]XX|default)$")
+
+
+def _schema_check(doc: _Doc, node: Node, loc: SourceLocation) -> Check:
+    """``schema:`` is one JSON Schema, or a mapping of status code (``200``, ``4XX``,
+    ``default``) to the schema of that status; ``$ref`` may name a file (schema_refs.py)."""
+    from runner.schema_refs import resolve_file_refs
+
+    schema = doc.value(node)
+    if not isinstance(schema, dict):
+        doc.fail(node, "schema must be a JSON Schema mapping")
+    base = Path(doc.path).parent
+    if schema and all(STATUS_KEY.match(str(k)) for k in schema):
+        by_status: dict[str, Any] = {}
+        for status, (_, sub_node) in doc.mapping(node, "schema").items():
+            sub = doc.value(sub_node)
+            if not isinstance(sub, dict):
+                doc.fail(sub_node, f"the schema for status {status} must be a mapping")
+            by_status[str(status)] = _check_schema(doc, sub_node, resolve_file_refs(sub, base))
+        return Check("schema", None, (Matcher("in", by_status),), loc)
+    schema = _check_schema(doc, node, resolve_file_refs(schema, base))
+    return Check("schema", None, (Matcher("eq", schema),), loc)
+
+
+def _check_schema(doc: _Doc, node: Node, schema: dict[str, Any]) -> dict[str, Any]:
     import jsonschema  # deferred: only collections with schemas pay for the import
 
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
         doc.fail(node, f"invalid JSON Schema: {exc.message}")
+    return schema
+
+
+EXAMPLE_KEYS = ("status", "description", "headers", "json", "text")
+
+
+def _examples(doc: _Doc, node: Node) -> tuple[Example, ...]:
+    """Example responses for the documentation: status, description, headers, json or text."""
+    out: list[Example] = []
+    for item in doc.sequence(node, "examples"):
+        entries = doc.mapping(item, "an example")
+        doc.check_keys(entries, item, "an example", EXAMPLE_KEYS, ("status",))
+        if "json" in entries and "text" in entries:
+            doc.fail(item, "an example has json or text, not both")
+        status = doc.integer(entries["status"][1], "status")
+        if not 100 <= status <= 599:
+            doc.fail(entries["status"][1], f"status {status} is not an HTTP status code")
+        headers: tuple[tuple[str, str], ...] = ()
+        if "headers" in entries:
+            headers = tuple(
+                (str(k), str(doc.text(v, f"headers.{k}")))
+                for k, (_, v) in doc.mapping(entries["headers"][1], "headers").items()
+            )
+        body: Any = None
+        if "json" in entries:
+            body = doc.value(entries["json"][1])
+        elif "text" in entries:
+            body = str(doc.text(entries["text"][1], "text"))
+        out.append(
+            Example(
+                status=status, description=_opt_text(doc, entries, "description"),
+                headers=headers, body=body, is_json="json" in entries, loc=doc.loc(item),
+            )
+        )  # fmt: skip
+    return tuple(out)
 
 
 def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
@@ -807,6 +1019,205 @@ def _check_unique_ids(steps: list[Step]) -> None:
                 f"duplicate step id {step.id!r} (first used at {seen[step.id]})", step.loc
             )
         seen[step.id] = step.loc
+
+
+# --- flow control, multipart and GraphQL bodies (issue 6) --------------------------------------
+
+RETRY_KEYS = ("max", "interval", "until")
+REPEAT_KEYS = ("over", "as")
+GOTO_KEYS = ("step", "end", "if", "max")
+PART_KEYS = ("value", "file", "filename", "content_type")
+GRAPHQL_KEYS = ("query", "variables", "operation_name")
+MAX_PARALLEL = 64
+
+
+def _flow(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> Flow | None:
+    """The flow-control keys of a step (only those its kind allows reach here)."""
+    if not any(k in entries for k in ("skip_if", "run_if", "delay", "retry", "repeat", "goto")):
+        return None
+    delay = None
+    if "delay" in entries:
+        delay = doc.number(entries["delay"][1], "delay", positive=False)
+        if delay < 0:
+            doc.fail(entries["delay"][1], "delay must be 0 or more seconds")
+    return Flow(
+        skip_if=_expression(doc, entries, "skip_if"),
+        run_if=_expression(doc, entries, "run_if"),
+        delay=delay,
+        retry=_retry(doc, entries["retry"][1]) if "retry" in entries else None,
+        repeat=_repeat(doc, entries["repeat"][1]) if "repeat" in entries else None,
+        goto=_goto(doc, entries["goto"][1]) if "goto" in entries else None,
+    )
+
+
+def _expression(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], key: str) -> Text | None:
+    """A condition: an expression such as ``role == 'admin'`` (``<< >>`` around it optional)."""
+    if key not in entries:
+        return None
+    node = entries[key][1]
+    if isinstance(node, ScalarNode) and node.tag == _BOOL:
+        return Text(node.value.lower(), doc.loc(node))  # `skip_if: true`
+    return doc.text(node, key)
+
+
+def _retry(doc: _Doc, node: Node) -> Retry:
+    if isinstance(node, ScalarNode):
+        attempts = doc.integer(node, "retry")
+        if attempts < 1:
+            doc.fail(node, "retry must be 1 or more attempts")
+        return Retry(attempts, loc=doc.loc(node))
+    entries = doc.mapping(node, "retry")
+    doc.check_keys(entries, node, "retry", RETRY_KEYS, ("max",))
+    attempts = doc.integer(entries["max"][1], "retry.max")
+    if attempts < 1:
+        doc.fail(entries["max"][1], "retry.max must be 1 or more attempts")
+    interval = 1.0
+    if "interval" in entries:
+        interval = doc.number(entries["interval"][1], "retry.interval", positive=False)
+        if interval < 0:
+            doc.fail(entries["interval"][1], "retry.interval must be 0 or more seconds")
+    return Retry(attempts, interval, _expression(doc, entries, "until"), doc.loc(node))
+
+
+def _repeat(doc: _Doc, node: Node) -> Repeat:
+    var = "item"
+    if isinstance(node, MappingNode):
+        entries = doc.mapping(node, "repeat")
+        doc.check_keys(entries, node, "repeat", REPEAT_KEYS, ("over",))
+        if "as" in entries:
+            var = str(doc.identifier(entries["as"][1], "repeat.as"))
+        node = entries["over"][1]
+    if isinstance(node, SequenceNode):
+        over: Any = doc.value(node)
+    elif isinstance(node, ScalarNode) and node.tag == _INT:
+        over = doc.integer(node, "repeat")
+        if over < 0:
+            doc.fail(node, "repeat must be 0 or more times")
+    else:
+        over = doc.text(node, "repeat")
+        if "<<" not in over:
+            doc.fail(
+                node,
+                "repeat takes a list, a number of times, or a <<variable>> holding a list",
+                "write repeat: [a, b] or repeat: <<items>>",
+            )
+    return Repeat(over, var, doc.loc(node))
+
+
+def _goto(doc: _Doc, node: Node) -> Goto:
+    if isinstance(node, ScalarNode):
+        return Goto(str(doc.text(node, "goto")), loc=doc.loc(node))
+    entries = doc.mapping(node, "goto")
+    doc.check_keys(entries, node, "goto", GOTO_KEYS)
+    if ("step" in entries) == ("end" in entries):
+        doc.fail(node, "goto needs exactly one of 'step' (where to go on) or 'end: true'")
+    target = None
+    if "step" in entries:
+        target = str(doc.text(entries["step"][1], "goto.step"))
+    elif not doc.boolean(entries["end"][1], "goto.end"):
+        doc.fail(entries["end"][1], "write 'end: true' to end the iteration")
+    limit = 100
+    if "max" in entries:
+        limit = doc.integer(entries["max"][1], "goto.max")
+        if limit < 1:
+            doc.fail(entries["max"][1], "goto.max must be 1 or more")
+    return Goto(target, _expression(doc, entries, "if"), limit, doc.loc(node))
+
+
+def _parallel(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], size: int) -> int:
+    """``parallel: true`` (every step of the folder at once, up to 10) or a number."""
+    if "parallel" not in entries:
+        return 0
+    node = entries["parallel"][1]
+    if isinstance(node, ScalarNode) and node.tag == _BOOL:
+        return min(size, 10) if doc.boolean(node, "parallel") else 0
+    count = doc.integer(node, "parallel")
+    if not 1 <= count <= MAX_PARALLEL:
+        doc.fail(node, f"parallel must be true, false or a number from 1 to {MAX_PARALLEL}")
+    return count if count > 1 else 0
+
+
+def _parts(doc: _Doc, node: Node) -> tuple[Part, ...]:
+    out: list[Part] = []
+    for name, (key_node, value_node) in doc.mapping(node, "body.multipart").items():
+        loc = doc.loc(key_node)
+        if not isinstance(value_node, MappingNode):
+            out.append(Part(str(name), value=doc.text(value_node, f"multipart {name}"), loc=loc))
+            continue
+        entries = doc.mapping(value_node, f"multipart {name}")
+        doc.check_keys(entries, value_node, f"multipart part '{name}'", PART_KEYS)
+        if ("value" in entries) == ("file" in entries):
+            doc.fail(value_node, f"multipart part '{name}' needs exactly one of value or file")
+        if "filename" in entries and "file" not in entries:
+            doc.fail(entries["filename"][0], "filename names a file part; add 'file: PATH'")
+        out.append(
+            Part(
+                str(name),
+                value=_opt_text(doc, entries, "value"),
+                file=_opt_text(doc, entries, "file"),
+                filename=_opt_text(doc, entries, "filename"),
+                content_type=_opt_text(doc, entries, "content_type"),
+                loc=loc,
+            )
+        )
+    return tuple(out)
+
+
+def _graphql(doc: _Doc, node: Node) -> GraphQL:
+    if isinstance(node, ScalarNode):
+        return GraphQL(doc.text(node, "graphql query"), loc=doc.loc(node))
+    entries = doc.mapping(node, "body.graphql")
+    doc.check_keys(entries, node, "body.graphql", GRAPHQL_KEYS, ("query",))
+    variables = doc.value(entries["variables"][1]) if "variables" in entries else None
+    if variables is not None and not isinstance(variables, dict):
+        doc.fail(entries["variables"][1], "graphql variables must be a mapping")
+    return GraphQL(
+        doc.text(entries["query"][1], "graphql query"),
+        variables,
+        _opt_text(doc, entries, "operation_name"),
+        doc.loc(node),
+    )
+
+
+def _check_flow(steps: list[Step]) -> None:
+    """Every goto names a step that exists (by id or name, not ambiguously) and leaves no
+    parallel folder; a parallel folder holds no pause."""
+    all_steps = walk(tuple(steps))
+    by_id = {s.id: s for s, _ in all_steps if s.id is not None}
+    by_name: dict[str, list[Step]] = {}
+    for s, _ in all_steps:
+        by_name.setdefault(s.name, []).append(s)
+    for step, parents in all_steps:
+        in_parallel = any(f.parallel for f in parents)
+        if in_parallel and isinstance(step, PauseStep):
+            raise LoadError(
+                f"pause '{step.name}' is in a parallel folder", step.loc,
+                "a pause waits for a person: move it out of the folder, or drop 'parallel'",
+            )  # fmt: skip
+        goto = step.flow.goto if not isinstance(step, Folder) and step.flow else None
+        if goto is None or goto.target is None:
+            continue
+        if in_parallel:
+            raise LoadError(
+                f"goto in step '{step.name}' inside a parallel folder", goto.loc,
+                "steps of a parallel folder run together, so none of them can jump",
+            )  # fmt: skip
+        if goto.target in by_id:
+            continue
+        named = by_name.get(goto.target, [])
+        if len(named) == 1:
+            continue
+        if len(named) > 1:
+            raise LoadError(
+                f"goto '{goto.target}': {len(named)} steps have that name", goto.loc,
+                "give the step you mean an 'id' and write goto: THAT_ID",
+            )  # fmt: skip
+        names = [*by_id, *by_name]
+        close = difflib.get_close_matches(goto.target, names, n=1, cutoff=0.6)
+        raise LoadError(
+            f"goto '{goto.target}': no step has that name or id", goto.loc,
+            f"did you mean '{close[0]}'?" if close else "name a step of this collection",
+        )  # fmt: skip
 
 
 # --- environment -----------------------------------------------------------------------------

@@ -39,12 +39,37 @@ class Param:
     loc: SourceLocation | None = None
 
 
-BodyKind = Literal["json", "form", "text"]
+BodyKind = Literal["json", "form", "text", "multipart", "graphql", "file"]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One part of a multipart body: a text ``value``, or the contents of ``file``.
+
+    ``file`` is a path (a template) relative to the collection file's folder."""
+
+    name: str
+    value: str | None = None
+    file: str | None = None
+    filename: str | None = None  # sent as the part's filename; default: the file's name
+    content_type: str | None = None
+    loc: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQL:
+    """A GraphQL request: sent as JSON ``{"query", "variables", "operationName"}``."""
+
+    query: str
+    variables: Any = None  # a JSON-like value, rendered like a json body
+    operation_name: str | None = None
+    loc: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Body:
-    """A request body: ``json`` holds any value, ``form`` holds Params, ``text`` a string."""
+    """A request body: ``json`` holds any value, ``form`` holds Params, ``text`` a string,
+    ``multipart`` holds Parts (fields and files), ``graphql`` a query and its variables."""
 
     kind: BodyKind
     json: Any = None
@@ -53,9 +78,35 @@ class Body:
     content_type: str | None = None
     fields: tuple[Param, ...] = ()  # documentation of JSON body fields
     loc: SourceLocation | None = None
+    parts: tuple[Part, ...] = ()  # multipart
+    graphql: GraphQL | None = None
+    file: str | None = None  # file: a path (template) sent as the whole body, byte for byte
 
 
-AuthKind = Literal["none", "basic", "bearer"]
+AuthKind = Literal["none", "basic", "bearer", "apikey", "digest", "oauth2"]
+OAuthGrant = Literal[
+    "authorization_code", "client_credentials", "account_credentials", "refresh_token"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class OAuth2:
+    """An ``oauth2`` auth block (runner.auth obtains, caches and refreshes its token).
+
+    Every string is a template; ``scopes`` items may each hold several space-separated."""
+
+    grant: OAuthGrant
+    token_url: str
+    client_id: str
+    auth_url: str | None = None  # authorization_code
+    client_secret: str | None = None  # None: a public client (client_id in the body)
+    scopes: tuple[str, ...] = ()
+    redirect_uri: str | None = None  # authorization_code
+    pkce: bool = True  # authorization_code: S256 challenge and verifier
+    client_auth: Literal["basic", "body"] = "basic"
+    account_id: str | None = None  # account_credentials (Zoom server-to-server)
+    refresh_token: str | None = None  # refresh_token grant
+    loc: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +116,10 @@ class Auth:
     password: str | None = None
     token: str | None = None
     loc: SourceLocation | None = None
+    key: str | None = None  # apikey: the header or query parameter name
+    value: str | None = None  # apikey: its value
+    where: Literal["header", "query"] = "header"  # apikey: `in`
+    oauth2: OAuth2 | None = None
 
 
 MatchOp = Literal[
@@ -116,6 +171,77 @@ class Capture:
 
 
 @dataclass(frozen=True, slots=True)
+class Retry:
+    """Send a request again until ``until`` holds (or, without it, until its expectations
+    pass), at most ``max`` times in all, ``interval`` seconds apart."""
+
+    max: int
+    interval: float = 1.0
+    until: str | None = None  # an expression, evaluated with the step's captures
+    loc: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """Run a step once per item of ``over``; the item is the variable ``var``.
+
+    ``over`` is a list, a whole number (items 1..N) or a template that renders to a list."""
+
+    over: Any
+    var: str = "item"
+    loc: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Goto:
+    """After the step, go on at step ``target`` (a name or id) when ``condition`` holds;
+    ``target`` None ends the iteration. ``max`` jumps at most per iteration (loop guard)."""
+
+    target: str | None
+    condition: str | None = None
+    max: int = 100
+    loc: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Flow-control keys of a step (runner.flow): conditions, delay, retry, repeat, goto."""
+
+    skip_if: str | None = None
+    run_if: str | None = None
+    delay: float | None = None  # seconds to wait before the step
+    retry: Retry | None = None
+    repeat: Repeat | None = None
+    goto: Goto | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """An example response, for the documentation ``runner docs`` writes; never checked.
+
+    ``body`` is a JSON value (``json:``) or text (``text:``), or None."""
+
+    status: int
+    description: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: Any = None
+    is_json: bool = False
+    loc: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scripts:
+    """JavaScript kept verbatim from an imported Postman item (``scripts:``); inert.
+
+    The importer translates the common patterns into ``expect``/``capture``; what it cannot
+    translate is kept here so nothing is lost. The runner does not execute it (yet)."""
+
+    prerequest: str | None = None
+    test: str | None = None
+    loc: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RequestStep:
     name: str
     method: str
@@ -132,6 +258,10 @@ class RequestStep:
     checks: tuple[Check, ...] = ()
     captures: tuple[Capture, ...] = ()
     tags: tuple[str, ...] = ()
+    examples: tuple[Example, ...] = ()  # documented example responses (runner docs)
+    scripts: Scripts | None = None  # inert JavaScript kept from an import
+    flow: Flow | None = None  # skip_if, run_if, delay, retry, repeat, goto
+    http2: bool | None = None  # None: the collection's setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +277,7 @@ class BrowserStep:
     params: tuple[Param, ...] = ()
     open: bool = False
     tags: tuple[str, ...] = ()
+    flow: Flow | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +297,7 @@ class PauseStep:
     state: str | None = None
     secret: bool = True
     tags: tuple[str, ...] = ()
+    flow: Flow | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +309,9 @@ class Folder:
     description: str | None = None
     auth: Auth | None = None
     tags: tuple[str, ...] = ()
+    scripts: Scripts | None = None  # inert JavaScript kept from an import
+    flow: Flow | None = None  # skip_if, run_if, delay
+    parallel: int = 0  # > 0: run the folder's steps concurrently, this many at once
 
 
 Step = RequestStep | BrowserStep | PauseStep | Folder
@@ -193,6 +328,8 @@ class Collection:
     secrets: frozenset[str] = frozenset()
     auth: Auth | None = None
     tags: tuple[str, ...] = ()
+    scripts: Scripts | None = None  # inert JavaScript kept from an import
+    http2: bool = False  # offer HTTP/2 to servers (a request's own http2 wins)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,14 @@ pass every string through ``Redactor.mask``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 MASK = "[REDACTED]"
+_PATH_SAFE = "/:@!$&'()*+,;=~"  # what URL libraries leave unencoded in a path
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words and digits
 SECRET_NAME = re.compile(r"secret|password|passwd|token|api_?key|credential|private", re.I)
 SECRET_HEADER = re.compile(
@@ -21,6 +23,12 @@ SECRET_HEADER = re.compile(
     r"|secret|token|password|api[-_]?key",
     re.I,
 )
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_header(name: str) -> bool:
+    """SECRET_HEADER, once per header name (every response's headers go through it)."""
+    return SECRET_HEADER.search(name) is not None
 
 
 def is_secret_name(name: str) -> bool:
@@ -52,7 +60,9 @@ class Redactor:
         text = str(value)
         if len(text) < MIN_SECRET_LENGTH:
             return
-        new = {text, quote(text, safe=""), quote_plus(text)} - self._values
+        # the forms a value takes in query strings, form bodies and URL paths
+        forms = {text, quote(text, safe=""), quote_plus(text), quote(text, safe=_PATH_SAFE)}
+        new = forms - self._values
         if new:
             self._values |= new
             self._pattern = None
@@ -63,10 +73,11 @@ class Redactor:
     def mask(self, text: str) -> str:
         if not self._values or not text:
             return text
-        if self._pattern is None:
+        pattern = self._pattern  # one read: another thread's add() may reset it (--parallel)
+        if pattern is None:
             ordered = sorted(self._values, key=len, reverse=True)  # longest first
-            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
-        return self._pattern.sub(MASK, text)
+            pattern = self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+        return pattern.sub(MASK, text)
 
     def mask_value(self, value: Any) -> Any:
         """Mask inside JSON-like data (for reports)."""
@@ -86,4 +97,4 @@ class Redactor:
 
     def mask_header(self, name: str, value: str) -> str:
         """Headers that carry credentials are masked whole, whatever their value."""
-        return MASK if SECRET_HEADER.search(name) else self.mask(value)
+        return MASK if _secret_header(name) else self.mask(value)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from echo_server import EchoServer
 from server import TestServer
 
 
@@ -50,6 +51,50 @@ def write_file(tmp_path: Path) -> Callable[[str, str], Path]:
     return write
 
 
+@pytest.fixture
+def echo() -> Iterator[EchoServer]:
+    """A local Postman Echo stand-in (tests/echo_server.py) for this test only."""
+    with EchoServer() as srv:
+        yield srv
+
+
 # =============================================================================================
 # run_cli fixture — RESERVED FOR THE LEAD. Add it below this line.
 # =============================================================================================
+
+
+class CliResult:
+    """What one ``runner`` command did: its exit code and what it wrote to stdout and stderr."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code = code
+        self.out = out
+        self.err = err
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together."""
+        return self.out + self.err
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, out={self.out!r}, err={self.err!r})"
+
+
+RunCli = Callable[..., CliResult]
+
+
+@pytest.fixture
+def run_cli() -> RunCli:
+    """``run_cli(*argv, env=None, stdin="")``: call ``runner.cli.main`` in-process with its own
+    streams (not terminals) and ``env`` as the whole environment (empty by default)."""
+    import io
+
+    from runner.cli import Console, main
+
+    def run(*argv: object, env: dict[str, str] | None = None, stdin: str = "") -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        console = Console(stdin=io.StringIO(stdin), stdout=out, stderr=err, environ=dict(env or {}))
+        code = main([str(arg) for arg in argv], console)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run

@@ -433,7 +433,11 @@ def test_unknown_top_level_key() -> None:
         ("headers: [a, b]", "headers must be a mapping (key: value), not a list", 14),
         ("expect: {status: ok}", "status must be a whole number, not 'ok'", 22),
         ("expect: [200]", "expect must be a mapping (key: value), not a list", 13),
-        ("body: {json: 1, text: a}", "body needs exactly one of json, form or text", 11),
+        (
+            "body: {json: 1, text: a}",
+            "body needs exactly one of json, form, text, multipart, graphql or file",
+            11,
+        ),
         ("auth: {type: bearr, token: t}", "unknown auth type 'bearr'", 18),
         ("auth: {type: bearer}", "bearer auth is missing the required key 'token'", 11),
     ],

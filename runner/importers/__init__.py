@@ -9,11 +9,20 @@ from __future__ import annotations
 import argparse
 import importlib
 
-IMPORTERS: dict[str, str] = {}
+IMPORTERS: dict[str, str] = {
+    "openapi": "runner.importers.openapi",
+    "postman": "runner.importers.postman",
+    "curl": "runner.importers.curl",
+    "har": "runner.importers.har",
+    "docs": "runner.importers.docs_page",
+}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("import", help="make a collection from another tool's file")
+    from runner.cli import group_help
+
+    parser.set_defaults(handler=group_help(parser))
     formats = parser.add_subparsers(dest="format", metavar="FORMAT")
     for name, module_path in IMPORTERS.items():
         module = importlib.import_module(module_path)
