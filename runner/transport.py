@@ -7,6 +7,7 @@ second never trips a read timeout). Failures become ``TransportError`` with a sh
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
 import ipaddress
@@ -97,7 +98,12 @@ def _charset(content_type: str) -> str:
     for part in content_type.split(";")[1:]:
         key, _, value = part.strip().partition("=")
         if key.lower() == "charset" and value:
-            return str(value).strip('"')
+            name = str(value).strip().strip('"')
+            try:
+                codecs.lookup(name)  # a server may send a charset Python does not know
+            except LookupError:
+                return "utf-8"
+            return name
     return "utf-8"
 
 
