@@ -248,6 +248,24 @@ def group_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace,
     return handler
 
 
+def register_formats(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: str,
+    help: str,
+    registry: Mapping[str, str],
+) -> None:
+    """A command group with one sub-command per format (``runner import postman``). Each
+    format's module has ``HELP``, ``add_arguments(parser)`` and ``run(args, console)``."""
+    parser = sub.add_parser(command, help=help)
+    parser.set_defaults(handler=group_help(parser))
+    formats = parser.add_subparsers(dest="format", metavar="FORMAT")
+    for name, module_path in registry.items():
+        module = importlib.import_module(module_path)
+        fmt = formats.add_parser(name, help=module.HELP)
+        module.add_arguments(fmt)
+        fmt.set_defaults(handler=module.run)
+
+
 def load_inputs(args: argparse.Namespace) -> tuple[Collection, Environment | None]:
     collection = load_collection(args.collection)
     environment = load_environment(args.env) if args.env else None

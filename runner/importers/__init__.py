@@ -7,7 +7,6 @@ Converters are named by direction (importers/postman.py, exporters/postman.py)."
 from __future__ import annotations
 
 import argparse
-import importlib
 
 IMPORTERS: dict[str, str] = {
     "openapi": "runner.importers.openapi",
@@ -19,13 +18,6 @@ IMPORTERS: dict[str, str] = {
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("import", help="make a collection from another tool's file")
-    from runner.cli import group_help
+    from runner.cli import register_formats
 
-    parser.set_defaults(handler=group_help(parser))
-    formats = parser.add_subparsers(dest="format", metavar="FORMAT")
-    for name, module_path in IMPORTERS.items():
-        module = importlib.import_module(module_path)
-        fmt = formats.add_parser(name, help=module.HELP)
-        module.add_arguments(fmt)
-        fmt.set_defaults(handler=module.run)
+    register_formats(sub, "import", "make a collection from another tool's file", IMPORTERS)
