@@ -3,7 +3,11 @@ iteration with its own variables and cookies (runner.iterations)."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -193,3 +197,31 @@ def test_parallel_runs_stop_on_bail_and_keep_the_report_in_order(
     assert len(fresh_server.log) < 44  # the later iterations never started
     numbers = [int(n) for n in re.findall(r"Iteration (\d+)/44", result.out)]
     assert numbers == sorted(numbers) and numbers[:4] == [1, 2, 3, 4]
+
+
+def test_an_interrupted_parallel_run_reports_what_ran_in_order(
+    fresh_server: TestServer, write_file: WriteFile
+) -> None:
+    collection = write_file(
+        "c.yaml",
+        f"""
+        steps:
+          - request: Slow
+            url: {fresh_server.url}/slow?seconds=0.4
+        """,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "run", str(collection), "-n", "40", "--parallel", "4"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**{k: v for k, v in os.environ.items() if "proxy" not in k.lower()}, "NO_COLOR": "1"},
+    )
+    fresh_server.wait_for(6, timeout=10)  # some iterations have started
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "interrupted" in out
+    numbers = [int(n) for n in re.findall(r"Iteration (\d+)/40", out)]
+    assert numbers == list(range(1, len(numbers) + 1))  # in order, none missing
+    assert 0 < len(numbers) < 40
