@@ -26,9 +26,22 @@ def parse_pasted(
     Raises PauseRefusedError on an OAuth error redirect, a missing parameter, or a ``state``
     that differs from ``expected_state`` (compared in constant time)."""
     value = value.strip()
+    if not value:  # an empty paste would send an empty code to the token endpoint
+        raise PauseRefusedError(
+            f"nothing was pasted: expected the redirect URL or the '{param}' value",
+            loc,
+            "paste the whole redirect URL from the browser's address bar",
+        )
     if not looks_like_url(value, param):
         return value
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # e.g. "http://[::1/?code=c": an unclosed IPv6 bracket
+        raise PauseRefusedError(
+            f"the pasted URL cannot be parsed: {exc}",
+            loc,
+            "paste the whole redirect URL from the browser's address bar",
+        ) from None
     query = parse_qs(parts.query or value.lstrip("?"), keep_blank_values=True)
     fragment = parse_qs(parts.fragment, keep_blank_values=True)
     fields = {k: v[0] for k, v in {**fragment, **query}.items() if v}

@@ -218,7 +218,13 @@ def read_json(path: Path) -> Any:
             SourceLocation(str(path), raw[: exc.start].count(b"\n") + 1),
         ) from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise LoadError(
+            f"{path} has a duplicate key {exc.args[0]!r} in a JSON object",
+            SourceLocation(str(path), 1),
+            "a repeated key hides the first value; export the collection from Postman again",
+        ) from None
     except json.JSONDecodeError as exc:
         raise LoadError(
             f"{path} is not valid JSON: {exc.msg}",
@@ -227,6 +233,22 @@ def read_json(path: Path) -> Any:
         ) from None
     except RecursionError:
         raise LoadError(f"{path} is nested too deeply to be a Postman file") from None
+    except ValueError as exc:  # a number of more than 4300 digits (int_max_str_digits)
+        raise LoadError(f"{path} holds a value JSON cannot read: {exc}") from None
+
+
+class _DuplicateKey(Exception):
+    """A key seen twice in one JSON object; ``read_json`` turns it into a LoadError."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a key repeats (json keeps the last one silently)."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
 
 
 def _keys(data: Any) -> set[str]:
