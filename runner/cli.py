@@ -125,6 +125,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     run.add_argument("--bail", action="store_true", help="stop at the first failed step")
     run.add_argument(
+        "--scripts",
+        action="store_true",
+        help="run imported Postman test scripts in a JavaScript sandbox (docs/scripts.md)",
+    )
+    run.add_argument(
         "--timeout",
         type=_seconds,
         default=DEFAULT_TIMEOUT,
@@ -329,6 +334,7 @@ def cmd_run(
         environ=console.environ,
         keep_steps=False,  # reporters stream; only failures are kept (flat memory)
         docs_check=args.docs_check,
+        scripts=getattr(args, "scripts", False),
         **scale_options(args, console),
     )
     return execute(

@@ -120,6 +120,7 @@ class RunOptions:
     start_at: int = 0
     stop_at: int | None = None
     cookies: tuple[Cookie, ...] = ()
+    scripts: bool = False  # --scripts: run imported Postman test scripts (runner.scripting)
 
 
 def open_in_browser(url: str) -> bool:
@@ -676,6 +677,9 @@ class Engine:
     ) -> StepResult:
         result = StepResult(index, step.name, "request", step.loc, path, method=step.method)
         self._local.auth_step = (index, step.name)
+        self._local.script_jump = None
+        if self.options.scripts and step.scripts is not None and step.scripts.prerequest:
+            self._script(index, step, step.scripts.prerequest, None, scope, result)
         try:
             prepared = self._prepare_request(step, auth, scope)
         except RenderError as exc:
@@ -727,9 +731,48 @@ class Engine:
             check_result = run_check(check, exchange, self.renderer, scope)
             result.checks.append(check_result)
             self._emit(CheckDone(index, check_result))
+        if self.options.scripts and step.scripts is not None and step.scripts.test:
+            self._script(index, step, step.scripts.test, exchange, scope, result)
         if result.failed_checks:
             result.status = "failed"
         return result
+
+    def _script(
+        self,
+        index: int,
+        step: RequestStep,
+        source: str,
+        exchange: Exchange | None,
+        scope: Scope,
+        result: StepResult,
+    ) -> None:
+        """A Postman script (--scripts), pre-request (``exchange`` None) or test: its pm.test
+        results are checks, the variables it sets are captures."""
+        from runner.scripting import run_script, script_context
+
+        outcome = run_script(source, script_context(step, exchange, scope))
+        if outcome.stop or outcome.next_request is not None:  # taken by runner.flow (once)
+            self._local.script_jump = (outcome.next_request,)
+        loc = step.scripts.loc if step.scripts is not None else None
+        checks = [CheckResult(t.name, t.passed, None, None, t.message, loc) for t in outcome.tests]
+        if outcome.error is not None:
+            label = "test script" if exchange is not None else "pre-request script"
+            checks.append(CheckResult(label, False, None, None, outcome.error, loc))
+        for check_result in checks:
+            result.checks.append(check_result)
+            self._emit(CheckDone(index, check_result))
+        for name, value in outcome.variables.items():
+            if name in self.secret_names:
+                self.redactor.add(value)
+            scope.capture(name, value)
+            result.captured.append(name)
+            result.captured_values[name] = _preview(self.redactor.mask_value(value))
+
+    def take_script_jump(self) -> tuple[str | None] | None:
+        """The setNextRequest of this thread's last test script, once: (name,), (None,) stops."""
+        jump: tuple[str | None] | None = getattr(self._local, "script_jump", None)
+        self._local.script_jump = None
+        return jump
 
     def _docs_failed(self, result: StepResult, issues: list[CheckResult]) -> bool:
         """Record documentation findings (runner.contracts); true when the step must stop."""

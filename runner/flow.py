@@ -227,6 +227,9 @@ class Iteration:
     jumps: dict[int, int] = field(default_factory=dict)
 
 
+SCRIPT_JUMP_MAX = 1000  # setNextRequest jumps from one request per iteration (loop guard)
+
+
 class Walker:
     """Walks the selected steps of one iteration, applying the flow-control keys."""
 
@@ -447,6 +450,9 @@ class Walker:
 
     def _goto(self, it: Iteration, i: int, result: StepResult, scope: Scope) -> int | None:
         step = self.steps[i][0]
+        jump = self.engine.take_script_jump()  # setNextRequest in a test script (--scripts)
+        if jump is not None and result.status != "error":
+            return self._script_jump(it, i, result, jump[0])
         goto = step.flow.goto if step.flow is not None else None
         if goto is None or result.status == "error":
             return i + 1
@@ -470,6 +476,35 @@ class Walker:
             return None
         it.jumps[i] = taken
         return self.targets[goto.target]
+
+    def _script_jump(
+        self, it: Iteration, i: int, result: StepResult, name: str | None
+    ) -> int | None:
+        """``postman.setNextRequest(name)``: go to that request; ``null`` ends the iteration. A
+        jump taken more than SCRIPT_JUMP_MAX times from one step stops it (loop guard)."""
+        if name is None:
+            return None
+        target = next(
+            (j for j, (step, _) in enumerate(self.steps) if name in (step.name, step.id)), None
+        )
+        if target is None:
+            self.engine._error(
+                result, f"setNextRequest('{name}'): no request of that name in this run", "flow"
+            )
+            return None
+        key = -1 - i  # beside the goto counts, never the same key
+        taken = it.jumps.get(key, 0) + 1
+        if taken > SCRIPT_JUMP_MAX:
+            self.engine._error(
+                result,
+                f"setNextRequest('{name}') would be taken a {_ordinal(taken)} time; stopped "
+                f"this iteration (loop guard: at most {SCRIPT_JUMP_MAX} from one request)",
+                "loop",
+            )
+            return None
+        it.jumps[key] = taken
+        inside = {j: start for start, end in self.groups.items() for j in range(start, end)}
+        return inside.get(target, target)
 
     # -- parallel folders ----------------------------------------------------------------------
     def _group(self, it: Iteration, start: int, end: int) -> None:

@@ -234,7 +234,7 @@ class Scripts:
     """JavaScript kept verbatim from an imported Postman item (``scripts:``); inert.
 
     The importer translates the common patterns into ``expect``/``capture``; what it cannot
-    translate is kept here so nothing is lost. The runner does not execute it (yet)."""
+    translate is kept here so nothing is lost. Inert unless ``run --scripts`` (runner.scripting)."""
 
     prerequest: str | None = None
     test: str | None = None

@@ -1,0 +1,333 @@
+"""Postman test scripts run with ``runner run --scripts`` (runner.scripting) against the local
+Postman Echo stand-in, and the sandbox against hostile scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import RunCli
+from echo_server import EchoServer
+
+from runner.scripting import ScriptContext, run_script
+
+WriteFile = Callable[[str, str], Path]
+
+CONTEXT = ScriptContext(
+    "http://127.0.0.1/get",
+    "GET",
+    [("Accept", "*/*")],
+    {"base": "x"},
+    response={
+        "code": 200,
+        "status": "OK",
+        "headers": [["Content-Type", "application/json"]],
+        "text": json.dumps({"items": [1, 2, 3], "name": "echo", "ok": True}),
+        "responseTime": 5,
+    },
+)
+
+
+def _collection(write_file: WriteFile, echo: EchoServer, test: str, second: str = "") -> Path:
+    """One request to /get whose test script is ``test``; ``second`` adds a step after it."""
+    lines = [
+        "name: Scripts",
+        "variables:",
+        "  token: unset",
+        "steps:",
+        "  - request: First",
+        f"    url: {echo.url}/get?name=echo&n=3",
+        "    scripts:",
+        "      test: |",
+        *[f"        {line}" for line in test.strip().splitlines()],
+    ]
+    if second:
+        lines += ["  - request: Second", f"    url: {echo.url}/get?seen={second}"]
+    return write_file("scripts.yaml", "\n".join(lines) + "\n")
+
+
+def test_passing_pm_tests_pass_the_run(
+    write_file: WriteFile, echo: EchoServer, run_cli: RunCli
+) -> None:
+    path = _collection(
+        write_file,
+        echo,
+        """
+        pm.test("status is 200", function () { pm.response.to.have.status(200); });
+        pm.test("args echoed", function () {
+          var body = pm.response.json();
+          pm.expect(body.args).to.have.property("name", "echo");
+          pm.expect(body.args.n).to.equal("3");
+          pm.expect(body.url).to.include("/get");
+          pm.expect(body.args).to.be.an("object");
+          pm.expect(body.args.name).to.not.be.oneOf(["a", "b"]);
+        });
+        pm.test("header", function () { pm.response.to.have.header("Content-Type"); });
+        pm.test("ok", function () { pm.response.to.be.ok; });
+        tests["legacy tests[]"] = responseCode.code === 200 && responseBody.length > 0;
+        """,
+    )
+    report = path.parent / "report.json"
+    result = run_cli("run", path, "--scripts", "--reporter", f"json:{report}")
+    assert result.code == 0, result.output
+    text = report.read_text(encoding="utf-8")  # pm.test results are checks in every reporter
+    for name in ["status is 200", "args echoed", "header", "ok", "legacy tests[]"]:
+        assert json.dumps(name) in text
+
+
+def test_failing_pm_test_fails_the_run(
+    write_file: WriteFile, echo: EchoServer, run_cli: RunCli
+) -> None:
+    path = _collection(
+        write_file,
+        echo,
+        """
+        pm.test("wrong status", function () { pm.response.to.have.status(404); });
+        """,
+    )
+    result = run_cli("run", path, "--scripts")
+    assert result.code == 1, result.output
+    assert "wrong status" in result.output
+    assert "404" in result.output
+
+
+def test_without_the_option_scripts_stay_inert(
+    write_file: WriteFile, echo: EchoServer, run_cli: RunCli
+) -> None:
+    path = _collection(write_file, echo, 'pm.test("never", function () { throw 1; });')
+    result = run_cli("run", path)
+    assert result.code == 0, result.output
+    assert "never" not in result.output
+
+
+def test_variables_set_by_a_script_flow_to_later_steps(
+    write_file: WriteFile, echo: EchoServer, run_cli: RunCli
+) -> None:
+    path = _collection(
+        write_file,
+        echo,
+        'pm.environment.set("token", pm.response.json().args.name + "-42");',
+        second="<< token >>",
+    )
+    result = run_cli("run", path, "--scripts")
+    assert result.code == 0, result.output
+    assert ("seen", "echo-42") in echo.log[-1].query
+
+
+def test_hostile_script_fails_its_step_and_the_run_goes_on(
+    write_file: WriteFile, echo: EchoServer, run_cli: RunCli
+) -> None:
+    path = _collection(write_file, echo, "require('child_process').exec('id');", second="after")
+    result = run_cli("run", path, "--scripts")
+    assert result.code == 1, result.output
+    assert "require('child_process') is not available" in result.output
+    assert ("seen", "after") in echo.log[-1].query  # the next step still ran
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("while (true) {}", "ran longer than"),
+        ("var a = []; while (true) { a.push(new Array(1e6).fill(1)); }", "used more than"),
+        ("require('fs').readFileSync('/etc/passwd')", "require('fs') is not available"),
+        ("process.exit(1)", "process is not defined"),
+        ("fetch('http://127.0.0.1/')", "fetch is not defined"),
+        ("pm.sendRequest('http://127.0.0.1/')", "unsupported Postman API: pm.sendRequest"),
+        ("CryptoJS.HmacSHA256('a', 'b')", "unsupported Postman API: CryptoJS.HmacSHA256"),
+        ("}{", "Unexpected token"),
+    ],
+)
+def test_sandbox_stops_hostile_scripts(source: str, error: str) -> None:
+    outcome = run_script(source, CONTEXT, time_limit=0.5)
+    assert outcome.error is not None and error in outcome.error
+    assert outcome.tests == []
+
+
+def test_chai_subset_and_failures() -> None:
+    outcome = run_script(
+        """
+        var body = pm.response.json();
+        pm.test("eql", function () { pm.expect(body.items).to.eql([1, 2, 3]); });
+        pm.test("lengthOf", function () { pm.expect(body.items).to.have.lengthOf(3); });
+        pm.test("above below", function () { pm.expect(5).to.be.above(1).and.below(9); });
+        pm.test("match", function () { pm.expect(body.name).to.match(/^ec/); });
+        pm.test("flags", function () {
+          pm.expect(body.ok).to.be.true; pm.expect(null).to.be.null;
+          pm.expect(undefined).to.be.undefined; pm.expect(false).to.be.false;
+          pm.expect(1).to.be.ok;
+        });
+        pm.test("jsonBody", function () { pm.response.to.have.jsonBody("name", "echo"); });
+        pm.test("bad eql", function () { pm.expect(body.items).to.eql([1]); });
+        pm.test("bad not", function () { pm.expect(body.items).to.not.include(2); });
+        pm.test("bad type", function () { pm.expect(body.name).to.be.a("number"); });
+        """,
+        CONTEXT,
+    )
+    assert outcome.error is None
+    results = {t.name: t for t in outcome.tests}
+    assert all(results[n].passed for n in ["eql", "lengthOf", "above below", "match", "flags"])
+    assert results["jsonBody"].passed
+    assert not results["bad eql"].passed and "deeply equal [1]" in (
+        results["bad eql"].message or ""
+    )
+    assert not results["bad not"].passed and "not to include 2" in (
+        results["bad not"].message or ""
+    )
+    assert not results["bad type"].passed
+
+
+def test_variable_layers_info_and_next_request() -> None:
+    outcome = run_script(
+        """
+        pm.test("read", function () {
+          pm.expect(pm.variables.get("base")).to.equal("x");
+          pm.expect(pm.variables.replaceIn("a-{{base}}")).to.equal("a-x");
+          pm.expect(pm.info.requestName).to.equal("First");
+          pm.expect(btoa("hi")).to.equal("aGk=");
+          pm.expect(atob("aGk=")).to.equal("hi");
+        });
+        pm.collectionVariables.set("c", 1);
+        pm.globals.set("g", "two");
+        postman.setNextRequest("Pay");
+        """,
+        ScriptContext(
+            CONTEXT.request_url,
+            "GET",
+            [],
+            {"base": "x"},
+            info={"requestName": "First"},
+            response=CONTEXT.response,
+        ),
+    )
+    assert outcome.error is None, outcome.error
+    assert [t.passed for t in outcome.tests] == [True], outcome.tests
+    assert outcome.variables == {"c": 1, "g": "two"}
+    assert outcome.next_request == "Pay" and not outcome.stop
+    stopped = run_script("pm.execution.setNextRequest(null);", CONTEXT)
+    assert stopped.stop and stopped.next_request is None
+
+
+def _flow_collection(write_file: WriteFile, echo: EchoServer, script: str) -> Path:
+    return write_file(
+        "flow.yaml",
+        f"""
+        name: Flow
+        steps:
+          - request: A
+            url: {echo.url}/get?step=a
+            scripts:
+              test: |
+                {script}
+          - request: B
+            url: {echo.url}/get?step=b
+          - request: C
+            url: {echo.url}/get?step=c
+        """,
+    )
+
+
+def test_set_next_request_jumps_and_null_stops(
+    write_file: WriteFile, echo: EchoServer, run_cli: RunCli
+) -> None:
+    path = _flow_collection(write_file, echo, 'postman.setNextRequest("C");')
+    assert run_cli("run", path, "--scripts").code == 0
+    assert [dict(r.query)["step"] for r in echo.log] == ["a", "c"]
+    echo.log.clear()
+    path = _flow_collection(write_file, echo, "pm.execution.setNextRequest(null);")
+    assert run_cli("run", path, "--scripts").code == 0
+    assert [dict(r.query)["step"] for r in echo.log] == ["a"]
+
+
+def test_set_next_request_loop_guard_and_unknown_name(
+    write_file: WriteFile, echo: EchoServer, run_cli: RunCli
+) -> None:
+    path = _flow_collection(write_file, echo, 'postman.setNextRequest("A");')
+    result = run_cli("run", path, "--scripts")
+    assert result.code == 1, result.output
+    assert "loop guard" in result.output
+    assert len(echo.log) == 1001  # the first pass and SCRIPT_JUMP_MAX jumps back, then stopped
+    path = _flow_collection(write_file, echo, 'postman.setNextRequest("Nowhere");')
+    result = run_cli("run", path, "--scripts")
+    assert result.code == 1, result.output
+    assert "setNextRequest('Nowhere'): no request of that name" in result.output
+
+
+def test_pre_request_script_sets_a_variable_the_request_uses(
+    write_file: WriteFile, echo: EchoServer, run_cli: RunCli
+) -> None:
+    path = write_file(
+        "pre.yaml",
+        f"""
+        name: Pre
+        variables:
+          stamp: unset
+        steps:
+          - request: Signed
+            url: {echo.url}/get?stamp=<< stamp >>
+            scripts:
+              prerequest: |
+                pm.test("sees the request", function () {{
+                  pm.expect(pm.info.eventName).to.equal("prerequest");
+                  pm.expect(pm.request.url).to.include("/get");
+                  pm.expect(pm.response).to.be.undefined;
+                }});
+                pm.variables.set("stamp", btoa("signed"));
+        """,
+    )
+    result = run_cli("run", path, "--scripts")
+    assert result.code == 0, result.output
+    assert ("stamp", "c2lnbmVk") in echo.log[-1].query
+    write_file("pre.yaml", path.read_text().replace('to.equal("prerequest")', 'to.equal("x")'))
+    result = run_cli("run", path, "--scripts")
+    assert result.code == 1, result.output
+    assert "sees the request" in result.output
+
+
+def test_legacy_globals_console_and_lodash_subset() -> None:
+    outcome = run_script(
+        """
+        console.log("dropped");
+        var n = _.parseInt(postman.getEnvironmentVariable("count"));
+        tests["legacy"] = n === 3 && environment.count === "3";
+        tests["lodash"] = _.get(pm.response.json(), "nested.list[0]") === 5
+          && _.isEqual([1], [1]) && _.size({a: 1}) === 1 && _.includes([1, 2], 2);
+        tests["falsy"] = _.isEmpty([1]);
+        """,
+        ScriptContext(
+            "u",
+            "GET",
+            [],
+            {"count": "3"},
+            response={**(CONTEXT.response or {}), "text": '{"nested": {"list": [5]}}'},
+        ),
+    )
+    assert outcome.error is None, outcome.error
+    assert [(t.name, t.passed) for t in outcome.tests] == [
+        ("legacy", True),
+        ("lodash", True),
+        ("falsy", False),
+    ]
+
+
+def test_legacy_postman_helpers_and_json_body_object() -> None:
+    outcome = run_script(
+        """
+        tests["header"] = postman.getResponseHeader("content-type") === "application/json";
+        postman.clearEnvironmentVariable("base");
+        tests["cleared"] = pm.environment.get("base") === undefined;
+        pm.test("json body", function () {
+          pm.response.to.have.jsonBody({items: [1, 2, 3], name: "echo", ok: true});
+        });
+        pm.test("json body differs", function () { pm.response.to.have.jsonBody({a: 1}); });
+        """,
+        CONTEXT,
+    )
+    assert outcome.error is None, outcome.error
+    assert [(t.name, t.passed) for t in outcome.tests] == [
+        ("json body", True),
+        ("json body differs", False),
+        ("header", True),
+        ("cleared", True),
+    ]
