@@ -61,31 +61,30 @@ def runner(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     )
 
 
-def authorize_in_advance(server: OAuthDemoServer, state: str) -> str:
+def authorize_in_advance(server: OAuthDemoServer | str, state: str) -> str:
     """What a person does before a CI run: authorize with a known state and verifier."""
+    base = server if isinstance(server, str) else server.base_url
     url = (
-        f"{server.base_url}/oauth/authorize?response_type=code&client_id={CLIENT.client_id}"
+        f"{base}/oauth/authorize?response_type=code&client_id={CLIENT.client_id}"
         f"&redirect_uri={CLIENT.redirect_uri}&state={state}"
         f"&code_challenge={pkce_challenge(VERIFIER)}&code_challenge_method=S256"
     )
     return follow_authorize(url)
 
 
+def run_with_known_state(base: str, state: str, redirect: str) -> subprocess.CompletedProcess[str]:
+    """Run the collection with the state and verifier used to authorize in advance."""
+    return runner(
+        "run", COLLECTION, "-e", LOCAL_ENV,
+        "--var", f"zoom_oauth_base={base}", "--var", f"zoom_api_base={base}/v2",
+        "--var", f"state={state}", "--var", f"code_verifier={VERIFIER}",
+        "--input", f"code={redirect}",
+    )  # fmt: skip
+
+
 def test_whole_flow_with_input_flag(zoom: OAuthDemoServer) -> None:
     redirect = authorize_in_advance(zoom, "st-123")
-    proc = runner(
-        "run",
-        COLLECTION,
-        "-e",
-        LOCAL_ENV,
-        *base_vars(zoom),
-        "--var",
-        "state=st-123",
-        "--var",
-        f"code_verifier={VERIFIER}",
-        "--input",
-        f"code={redirect}",
-    )
+    proc = run_with_known_state(zoom.base_url, "st-123", redirect)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "5 passed, 0 failed" in proc.stdout
     api = [r.path for r in zoom.requests if r.path != "/oauth/authorize"]
@@ -151,19 +150,7 @@ def test_no_terminal_and_no_input_fails_at_once(zoom: OAuthDemoServer) -> None:
 
 def test_state_mismatch_is_refused_and_nothing_more_is_sent(zoom: OAuthDemoServer) -> None:
     redirect = authorize_in_advance(zoom, "attacker-state")
-    proc = runner(
-        "run",
-        COLLECTION,
-        "-e",
-        LOCAL_ENV,
-        *base_vars(zoom),
-        "--var",
-        "state=our-state",
-        "--var",
-        f"code_verifier={VERIFIER}",
-        "--input",
-        f"code={redirect}",
-    )
+    proc = run_with_known_state(zoom.base_url, "our-state", redirect)
     assert proc.returncode == 1
     assert "state" in proc.stdout and "does not match" in proc.stdout
     assert zoom.requests_to("/oauth/token") == []  # the server's log proves it
@@ -278,28 +265,8 @@ def test_run_against_demo_serve(free_port: int) -> None:
         first = serve.stdout.readline()
         assert f"http://127.0.0.1:{free_port}" in first
         base = f"http://127.0.0.1:{free_port}"
-        url = (
-            f"{base}/oauth/authorize?response_type=code&client_id={CLIENT.client_id}"
-            f"&redirect_uri={CLIENT.redirect_uri}&state=s-serve"
-            f"&code_challenge={pkce_challenge(VERIFIER)}&code_challenge_method=S256"
-        )
-        redirect = follow_authorize(url)
-        proc = runner(
-            "run",
-            COLLECTION,
-            "-e",
-            LOCAL_ENV,
-            "--var",
-            f"zoom_oauth_base={base}",
-            "--var",
-            f"zoom_api_base={base}/v2",
-            "--var",
-            "state=s-serve",
-            "--var",
-            f"code_verifier={VERIFIER}",
-            "--input",
-            f"code={redirect}",
-        )
+        redirect = authorize_in_advance(base, "s-serve")
+        proc = run_with_known_state(base, "s-serve", redirect)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     finally:
         serve.send_signal(signal.SIGINT)
