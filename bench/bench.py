@@ -347,6 +347,29 @@ def install_newman(folder: Path) -> Path | None:
     return binary
 
 
+def install_runner(folder: Path) -> Path:
+    """A virtual environment with the project installed as a user installs it (``pip install
+    .``: not editable, no extras), so start-up is measured without the editable-install import
+    hook or the test extras (h2); its Python runs both runner and the httpx floor. Rebuilt
+    when the project's files are newer than the environment."""
+    python = folder / "bin" / "python"
+    stamp = folder / ".installed"
+    sources = [ROOT / "pyproject.toml", *(ROOT / "runner").rglob("*.py")]
+    newest = max(path.stat().st_mtime for path in sources)
+    if stamp.exists() and stamp.stat().st_mtime >= newest:
+        return python
+    print(f"installing runner (pip install ., as a user would) into {folder} ...")
+    shutil.rmtree(folder, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(ROOT)],
+        check=True,
+        cwd=tempfile.gettempdir(),  # never the checkout: its runner/ would shadow the install
+    )
+    stamp.touch()
+    return python
+
+
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -377,13 +400,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where Newman is installed (a temporary folder, reused when present)",
     )
     parser.add_argument("--json", type=Path, help="also write the medians here")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="run this Python's runner (e.g. an editable install) instead of a user install",
+    )
+    parser.add_argument(
+        "--venv-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "runner-bench-venv",
+        help="where runner is installed as a user would (reused while up to date)",
+    )
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.serve)
         return 0
 
     newman = None if args.no_newman else install_newman(args.newman_dir)
-    runner = [sys.executable, "-m", "runner"]
+    python = Path(sys.executable) if args.in_place else install_runner(args.venv_dir)
+    runner = [str(python), "-m", "runner"]
     with tempfile.TemporaryDirectory(prefix="runner-bench-") as tmp:
         work = Path(tmp)
         use_nginx = not args.python_server and (
@@ -393,7 +428,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with server as (base, slow_kind):
             kind = "nginx (Debian package)" if use_nginx else "Python asyncio server"
             print(f"server: {kind} at {base}; Newman: {'yes' if newman else 'no'}")
-            print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
+            how = (
+                "this Python (--in-place)"
+                if args.in_place
+                else f"a user install in {args.venv_dir}"
+            )
+            print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; runner: {how}\n")
             slow_base = base
             slow_server = None
             if not slow_kind:  # nginx without the echo module: a Python server for /slow
@@ -439,7 +479,7 @@ def run_all(
         return [str(newman), "run", str(files[name]), "-n", str(iterations), "--reporters", "cli"]
 
     def floor(count: int) -> list[str]:
-        return [sys.executable, str(files["floor"]), base, str(count)]
+        return [runner[0], str(files["floor"]), base, str(count)]
 
     workloads = [
         Workload("one", "1 request", 1, ours("one"), pm("pm_one", 1), floor(1), args.reps),

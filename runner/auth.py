@@ -38,10 +38,10 @@ from runner.oauth import parse_pasted
 from runner.prompts import PauseRequest, Prompter
 from runner.redact import Redactor
 from runner.render import Renderer, pkce_challenge, pkce_verifier, random_state
-from runner.tokens import TokenCache, TokenCacheError, TokenKey, TokenSet
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # runner.tokens is imported when an oauth2 step first needs a token
     from runner.loopback import CallbackListener
+    from runner.tokens import TokenCache, TokenKey, TokenSet
     from runner.transport import Exchange
 
 OAUTH_GRANTS = ("authorization_code", "client_credentials", "account_credentials", "refresh_token")
@@ -173,6 +173,8 @@ class AuthSession:
     def cache(self) -> TokenCache:
         """The token cache, opened on first use (runs without oauth2 never touch it)."""
         if self._cache is None:
+            from runner.tokens import TokenCache
+
             if self.settings.token_cache:
                 self._cache = TokenCache.default(self.settings.environ)
             else:
@@ -345,7 +347,7 @@ class AuthSession:
                 )
                 self._note(index, f"the refresh token was refused ({exc.message}); {again}")
                 return None
-            token = TokenSet.from_response(doc)
+            token = _token_set(doc)
             if token.refresh_token is None:  # RFC 6749 §6: no new one issued, the old one stays
                 token.refresh_token = refresh_token
             self._keep(key, client, token, index)  # saved before it is used (rotation)
@@ -366,7 +368,7 @@ class AuthSession:
             if client.scopes and client.grant != "refresh_token":
                 form["scope"] = " ".join(client.scopes)
             doc = self._token_request(client, form, f"the token request ({client.grant})")
-        token = TokenSet.from_response(doc)
+        token = _token_set(doc)
         self._note(
             index,
             f"obtained an access token from {client.token_url} ({client.grant}){_expiry(token)}",
@@ -550,11 +552,15 @@ class AuthSession:
         return client
 
     def _key(self, client: _Client) -> TokenKey:
+        from runner.tokens import TokenKey
+
         return TokenKey.make(client.token_url, client.client_id, client.scopes, self.environment)
 
     def _keep(self, key: TokenKey, client: _Client, token: TokenSet, index: int) -> None:
         self._register(token)
         self._held[key] = _Held(token, from_cache=False)
+        from runner.tokens import TokenCacheError
+
         try:
             self.cache.save(key, token, client.grant)
         except (TokenCacheError, OSError) as exc:  # the run goes on with the token it has
@@ -593,6 +599,12 @@ def basic_header(username: str, password: str) -> str:
     """``Basic base64(username:password)`` (RFC 7617), as Zoom and Postman send it."""
     pair = f"{username}:{password}".encode()
     return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _token_set(doc: dict[str, Any]) -> TokenSet:
+    from runner.tokens import TokenSet
+
+    return TokenSet.from_response(doc)
 
 
 def _expiry(token: TokenSet) -> str:

@@ -545,12 +545,16 @@ def add_scale_arguments(p: argparse.ArgumentParser, *, sending: bool) -> None:
 
 def scale_options(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     """The RunOptions fields of ``add_scale_arguments``; reads and checks the data file."""
-    from runner.data import open_data
     from runner.errors import UsageError
     from runner.transport import TransportOptions
 
+    data = None
+    if args.data:
+        from runner.data import open_data  # only data-driven runs read CSV or JSON rows
+
+        data = open_data(args.data)
     options: dict[str, Any] = {
-        "data": open_data(args.data) if args.data else None,
+        "data": data,
         "folders": tuple(args.folder),
         "tags": tuple(args.tag),
         "exclude_tags": tuple(args.exclude_tag),

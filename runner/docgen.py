@@ -961,7 +961,7 @@ def cmd_docs(args: argparse.Namespace, console: Console) -> int:
 
 def write_site(site: Site, folder: Path, fmt: str, redactor: Redactor) -> list[Path]:
     """Write the index and one page per request into ``folder``; return the paths."""
-    from runner.reporters.output import write_atomic
+    from runner.files import write_atomic
 
     ext = ".md" if fmt == "markdown" else ".html"
     files: list[tuple[Path, str]] = []

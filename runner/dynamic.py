@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import secrets
 import string
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 _rng = secrets.SystemRandom()
+
+
+def uuid4() -> str:
+    """A random (v4) UUID; the uuid module is imported on first use (it imports platform)."""
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 @cache
@@ -176,10 +182,10 @@ def _ingverb() -> str:
 
 # name -> (generator, description). The descriptions are Postman's, shortened.
 _TABLE: dict[str, tuple[Callable[[], Any], str]] = {
-    "guid": (lambda: str(uuid.uuid4()), "a v4 UUID"),
+    "guid": (uuid4, "a v4 UUID"),
     "isoTimestamp": (iso_timestamp, "the current UTC time, ISO 8601 with milliseconds"),
     "randomInt": (lambda: _rng.randint(0, 1000), "an integer from 0 to 1000"),
-    "randomUUID": (lambda: str(uuid.uuid4()), "a v4 UUID"),
+    "randomUUID": (uuid4, "a v4 UUID"),
     "randomBoolean": (lambda: _rng.choice((True, False)), "true or false"),
     "randomAlphaNumeric": (
         lambda: _rng.choice(string.ascii_lowercase + string.digits),

@@ -19,6 +19,7 @@ engine; everything that happens to a single step becomes data in its ``StepResul
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -133,3 +134,13 @@ def _source_line(loc: SourceLocation, sources: dict[str, str] | None) -> str | N
     if 1 <= loc.line <= len(all_lines):
         return all_lines[loc.line - 1].rstrip()
     return None
+
+
+def close_matches(
+    word: str, possibilities: Iterable[str], n: int = 3, cutoff: float = 0.6
+) -> list[str]:
+    """``difflib.get_close_matches`` for "did you mean" hints; difflib is imported only when
+    an error needs it (it is not free at start-up)."""
+    import difflib
+
+    return difflib.get_close_matches(word, list(possibilities), n=n, cutoff=cutoff)

@@ -359,7 +359,7 @@ def append_steps(path: Path, steps: list[dict[str, Any]], name: str | None = Non
     does not exist), keeping its comments. Returns True when the file was created.
 
     The result is checked by the loader before anything is written."""
-    from runner.tokens import write_atomic
+    from runner.files import write_atomic
 
     created = not path.exists()
     if created:
@@ -427,7 +427,7 @@ def _files(paths: Sequence[str]) -> Iterator[tuple[Path, bool]]:
 
 
 def cmd_fmt(args: argparse.Namespace, console: Console) -> int:
-    from runner.tokens import write_atomic
+    from runner.files import write_atomic
 
     changed: list[Path] = []
     failed = False

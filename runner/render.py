@@ -20,11 +20,10 @@ import re
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from runner.dynamic import dynamic_helpers
+from runner.dynamic import dynamic_helpers, uuid4
 from runner.errors import RenderError, SourceLocation
 
 if TYPE_CHECKING:
@@ -135,7 +134,7 @@ class Renderer:
         return {
             **dynamic_helpers(),  # Postman's {{$guid}}, {{$randomEmail}}... (runner/dynamic.py)
             "env": self._env,
-            "uuid": lambda: str(uuid.uuid4()),
+            "uuid": uuid4,
             "random_state": random_state,
             "random_token": random_token,
             "pkce_verifier": pkce_verifier,

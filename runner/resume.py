@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import hashlib
 import json
 import os
@@ -40,7 +39,7 @@ from http.cookiejar import Cookie
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runner.errors import UsageError
+from runner.errors import UsageError, close_matches
 from runner.events import Event, RunFinished, StepFinished
 from runner.model import Collection, Environment, PauseStep, RequestStep, Step
 from runner.redact import is_secret_name
@@ -165,7 +164,7 @@ class RunState:
 
 
 def save(path: Path, state: RunState) -> None:
-    from runner.tokens import write_atomic
+    from runner.files import write_atomic
 
     _secure_directory(path.parent)
     state.saved_at = time.time()
@@ -247,7 +246,7 @@ def find_step(steps: Sequence[tuple[Step, tuple[Any, ...]]], wanted: str) -> int
             hint="name it as 'Folder / Name', or give the step an id",
         )
     labels = [step_label(s, p) for s, p in steps]
-    close = difflib.get_close_matches(wanted, labels, n=1, cutoff=0.5)
+    close = close_matches(wanted, labels, n=1, cutoff=0.5)
     raise UsageError(
         f"--from {wanted!r}: no step has that name or id",
         hint=f"did you mean '{close[0]}'?" if close else "steps: " + ", ".join(labels),

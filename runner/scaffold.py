@@ -106,7 +106,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_new(args: argparse.Namespace, console: Console) -> int:
-    from runner.tokens import write_atomic
+    from runner.files import write_atomic
 
     root = Path(args.directory)
     files = files_for(args.name)

@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.errors import RunnerError
+from runner.files import write_atomic
 
 CACHE_ENV = "RUNNER_CACHE_DIR"
 FORMAT_VERSION = 1
@@ -370,31 +370,6 @@ class TokenCache:
             with contextlib.suppress(OSError):
                 if now - path.stat().st_mtime > STALE_TMP_S:
                     path.unlink()
-
-
-def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data`` in one step: a temporary file beside it (created 0600),
-    written, fsynced, renamed over ``path``; then the directory is fsynced. On any failure the
-    temporary file is removed and ``path`` is left as it was."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if hasattr(os, "fchmod"):  # POSIX; mkstemp already made it 0600
-                os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError, AttributeError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 def _key_of(doc: Mapping[str, Any]) -> TokenKey | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import copy
-import ipaddress
 import json
 import os
 import socket
@@ -495,6 +494,15 @@ class _Router(httpx.BaseTransport):
                     ctx = self.tls.context(http2)
                 except UsageError as exc:
                     raise TransportError(exc.message, "tls") from None
+                try:
+                    if http2:  # httpcore would offer h2 by ALPN, then fail to import it
+                        import h2  # noqa: F401 - the optional `http2` extra (start-up cost)
+                except ImportError:
+                    raise TransportError(
+                        "http2: true needs the h2 package, which is not installed "
+                        "(pip install 'runner[http2]')",
+                        "http2",
+                    ) from None
                 transport = httpx.HTTPTransport(verify=ctx, http2=http2)
                 self._secure[http2] = transport
             return transport
@@ -557,6 +565,8 @@ def proxy_map(options: TransportOptions) -> dict[str, str | None]:
 
 
 def _no_proxy_pattern(host: str) -> str:
+    import ipaddress  # deferred: only runs with NO_PROXY hosts need it
+
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:

@@ -64,6 +64,43 @@ def test_version() -> None:
     assert proc.stdout.strip() == f"runner {__version__}"
 
 
+def test_the_command_entry_point_runs_with_the_garbage_collector_on(
+    fresh_server: TestServer, write_file: WriteFile
+) -> None:
+    """runner.__main__ pauses the collector only while the CLI is imported (start-up time):
+    the run itself, however long, has it on again."""
+    path = write_file(
+        "c.yaml",
+        f"""
+        steps:
+          - request: One
+            url: {fresh_server.url}/json
+            expect:
+              status: 200
+        """,
+    )
+    code = (
+        "import gc, sys\n"
+        "import runner.__main__ as entry\n"
+        "import runner.engine\n"
+        "seen = []\n"
+        "send = runner.engine.Engine.run\n"
+        "def run(self, *a, **k):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return send(self, *a, **k)\n"
+        "runner.engine.Engine.run = run\n"
+        "sys.argv = ['runner', 'run', sys.argv[1], '--no-state']\n"
+        "code = entry.main()\n"
+        "print(code, seen, gc.isenabled())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "0 [True] True"
+    assert len(fresh_server.log) == 1
+
+
 @pytest.mark.parametrize("args", [["--help"], ["run", "--help"]], ids=["runner", "run"])
 def test_help_lists_the_exit_codes(args: list[str]) -> None:
     proc = runner_process(*args)

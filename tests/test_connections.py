@@ -234,6 +234,39 @@ def test_http2_when_asked_for_per_step_or_per_collection(
     assert [(s["path"], s["http_version"]) for s in tls.seen] == [("/all", "2")]
 
 
+def test_http2_without_the_h2_extra_is_a_named_step_error(
+    tls: TLSServer, ca: trustme.CA, tmp_path: Path, write_file: WriteFile
+) -> None:
+    """h2 is the optional `http2` extra: without it the step says what to install, and the
+    next step (HTTP/1.1) still runs."""
+    import subprocess
+    import sys
+
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    collection = write_file(
+        "c.yaml",
+        f"""
+        steps:
+          - request: Over HTTP/2
+            url: {tls.url}/two
+            http2: true
+          - request: Over HTTP/1.1
+            url: {tls.url}/one
+        """,
+    )
+    code = (
+        "import sys; sys.modules['h2'] = None  # as if the extra were not installed\n"
+        "from runner.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    argv = ["run", str(collection), "--cacert", str(tmp_path / "ca.pem"), "--no-color"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "pip install 'runner[http2]'" in done.stdout + done.stderr
+    assert [s["path"] for s in tls.seen] == ["/one"]
+
+
 # --- cookie jar ----------------------------------------------------------------------------------
 
 

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.stdout.write(text)
         console.stdout.flush()
         return int(ExitStatus.OK)
-    from runner.reporters.output import write_atomic
+    from runner.files import write_atomic
 
     write_atomic(Path(args.output), text, mode=0o644)
     count = sum(len(item) for item in spec["paths"].values())

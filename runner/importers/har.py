@@ -268,7 +268,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             console.stderr.write(f"appended {len(collection['steps'])} steps to {target}\n")
         else:
             text = fmt.format_text(fmt.dump(fmt.plain(collection)), str(target), "collection")
-            from runner.tokens import write_atomic
+            from runner.files import write_atomic
 
             write_atomic(target, text.encode("utf-8"), mode=0o644)
             console.stderr.write(f"wrote {target}: {len(collection['steps'])} steps\n")

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             raise UsageError(f"{path} exists", hint="pass --force to overwrite it")
     out.parent.mkdir(parents=True, exist_ok=True)
     text = result.collection_yaml(schemas_path.name)
-    from runner.reporters.output import write_atomic
+    from runner.files import write_atomic
 
     write_atomic(schemas_path, json.dumps(result.schemas, indent=2) + "\n", mode=0o644)
     write_atomic(out, text, mode=0o644)

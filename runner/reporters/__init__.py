@@ -13,14 +13,13 @@ redaction point, and streams: it keeps nothing per step that it could write out 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from runner.errors import UsageError
+from runner.errors import UsageError, close_matches
 from runner.events import Event, Listener
 from runner.model import Collection
 from runner.redact import Redactor
@@ -112,7 +111,7 @@ def load_factory(name: str) -> ReporterFactory:
     entry = _entry_points().get(name)
     if entry is None:
         names = available()
-        close = difflib.get_close_matches(name, names, n=1)
+        close = close_matches(name, names, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"available: {', '.join(names)}"
         raise UsageError(f"unknown reporter {name!r}", hint=hint)
     try:

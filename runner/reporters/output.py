@@ -18,6 +18,7 @@ from typing import IO, Any, TextIO
 
 from runner.checks import MISSING
 from runner.events import Event, RequestSent, ResponseReceived, StepFinished, StepStarted
+from runner.files import fsync_folder
 from runner.redact import Redactor
 from runner.results import CheckResult, StepResult
 
@@ -69,7 +70,7 @@ class AtomicOutput:
         self.file.close()
         assert self._tmp_name is not None
         os.replace(self._tmp_name, self.path)
-        _fsync_folder(self.path.parent)
+        fsync_folder(self.path.parent)
 
     def discard(self) -> None:
         """Drop what was written (the destination, if any, is left as it was)."""
@@ -80,29 +81,6 @@ class AtomicOutput:
         if self._tmp_name is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._tmp_name)
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder or ".", os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, text: str, *, mode: int = 0o600) -> None:
-    """Write a whole small file atomically (mode 0600 unless told otherwise)."""
-    out = AtomicOutput(path, mode=mode)
-    try:
-        out.write(text)
-        out.commit()
-    finally:
-        out.discard()
 
 
 def masked(value: Any, redactor: Redactor, limit: int = MAX_REPORT_VALUE_CHARS) -> Any:

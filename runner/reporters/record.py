@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from runner.events import Event, ResponseReceived, RunFinished, StepFinished, StepStarted
+from runner.files import write_atomic
 from runner.reporters import ReporterOptions
-from runner.reporters.output import write_atomic
 
 FORMAT = "runner-examples/1"
 RECORD_BODY_CHARS = 16 * 1024
