@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,19 +63,25 @@ def _multipart(
 
     files: list[tuple[str, Any]] = []
     for part in parts:
+        if not part.enabled:  # kept from an import (Postman's disabled field), not sent
+            continue
+        name = renderer.render_str(part.name, scope)  # Postman renders {{var}} in names
         if part.file is None:
             value = renderer.render_str(part.value or "", scope)
             if part.content_type:
-                files.append((part.name, (None, value.encode("utf-8"), part.content_type)))
+                files.append((name, (None, value.encode("utf-8"), part.content_type)))
             else:
-                files.append((part.name, (None, value)))
+                files.append((name, (None, value)))
             continue
         path = resolve_file(renderer.render_str(part.file, scope), part, base_dir, roots)
         filename = renderer.render_str(part.filename, scope) if part.filename else path.name
         content_type = (
             part.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         )
-        files.append((part.name, (filename, _read(path, part), content_type)))
+        files.append((name, (filename, _read(path, part), content_type)))
+    if not files:  # every part disabled: an empty multipart body (httpx would send none)
+        boundary = os.urandom(16).hex()
+        return f"--{boundary}--\r\n".encode("ascii"), f"multipart/form-data; boundary={boundary}"
     request = httpx.Request("POST", "http://multipart.invalid/", files=files)
     return request.read(), request.headers["Content-Type"]
 

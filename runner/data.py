@@ -8,7 +8,12 @@ count the rows; iterating the ``DataFile`` reads it again, one row at a time.
 Formats, chosen by the file's extension:
 
 - ``.csv``: a header row, then one row per iteration. UTF-8, a byte-order mark is dropped;
-  quoted fields may hold commas, quotes (doubled) and line breaks. Values stay strings.
+  quoted fields may hold commas, quotes (doubled) and line breaks. Values stay strings, spaces
+  included (Newman trims them). As Newman's reader (csv-parse with ``relax`` and
+  ``relax_column_count``) does, a quote inside an unquoted field is a character, and a row
+  shorter than the header leaves its last columns unset (a partial column, checked before
+  sending like a JSON key that some rows lack); a longer row is an error (values would be
+  lost).
 - ``.json``: an array of objects, read with ijson's C parser; values keep their JSON types.
 """
 
@@ -17,7 +22,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -34,8 +39,10 @@ class DataFile:
     path: Path
     kind: DataKind
     rows: int
-    columns: tuple[str, ...]  # in every row (CSV: the header), in first-seen order
-    partial_columns: frozenset[str] = frozenset()  # in some rows only (JSON)
+    columns: tuple[str, ...]  # in every row, in first-seen order
+    partial_columns: frozenset[str] = frozenset()  # in some rows only
+    # CSV: each partial column -> the line of the first row that lacks it (for the error)
+    first_missing: dict[str, int] = field(default_factory=dict, compare=False)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """The rows, read from the file again, one at a time."""
@@ -142,19 +149,23 @@ def _check_csv(path: Path) -> DataFile:
         records = _reader(path, handle)
         header = _header(path, records)
         rows = 0
+        first_missing: dict[str, int] = {}
         for line, fields in records:
-            if len(fields) != len(header):
+            if len(fields) > len(header):
                 raise LoadError(
                     f"row has {len(fields)} fields but the header has {len(header)}",
                     SourceLocation(str(path), line),
                     'quote a value that holds a comma: "a, b"',
                 )
+            for name in header[len(fields) :]:  # a short row: these columns are unset
+                first_missing.setdefault(name, line)
             rows += 1
     if rows == 0:
         raise LoadError(
             "the data file has a header row but no data rows", SourceLocation(str(path), 1)
         )
-    return DataFile(path, "csv", rows, header)
+    columns = tuple(name for name in header if name not in first_missing)
+    return DataFile(path, "csv", rows, columns, frozenset(first_missing), first_missing)
 
 
 def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
@@ -162,7 +173,7 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
         records = _reader(path, handle)
         header = _header(path, records)
         for _, fields in records:
-            yield dict(zip(header, fields, strict=True))
+            yield dict(zip(header, fields, strict=False))  # a short row lacks its last columns
 
 
 # --- JSON --------------------------------------------------------------------------------------

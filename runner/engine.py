@@ -156,7 +156,9 @@ def step_templates(step: Step, auth: Auth | None) -> list[str]:
             if step.body.text is not None:
                 out.append(step.body.text)
             for part in step.body.parts:
-                out.extend(t for t in (part.value, part.file, part.filename) if t is not None)
+                if part.enabled:
+                    texts = (part.name, part.value, part.file, part.filename)
+                    out.extend(t for t in texts if t is not None)
             if step.body.file is not None:
                 out.append(step.body.file)
             if step.body.graphql is not None:
@@ -194,15 +196,19 @@ def _preview(value: object, limit: int = 200) -> object:
 
 
 def contracts_check_prepared(step: RequestStep, prepared: PreparedRequest) -> list[CheckResult]:
+    if not _documented(step):
+        return []
     from runner.contracts import check_prepared  # deferred: most runs document nothing
 
-    return check_prepared(step, prepared) if _documented(step) else []
+    return check_prepared(step, prepared)
 
 
 def contracts_check_url(step: BrowserStep, url: str) -> list[CheckResult]:
+    if not _documented(step):
+        return []
     from runner.contracts import check_url
 
-    return check_url(step, url) if _documented(step) else []
+    return check_url(step, url)
 
 
 def _documented(step: RequestStep | BrowserStep) -> bool:
@@ -215,7 +221,13 @@ def _documented(step: RequestStep | BrowserStep) -> bool:
 
 
 def _param_strings(params: Iterable[Param]) -> list[str]:
-    return [s for p in params if p.enabled for s in template_strings(p.value)]
+    """The templates of the params that are sent: names (Postman renders them) and values."""
+    return [
+        s
+        for p in params
+        if p.enabled and p.value is not None
+        for s in (p.name, *template_strings(p.value))
+    ]
 
 
 def step_outputs(step: Step) -> list[str]:
@@ -319,6 +331,8 @@ class Engine:
                     later = defined_later.get(name)
                     if name in partial:
                         hint = f"'{name}' is missing from some rows of {data.path if data else ''}"
+                        if data is not None and name in data.first_missing:
+                            hint += f" (first: line {data.first_missing[name]})"
                     elif later is not None:
                         hint = (
                             f"'{name}' is set by the later step '{later.name}' ({later.loc}); "
@@ -846,8 +860,9 @@ class Engine:
             if not param.enabled or param.value is None:
                 continue
             values = param.value if isinstance(param.value, list) else [param.value]
+            name = self.renderer.render_str(param.name, scope)  # plain text skips Jinja
             out.extend(
-                (param.name, self.renderer.render_str(v if isinstance(v, str) else str(v), scope))
+                (name, self.renderer.render_str(v if isinstance(v, str) else str(v), scope))
                 for v in values
             )
         return out

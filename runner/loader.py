@@ -10,7 +10,6 @@ that remembers its line, so later errors can point at it.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable
@@ -20,7 +19,7 @@ from typing import Any, NoReturn, cast
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from runner.errors import LoadError, SourceLocation
+from runner.errors import LoadError, SourceLocation, close_matches
 from runner.model import (
     MATCH_OPS,
     Auth,
@@ -35,6 +34,7 @@ from runner.model import (
     Folder,
     Goto,
     GraphQL,
+    LoadSettings,
     Matcher,
     OAuth2,
     Param,
@@ -46,6 +46,7 @@ from runner.model import (
     Scripts,
     Step,
     Text,
+    Threshold,
     walk,
 )
 from runner.redact import is_secret_name
@@ -302,7 +303,7 @@ class _Doc:
         allowed = tuple(allowed)
         for key, (key_node, _) in entries.items():
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                close = close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = (
                     f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(allowed)}"
                 )
@@ -368,6 +369,7 @@ def _parse_root(text: str, path: str, what: str) -> tuple[_Doc, Node]:
 
 COLLECTION_KEYS = (
     "name", "description", "variables", "secrets", "auth", "tags", "steps", "scripts", "http2",
+    "load",
 )  # fmt: skip
 REQUEST_KEYS = (
     "request", "id", "description", "method", "url", "params", "headers", "body", "auth",
@@ -433,7 +435,52 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
         variables=variables, variable_locs=variable_locs, secrets=secrets, auth=auth,
         tags=_tags(doc, entries), scripts=_scripts(doc, entries),
         http2=doc.boolean(entries["http2"][1], "http2") if "http2" in entries else False,
+        load=_load_settings(doc, entries["load"][1]) if "load" in entries else None,
     )  # fmt: skip
+
+
+LOAD_KEYS = ("thresholds", "think_time")
+
+
+def _load_settings(doc: _Doc, node: Node) -> LoadSettings:
+    """``load:`` (runner load): thresholds, and think time as seconds or [min, max]."""
+    from runner.model import THRESHOLD_METRICS
+
+    entries = doc.mapping(node, "load")
+    doc.check_keys(entries, node, "load", LOAD_KEYS)
+    thresholds: list[Threshold] = []
+    if "thresholds" in entries:
+        table = doc.mapping(entries["thresholds"][1], "load.thresholds")
+        doc.check_keys(table, entries["thresholds"][1], "load.thresholds", THRESHOLD_METRICS)
+        for metric, (_, value) in table.items():
+            if metric == "error_rate" and isinstance(value, ScalarNode) and value.tag == _STR:
+                text = value.value.strip()
+                if not text.endswith("%"):
+                    doc.fail(value, "error_rate must be a fraction (0.01) or a percentage (1%)")
+                try:
+                    limit = float(text[:-1]) / 100
+                except ValueError:
+                    doc.fail(value, f"error_rate {text!r} is not a percentage")
+            else:
+                limit = doc.number(value, f"load.thresholds.{metric}", positive=False)
+            if limit < 0 or (metric == "error_rate" and limit > 1):
+                top = "1 (100%)" if metric == "error_rate" else "infinity"
+                doc.fail(value, f"load.thresholds.{metric} must be between 0 and {top}")
+            thresholds.append(Threshold(str(metric), limit, doc.loc(value)))
+    think: tuple[float, float] | None = None
+    if "think_time" in entries:
+        value = entries["think_time"][1]
+        if isinstance(value, SequenceNode):
+            items = doc.sequence(value, "think_time")
+            if len(items) != 2:
+                doc.fail(value, "think_time must be seconds, or [min, max] seconds")
+            low, high = (doc.number(i, "think_time", positive=False) for i in items)
+        else:
+            low = high = doc.number(value, "think_time", positive=False)
+        if low < 0 or high < low:
+            doc.fail(value, "think_time must be 0 or more seconds, and min no more than max")
+        think = (low, high)
+    return LoadSettings(tuple(thresholds), think)
 
 
 def _variables(
@@ -582,13 +629,11 @@ def _method(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> str:
         return "GET"
     node = entries["method"][1]
     written = doc.text(node, "method")
-    if CUSTOM_METHOD.match(written) and not difflib.get_close_matches(
-        written, HTTP_METHODS, n=1, cutoff=0.75
-    ):
+    if CUSTOM_METHOD.match(written) and not close_matches(written, HTTP_METHODS, n=1, cutoff=0.75):
         return str(written)  # an extension method (COPY, PURGE, ...), taken as written
     method = written.upper()
     if method not in HTTP_METHODS:
-        close = difflib.get_close_matches(method, HTTP_METHODS, n=1)
+        close = close_matches(method, HTTP_METHODS, n=1)
         doc.fail(
             node,
             f"unknown HTTP method {method!r}",
@@ -604,9 +649,7 @@ def _params(doc: _Doc, node: Node, what: str) -> tuple[Param, ...]:
             out.append(_documented_param(doc, key, value_node, what))
         else:
             out.append(
-                Param(
-                    str(key), _param_value(doc, value_node, f"{what}.{key}"), loc=doc.loc(key_node)
-                )
+                Param(key, _param_value(doc, value_node, f"{what}.{key}"), loc=doc.loc(key_node))
             )
     return tuple(out)
 
@@ -633,7 +676,7 @@ def _documented_param(doc: _Doc, name: str, node: MappingNode, what: str) -> Par
     if "enum" in entries:
         enum = tuple(doc.value(item) for item in doc.sequence(entries["enum"][1], "enum"))
     return Param(
-        name=str(name),
+        name=name,  # a Text: names are templates, their errors point here
         value=_param_value(doc, entries["value"][1], f"{what}.{name}")
         if "value" in entries
         else None,
@@ -719,7 +762,7 @@ def _auth(doc: _Doc, node: Node) -> Auth:
         doc.fail(node, "auth is missing the required key 'type'", f"use type: {kinds}")
     kind = doc.text(entries["type"][1], "auth type")
     if kind not in AUTH_KEYS:
-        close = difflib.get_close_matches(kind, AUTH_KEYS, n=1)
+        close = close_matches(kind, AUTH_KEYS, n=1)
         doc.fail(
             entries["type"][1],
             f"unknown auth type {kind!r}",
@@ -762,7 +805,7 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
             doc.fail(node, f"oauth2 auth is missing the required key '{key}'")
     grant = doc.text(entries["grant"][1], "oauth2 grant")
     if grant not in OAUTH_GRANT_KEYS:
-        close = difflib.get_close_matches(grant, grants, n=1)
+        close = close_matches(grant, grants, n=1)
         doc.fail(
             entries["grant"][1],
             f"unknown oauth2 grant {grant!r}",
@@ -1026,7 +1069,7 @@ def _check_unique_ids(steps: list[Step]) -> None:
 RETRY_KEYS = ("max", "interval", "until")
 REPEAT_KEYS = ("over", "as")
 GOTO_KEYS = ("step", "end", "if", "max")
-PART_KEYS = ("value", "file", "filename", "content_type")
+PART_KEYS = ("value", "file", "filename", "content_type", "enabled")
 GRAPHQL_KEYS = ("query", "variables", "operation_name")
 MAX_PARALLEL = 64
 
@@ -1142,7 +1185,7 @@ def _parts(doc: _Doc, node: Node) -> tuple[Part, ...]:
     for name, (key_node, value_node) in doc.mapping(node, "body.multipart").items():
         loc = doc.loc(key_node)
         if not isinstance(value_node, MappingNode):
-            out.append(Part(str(name), value=doc.text(value_node, f"multipart {name}"), loc=loc))
+            out.append(Part(name, value=doc.text(value_node, f"multipart {name}"), loc=loc))
             continue
         entries = doc.mapping(value_node, f"multipart {name}")
         doc.check_keys(entries, value_node, f"multipart part '{name}'", PART_KEYS)
@@ -1150,14 +1193,16 @@ def _parts(doc: _Doc, node: Node) -> tuple[Part, ...]:
             doc.fail(value_node, f"multipart part '{name}' needs exactly one of value or file")
         if "filename" in entries and "file" not in entries:
             doc.fail(entries["filename"][0], "filename names a file part; add 'file: PATH'")
+        enabled = entries.get("enabled")
         out.append(
             Part(
-                str(name),
+                name,  # a Text: names are templates, their errors point here
                 value=_opt_text(doc, entries, "value"),
                 file=_opt_text(doc, entries, "file"),
                 filename=_opt_text(doc, entries, "filename"),
                 content_type=_opt_text(doc, entries, "content_type"),
                 loc=loc,
+                enabled=doc.boolean(enabled[1], "enabled") if enabled else True,
             )
         )
     return tuple(out)
@@ -1213,7 +1258,7 @@ def _check_flow(steps: list[Step]) -> None:
                 "give the step you mean an 'id' and write goto: THAT_ID",
             )  # fmt: skip
         names = [*by_id, *by_name]
-        close = difflib.get_close_matches(goto.target, names, n=1, cutoff=0.6)
+        close = close_matches(goto.target, names, n=1, cutoff=0.6)
         raise LoadError(
             f"goto '{goto.target}': no step has that name or id", goto.loc,
             f"did you mean '{close[0]}'?" if close else "name a step of this collection",

@@ -27,7 +27,8 @@ class Text(str):
 class Param:
     """A query parameter, header or form field, with optional documentation.
 
-    ``value`` is None for a parameter that is only documented (not sent)."""
+    ``value`` is None for a parameter that is only documented (not sent). ``name`` is a
+    template too (Postman renders ``{{var}}`` in names)."""
 
     name: str
     value: Any
@@ -46,7 +47,7 @@ BodyKind = Literal["json", "form", "text", "multipart", "graphql", "file"]
 class Part:
     """One part of a multipart body: a text ``value``, or the contents of ``file``.
 
-    ``file`` is a path (a template) relative to the collection file's folder."""
+    ``name`` and ``file`` are templates; ``file`` is relative to the collection file's folder."""
 
     name: str
     value: str | None = None
@@ -54,6 +55,7 @@ class Part:
     filename: str | None = None  # sent as the part's filename; default: the file's name
     content_type: str | None = None
     loc: SourceLocation | None = None
+    enabled: bool = True  # False: kept (an import's disabled field), not sent nor checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +320,26 @@ Step = RequestStep | BrowserStep | PauseStep | Folder
 
 
 @dataclass(frozen=True, slots=True)
+class Threshold:
+    """A limit on a load run's statistics (``runner load``): crossing it exits 1."""
+
+    metric: str  # one of THRESHOLD_METRICS
+    limit: float  # milliseconds, or a fraction for error_rate
+    loc: SourceLocation | None = None
+
+
+THRESHOLD_METRICS = ("p95_ms", "p99_ms", "median_ms", "error_rate")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSettings:
+    """The collection's ``load:`` key: defaults for ``runner load`` (docs/load.md)."""
+
+    thresholds: tuple[Threshold, ...] = ()
+    think_time: tuple[float, float] | None = None  # seconds between steps: (min, max)
+
+
+@dataclass(frozen=True, slots=True)
 class Collection:
     name: str
     steps: tuple[Step, ...]
@@ -330,6 +352,7 @@ class Collection:
     tags: tuple[str, ...] = ()
     scripts: Scripts | None = None  # inert JavaScript kept from an import
     http2: bool = False  # offer HTTP/2 to servers (a request's own http2 wins)
+    load: LoadSettings | None = None  # `runner load` thresholds and think time
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,34 @@ COLLECTION: dict[str, Schema] = {
     "steps": {**_ref("steps"), "description": "The steps, run in order."},
     "scripts": _ref("scripts"),
     "http2": _bool("Use HTTP/2 for every request."),
+    "load": {
+        "type": "object",
+        "description": "`runner load` defaults (docs/load.md): thresholds that fail the load "
+        "run, and think time between steps.",
+        "properties": {
+            "thresholds": {
+                "type": "object",
+                "properties": {
+                    "p95_ms": {"type": "number", "minimum": 0, "description": "95th pct, ms."},
+                    "p99_ms": {"type": "number", "minimum": 0, "description": "99th pct, ms."},
+                    "median_ms": {"type": "number", "minimum": 0, "description": "Median, ms."},
+                    "error_rate": {
+                        "type": ["number", "string"],
+                        "description": "Failed requests / requests: 0.01 or '1%'.",
+                    },
+                },
+                "additionalProperties": False,
+            },
+            "think_time": {
+                "anyOf": [
+                    {"type": "number", "minimum": 0},
+                    {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+                ],
+                "description": "Seconds between steps: a number or [min, max].",
+            },
+        },
+        "additionalProperties": False,
+    },
 }
 
 ENVIRONMENT: dict[str, Schema] = {
@@ -190,6 +218,7 @@ PART: dict[str, Schema] = {
     "file": _text("A file to send, relative to the collection file."),
     "filename": _text("The file name sent with a file part."),
     "content_type": _text("The part's Content-Type."),
+    "enabled": _bool("false: not sent, and its variables are not checked."),
 }
 
 GRAPHQL: dict[str, Schema] = {
@@ -265,8 +294,8 @@ EXAMPLE: dict[str, Schema] = {
 }
 
 SCRIPTS: dict[str, Schema] = {
-    "prerequest": _text("JavaScript kept from an import; not run."),
-    "test": _text("JavaScript kept from an import; not run."),
+    "prerequest": _text("JavaScript kept from an import; run only by `run --scripts`."),
+    "test": _text("JavaScript kept from an import; run only by `run --scripts`."),
 }
 
 RETRY: dict[str, Schema] = {
@@ -508,7 +537,7 @@ def _definitions() -> Schema:
         "example": _example_schema(),
         "scripts": {
             **_object(SCRIPTS, loader.SCRIPT_KEYS),
-            "description": "JavaScript kept verbatim from an import; the runner does not run it.",
+            "description": "JavaScript kept verbatim from an import; inert unless `run --scripts`.",
         },
         "retry": _retry_schema(),
         "repeat": _repeat_schema(),
@@ -606,7 +635,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_schema(args: argparse.Namespace, console: Console) -> int:
     text = shipped(args.kind)
     if args.output:
-        from runner.tokens import write_atomic
+        from runner.files import write_atomic
 
         write_atomic(Path(args.output), text.encode("utf-8"), mode=0o644)
         console.stderr.write(f"wrote {args.output}\n")

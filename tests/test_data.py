@@ -42,6 +42,26 @@ def test_csv_with_bom_quotes_commas_and_line_breaks(tmp_path: Path) -> None:
     ]
 
 
+def test_csv_reads_what_newmans_reader_reads(tmp_path: Path) -> None:
+    """Newman's fixture csv-with-bom: a quote inside an unquoted field is a character, a short
+    row leaves its last columns unset; a malformed quoted field is still an error."""
+    path = write_bytes(
+        tmp_path, "d.csv", b'\xef\xbb\xbfc1,c2,c3\n"123", foo "bar" baz\nx,"y, z"q,\n'
+    )
+    with pytest.raises(LoadError, match="',' expected after") as info:
+        open_data(path)  # a quoted field must end at its quote: nothing is guessed
+    assert info.value.location is not None and info.value.location.line == 3
+    path.write_bytes(b'\xef\xbb\xbfc1, c2, c3\n"123", foo "bar" baz\nx,"y, z",\n')
+    data = open_data(path)
+    assert data.columns == ("c1", "c2")
+    assert data.partial_columns == {"c3"}
+    assert data.first_missing == {"c3": 2}
+    assert list(data) == [
+        {"c1": "123", "c2": ' foo "bar" baz'},  # spaces are kept (Newman trims them)
+        {"c1": "x", "c2": "y, z", "c3": ""},
+    ]
+
+
 def test_json_rows_keep_their_types_and_columns_present_in_some_rows_are_known(
     tmp_path: Path,
 ) -> None:
@@ -219,11 +239,24 @@ def test_a_bad_data_file_exits_2_with_its_line(
     fresh_server: TestServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
 ) -> None:
     collection = write_file("c.yaml", COLLECTION.format(base=fresh_server.url))
+    data = write_bytes(tmp_path, "d.csv", b"user,age\nada,1\nbob,2,3\n")
+    result = run_cli("run", collection, "--data", data)
+    assert result.code == 2
+    assert "row has 3 fields but the header has 2" in result.err
+    assert f"{data}:3" in result.err
+    assert fresh_server.log == []
+
+
+def test_a_short_csv_row_that_lacks_a_used_column_stops_the_run_before_sending(
+    fresh_server: TestServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
+) -> None:
+    """As Newman, a short row is read (its last columns unset); a column the collection
+    uses must then be in every row, checked before anything is sent, with the line."""
+    collection = write_file("c.yaml", COLLECTION.format(base=fresh_server.url))
     data = write_bytes(tmp_path, "d.csv", b"user,age\nada,1\nbob\n")
     result = run_cli("run", collection, "--data", data)
     assert result.code == 2
-    assert "row has 1 fields but the header has 2" in result.err
-    assert f"{data}:3" in result.err
+    assert f"'age' is missing from some rows of {data} (first: line 3)" in result.err
     assert fresh_server.log == []
 
 

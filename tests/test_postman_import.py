@@ -470,6 +470,159 @@ def test_disabled_headers_and_params_stay_disabled(
     assert sent.headers["x-on"] == "yes" and "x-off" not in sent.headers
 
 
+def test_disabled_form_fields_are_kept_disabled_not_sent_and_round_trip(
+    run_cli: RunCli, tmp_path: Path, echo: EchoServer
+) -> None:
+    """formdata and urlencoded: a disabled field stays in the YAML (enabled: false), is not
+    sent, its variables are not required, export writes ``disabled: true`` back, and a
+    disabled alternative of a sent field never replaces it."""
+    doc = collection(
+        request(
+            "multipart",
+            "{{host}}/post",
+            method="POST",
+            body={
+                "mode": "formdata",
+                "formdata": [
+                    {"key": "on", "value": "1", "type": "text"},
+                    {"key": "off", "value": "{{nowhere}}", "type": "text", "disabled": True},
+                    {"key": "gone", "src": "missing.bin", "type": "file", "disabled": True},
+                    {"key": "alt", "value": "old", "type": "text", "disabled": True},
+                    {"key": "alt", "value": "new", "type": "text"},
+                ],
+            },
+        ),
+        request(
+            "urlencoded",
+            "{{host}}/post",
+            method="POST",
+            body={
+                "mode": "urlencoded",
+                "urlencoded": [
+                    {"key": "x", "value": "{{nowhere}}", "disabled": True},
+                    {"key": "x", "value": "2"},
+                    {"key": "y", "value": "3", "disabled": True},
+                ],
+            },
+        ),
+        request(
+            "all disabled",
+            "{{host}}/post",
+            method="POST",
+            body={"mode": "formdata", "formdata": [{"key": "a", "value": "1", "disabled": True}]},
+        ),
+        variable=[{"key": "host", "value": echo.url}],
+    )
+    data, report = do_import(run_cli, tmp_path, doc)
+    parts = data["steps"][0]["body"]["multipart"]
+    assert parts == {
+        "on": "1",
+        "off": {"value": "<<nowhere>>", "enabled": False},
+        "gone": {"file": "missing.bin", "enabled": False},
+        "alt": "new",
+    }
+    assert data["steps"][1]["body"] == {"form": {"x": "2", "y": {"value": "3", "enabled": False}}}
+    assert data["steps"][2]["body"] == {"multipart": {"a": {"value": "1", "enabled": False}}}
+    assert "'alt' appears twice: a disabled duplicate is left out" in report
+    loaded = load_collection(imported_path(tmp_path))
+    first = loaded.steps[0]
+    assert isinstance(first, RequestStep) and first.body is not None
+    assert [(p.name, p.enabled) for p in first.body.parts] == [
+        ("on", True), ("off", False), ("gone", False), ("alt", True)
+    ]  # fmt: skip
+    result = run_cli("run", imported_path(tmp_path))
+    assert result.code == 0, result.output  # <<nowhere>> is undefined: disabled, not checked
+    multipart, form, empty = echo.log[-3:]
+    assert b'name="on"' in multipart.body and b'name="alt"' in multipart.body
+    assert b"new" in multipart.body and b"old" not in multipart.body
+    assert b'name="off"' not in multipart.body and b'name="gone"' not in multipart.body
+    assert form.body == b"x=2"
+    assert empty.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="a"' not in empty.body
+    exported = run_cli("export", "postman", imported_path(tmp_path))
+    assert exported.code == 0, exported.output
+    document = json.loads(exported.out)
+    formdata = document["item"][0]["request"]["body"]["formdata"]
+    assert [(f["key"], f.get("disabled", False)) for f in formdata] == [
+        ("on", False), ("off", True), ("gone", True), ("alt", False)
+    ]  # fmt: skip
+    urlencoded = document["item"][1]["request"]["body"]["urlencoded"]
+    assert [(f["key"], f.get("disabled", False)) for f in urlencoded] == [("x", False), ("y", True)]
+    again = tmp_path / "again"
+    source = write_json(tmp_path / "exported.json", document)
+    assert run_cli("import", "postman", source, "-o", again).code == 0
+    (second,) = (again / "collections").glob("*.yaml")
+
+    def body(text: str) -> str:  # the header comment names the source file
+        return "\n".join(line for line in text.split("\n") if not line.startswith("#"))
+
+    assert body(second.read_text()) == body(imported_path(tmp_path).read_text())
+
+
+def test_variables_in_names_are_rendered_as_postman_renders_them(
+    run_cli: RunCli, tmp_path: Path, echo: EchoServer
+) -> None:
+    """``{{var}}`` in a query parameter, header, urlencoded or form-data field name (Newman's
+    esc-formdata fixture): imported as ``<<var>>`` and sent with the variable's value."""
+    doc = collection(
+        request(
+            "urlencoded",
+            {
+                "raw": "{{host}}/post?{{qname}}=1",
+                "host": ["{{host}}"],
+                "path": ["post"],
+                "query": [{"key": "{{qname}}", "value": "1"}],
+            },
+            method="POST",
+            header=[{"key": "X-{{hname}}", "value": "h"}],
+            body={
+                "mode": "urlencoded",
+                "urlencoded": [{"key": "{{fname}}", "value": "{{msg}}", "type": "text"}],
+            },
+        ),
+        request(
+            "formdata",
+            "{{host}}/post",
+            method="POST",
+            body={
+                "mode": "formdata",
+                "formdata": [{"key": "{{fname}}-part", "value": "v", "type": "text"}],
+            },
+        ),
+        variable=[
+            {"key": "host", "value": echo.url},
+            {"key": "qname", "value": "page"},
+            {"key": "hname", "value": "Tenant"},
+            {"key": "fname", "value": "hello"},
+            {"key": "msg", "value": "hello\\kworld"},
+        ],
+    )
+    data, report = do_import(run_cli, tmp_path, doc)
+    first, second = data["steps"]
+    assert first["params"] == {"<<qname>>": "1"}
+    assert first["headers"] == {"X-<<hname>>": "h"}
+    assert first["body"] == {"form": {"<<fname>>": "<<msg>>"}}
+    assert second["body"] == {"multipart": {"<<fname>>-part": "v"}}
+    assert "a variable in a name" not in report
+    result = run_cli("run", imported_path(tmp_path))
+    assert result.code == 0, result.output
+    urlencoded, multipart = echo.log[-2:]
+    assert urlencoded.query == [("page", "1")]
+    assert urlencoded.headers["x-tenant"] == "h"
+    assert urlencoded.body == b"hello=hello%5Ckworld"
+    assert b'name="hello-part"' in multipart.body
+    # an undefined variable in a name stops the run before anything is sent, like a value's
+    text = imported_path(tmp_path).read_text().replace("X-<<hname>>", "X-<<tenant_name>>")
+    imported_path(tmp_path).write_text(text)
+    sent = len(echo.log)
+    result = run_cli("run", imported_path(tmp_path))
+    assert result.code == 2
+    assert "undefined variable 'tenant_name'" in result.err
+    line = next(i for i, t in enumerate(text.split("\n"), 1) if "X-<<tenant_name>>" in t)
+    assert f"{imported_path(tmp_path)}:{line}" in result.err  # the name's own line
+    assert len(echo.log) == sent
+
+
 def test_descriptions_and_saved_examples_are_documentation(run_cli: RunCli, tmp_path: Path) -> None:
     doc = collection(
         request(
@@ -582,8 +735,33 @@ def test_untranslated_scripts_are_kept_verbatim_and_reported(
     assert "3 lines: 1 lines (33%) became 1 checks and 0 captures" in report
     assert "a condition (if): 1" in report and "logging (console): 1" in report
     assert "1 pre-request scripts kept" in report
+    assert "kept as script (2 statements; inert unless `runner run --scripts`" in report
+    assert "not run" not in report  # they do run, with --scripts
+    header = imported_path(tmp_path).read_text().split("\nname:")[0]
+    assert "inert, unless `runner run --scripts` runs those of requests" in header
     loaded = load_collection(imported_path(tmp_path))
     assert loaded.steps[0].scripts is not None  # type: ignore[union-attr]
+
+
+def test_kept_scripts_are_inert_unless_run_with_scripts(
+    run_cli: RunCli, tmp_path: Path, echo: EchoServer
+) -> None:
+    """What the report and the file header say: a kept test script does nothing in a plain
+    run and runs (and can fail the step) with ``runner run --scripts``."""
+    doc = collection(
+        request(
+            "truthiness",
+            "{{host}}/get",
+            test='tests["has a missing property"] = pm.response.json().missing_property;',
+        ),
+        variable=[{"key": "host", "value": echo.url}],
+    )
+    data, _ = do_import(run_cli, tmp_path, doc)
+    assert "scripts" in data["steps"][0] and "expect" not in data["steps"][0]
+    assert run_cli("run", imported_path(tmp_path)).code == 0  # inert
+    result = run_cli("run", imported_path(tmp_path), "--scripts")
+    assert result.code == 1, result.output
+    assert "has a missing property" in result.out
 
 
 def test_folder_and_collection_tests_apply_to_every_request_below(

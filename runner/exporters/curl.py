@@ -187,6 +187,8 @@ def _form_words(
     render = engine.renderer.render_str
     words: list[str] = []
     for part in step.body.parts:
+        if not part.enabled:
+            continue
         if part.file is not None:
             spec = "@" + render(part.file, scope)
             if part.filename:
@@ -195,7 +197,7 @@ def _form_words(
             spec = render(part.value or "", scope)
         if part.content_type:
             spec += f";type={render(part.content_type, scope)}"
-        words += ["-F", _mask(f"{part.name}={spec}", redactor)]
+        words += ["-F", _mask(f"{render(part.name, scope)}={spec}", redactor)]
     return words
 
 

@@ -350,6 +350,8 @@ def _body(
                 entry["value"] = to_postman(part.value or "", where, notes)
             if part.content_type:
                 entry["contentType"] = to_postman(part.content_type, where, notes)
+            if not part.enabled:
+                entry["disabled"] = True
             parts.append(entry)
         return {"mode": "formdata", "formdata": parts}
     if body.kind == "graphql" and body.graphql is not None:

@@ -4,7 +4,8 @@ Reads Postman Collection v2.0/v2.1 JSON (and environments, globals), writes
 ``DIR/collections/NAME.yaml`` and ``DIR/environments/NAME.yaml``, and prints the import
 report. Nothing is written unless every file converts and loads back through our loader, and
 then all files are written atomically (temporary files, fsync, rename), so a failed import
-leaves nothing behind. JavaScript is parsed, never executed (postman_scripts.py).
+leaves nothing behind. The import parses JavaScript and never executes it
+(postman_scripts.py); the kept scripts run only with ``runner run --scripts`` (runner.scripting).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ MAX_INPUT_BYTES = 20 * 1024 * 1024  # the loader's limit: a larger collection co
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Convert a Postman collection into a runner collection (and its environments). "
-        "Common test scripts become expect/capture; other scripts are kept, inert, and listed."
+        "Common test scripts become expect/capture; other scripts are kept and listed "
+        "(inert unless `runner run --scripts` runs them)."
     )
     parser.add_argument("collection", metavar="COLLECTION.json", help="the exported collection")
     parser.add_argument(
@@ -136,8 +138,8 @@ def import_files(
     report = converter.report
     header = (
         f"Imported from Postman ({collection.name}, Collection v{report.version}) by "
-        "`runner import postman`.\nScripts under `scripts:` are kept as they were and not run; "
-        "see docs/postman.md."
+        "`runner import postman` (see docs/postman.md).\nScripts under `scripts:` are kept as "
+        "they were: inert, unless `runner run --scripts` runs those of requests (docs/scripts.md)."
     )
     slug = _slug(report.name) or "collection"
     outputs = [
@@ -391,10 +393,16 @@ def print_report(result: ImportResult, console: Console, *, verbose: bool = Fals
         f"{report.captures} captures\n"
     )
     if report.prerequest_scripts:
-        w(f"              {report.prerequest_scripts} pre-request scripts kept as they are\n")
+        w(
+            f"              {report.prerequest_scripts} pre-request scripts kept as they are "
+            "(run by `runner run --scripts`)\n"
+        )
     kept = [k for k in report.kept if k.listen == "test"]
     if kept:
-        w(f"\n  kept as script, not run ({len(kept)} statements):\n")
+        w(
+            f"\n  kept as script ({len(kept)} statements; inert unless `runner run --scripts` "
+            "runs those of requests, docs/scripts.md):\n"
+        )
         by_reason: dict[str, list[Any]] = {}
         for item in kept:
             by_reason.setdefault(item.reason, []).append(item)

@@ -1,12 +1,12 @@
 """Postman Collection v2.0 / v2.1 and environment JSON -> our collection and environment data.
 
 Pure: no files, no printing. ``convert_collection`` returns the YAML-ready mapping and a
-report of what was translated, what was kept but not run, and why. The mapping follows what
-Postman's own runtime (postman-runtime, as Newman runs it) does, not what the JSON might
-suggest: the URL comes from its parts, ``{{ name }}`` with spaces is not a variable, a GET's
-body is not sent, redirects are followed, an item's own ``variable`` list is not used by
-Newman (we scope it to the folder or request instead), and so on. docs/postman.md has the
-whole table.
+report of what was translated, what was kept as script (inert unless ``run --scripts``), and
+why. The mapping follows what Postman's own runtime (postman-runtime, as Newman runs it)
+does, not what the JSON might suggest: the URL comes from its parts, ``{{ name }}`` with
+spaces is not a variable, a GET's body is not sent, redirects are followed, ``{{var}}`` is
+rendered in names too, an item's own ``variable`` list is not used by Newman (we scope it to
+the folder or request instead), and so on. docs/postman.md has the whole table.
 """
 
 from __future__ import annotations
@@ -546,15 +546,9 @@ class Converter:
         return out
 
     def _name(self, name: str, where: str) -> str:
-        """A parameter, header or field name: the runner reads variables only in values, so a
-        ``{{var}}`` in a name is kept as Postman wrote it (and said)."""
-        if POSTMAN_VAR.search(name):
-            self.report.note(
-                where,
-                f"'{name}': a variable in a name is not replaced by the "
-                "runner (only values are templates): sent as written",
-            )
-        return escape_text(name)
+        """A parameter, header or field name: a template, as Postman renders ``{{var}}`` in
+        names too (``{{msg}}`` as a form field's name sends the variable's value)."""
+        return self.templates(name, where)
 
     # -- URL --------------------------------------------------------------------------------------
     def _url(self, url: Any, where: str) -> tuple[str, dict[str, Any]]:
@@ -739,9 +733,7 @@ class Converter:
         for entry in content:
             if not isinstance(entry, dict) or entry.get("key") in (None, ""):
                 continue
-            if entry.get("disabled") is True or entry.get("enabled") is False:
-                self.report.note(where, f"disabled form-data field '{entry['key']}' left out")
-                continue
+            disabled = entry.get("disabled") is True or entry.get("enabled") is False
             name = self._name(str(entry["key"]), where)
             part: dict[str, Any]
             if entry.get("type") == "file":
@@ -763,8 +755,20 @@ class Converter:
                 part = {"value": value}
             if entry.get("contentType"):
                 part["content_type"] = self.templates(str(entry["contentType"]), where)
+            if disabled:  # kept, as Postman keeps it, and not sent
+                part["enabled"] = False
             if name in parts:
-                self.report.note(where, f"form-data field '{name}' appears twice: the last is kept")
+                if disabled or not _enabled(parts[name]):  # the one Postman sends wins
+                    self.report.note(
+                        where,
+                        f"form-data field '{name}' appears twice: a disabled duplicate is left out",
+                    )
+                    if disabled:
+                        continue
+                else:
+                    self.report.note(
+                        where, f"form-data field '{name}' appears twice: the last is kept"
+                    )
             parts[name] = part["value"] if list(part) == ["value"] else part
         return {"multipart": parts} if parts else None
 
@@ -1138,11 +1142,17 @@ def _add_param(
     list (sent once per value)."""
     if name in out:
         existing = out[name]
-        if isinstance(existing, dict) or disabled or description:
+        if disabled:  # the one Postman sends wins over a disabled alternative
+            report.note(where, f"'{name}' appears twice: a disabled duplicate is left out")
+            return
+        if not _enabled(existing):  # replaced in place: the order stays
+            report.note(where, f"'{name}' appears twice: a disabled duplicate is left out")
+        elif isinstance(existing, dict) or description:
             report.note(where, f"'{name}' appears twice with settings: only the first is kept")
             return
-        out[name] = [*(existing if isinstance(existing, list) else [existing]), value]
-        return
+        else:
+            out[name] = [*(existing if isinstance(existing, list) else [existing]), value]
+            return
     if disabled or description:
         entry: dict[str, Any] = {"value": value}
         if description:
@@ -1157,13 +1167,10 @@ def _add_param(
 def _empty_body(mode: str, content: Any) -> bool:
     if content is None:
         return True
-    if mode in ("urlencoded", "formdata"):
+    if mode in ("urlencoded", "formdata"):  # disabled fields count: they are kept, disabled
         if not isinstance(content, list):
             return True
-        return not any(
-            isinstance(e, dict) and e.get("disabled") is not True and e.get("enabled") is not False
-            for e in content
-        )
+        return not any(isinstance(e, dict) and e.get("key") not in (None, "") for e in content)
     return bool(_empty_other(mode, content))
 
 

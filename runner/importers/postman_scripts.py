@@ -3,7 +3,7 @@
 The importer never executes JavaScript. Scripts are parsed with tree-sitter's JavaScript
 grammar (a real parser, so formatting, comments and nesting do not matter) and each top-level
 statement is either recognised as a whole, becoming checks and captures, or kept verbatim in
-the step's ``scripts:`` (inert until scripts are run in a sandbox). What is recognised:
+the step's ``scripts:`` (inert unless ``runner run --scripts`` runs it). What is recognised:
 
 - ``pm.test(name, function () {...})`` whose statements are all recognised;
 - ``pm.expect(SUBJECT).to...`` chains (``eql``, ``equal``, ``include``, ``property``,
