@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runner.fmt",
     "runner.scaffold",
     "runner.auth_cli",
+    "runner.loadtest_cli",
 )
 
 CORE_COMMANDS = ("run", "check")  # defined here: `runner run` imports no command module
@@ -461,6 +462,25 @@ def _count(text: str) -> int:
     return value
 
 
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("expected 0 or more")
+    return value
+
+
+def _size(text: str) -> int:
+    from runner.sizes import UNITS_HINT, parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; {UNITS_HINT}") from None
+
+
 def add_scale_arguments(p: argparse.ArgumentParser, *, sending: bool) -> None:
     """Options of ``run`` (and, for what decides the variables and steps, ``check``)."""
     group = p.add_argument_group("iterations and selection")
@@ -541,6 +561,21 @@ def add_scale_arguments(p: argparse.ArgumentParser, *, sending: bool) -> None:
         metavar="HOSTS",
         help="comma-separated hosts to reach directly (default: NO_PROXY)",
     )
+    net.add_argument(
+        "--retries",
+        metavar="N",
+        type=_retries,
+        help="send an idempotent request (GET, HEAD, PUT, DELETE, OPTIONS) up to N more times "
+        "after a connection error, 429 or 503, honouring Retry-After (default 0: off; a "
+        "collection's or step's `retries` key wins)",
+    )
+    net.add_argument(
+        "--max-response-size",
+        metavar="SIZE",
+        type=_size,
+        help="stop reading a response larger than SIZE (e.g. 10MB, 512KiB; default 50MiB; "
+        "a collection's or step's `max_response_size` key wins)",
+    )
 
 
 def scale_options(args: argparse.Namespace, console: Console) -> dict[str, Any]:
@@ -578,6 +613,8 @@ def scale_options(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         run_timeout=args.run_timeout,
         cookie_jar=args.cookie_jar,
         file_roots=tuple(args.file_root),
+        retries=getattr(args, "retries", None),
+        max_response_size=getattr(args, "max_response_size", None),
         transport=TransportOptions(
             verify=not args.insecure,
             cacert=args.cacert,

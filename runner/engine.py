@@ -78,6 +78,7 @@ from runner.results import CheckResult, RunResult, StepResult
 from runner.scope import Scope, build_scope, template_strings
 from runner.transport import (
     DEFAULT_TIMEOUT,
+    MAX_BODY_BYTES,
     Exchange,
     PreparedRequest,
     TLSContexts,
@@ -90,6 +91,9 @@ from runner.transport import (
 
 if TYPE_CHECKING:
     from runner.data import DataFile  # only data-driven runs import it
+    from runner.errors import SourceLocation
+    from runner.model import Scripts
+    from runner.scripting import RequestChanges  # only --scripts runs import it
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ class RunOptions:
     stop_at: int | None = None
     cookies: tuple[Cookie, ...] = ()
     scripts: bool = False  # --scripts: run imported Postman test scripts (runner.scripting)
+    retries: int | None = None  # --retries N: idempotent requests, below the file's keys
+    max_response_size: int | None = None  # --max-response-size, bytes (None: 50 MiB)
 
 
 def open_in_browser(url: str) -> bool:
@@ -495,6 +501,7 @@ class Engine:
         """A transport (one connection pool) for one thread of the run."""
         transport = Transport(
             timeout=self.options.timeout,
+            max_body_bytes=self.options.max_response_size or MAX_BODY_BYTES,
             options=self.transport_options(),
             tls=self._tls,
         )
@@ -554,7 +561,7 @@ class Engine:
         if self.options.data is not None:
             extra["data"] = row
         row_values = {k: v for k, v in row.items() if k not in overrides}
-        return Scope({**extra, **resolved, **row_values}, overrides)
+        return Scope({**extra, **resolved, **row_values}, overrides, row)
 
     def _emit(self, event: Event) -> None:
         """Send an event to where this thread's events go: the listeners, or a holding
@@ -692,10 +699,12 @@ class Engine:
         result = StepResult(index, step.name, "request", step.loc, path, method=step.method)
         self._local.auth_step = (index, step.name)
         self._local.script_jump = None
-        if self.options.scripts and step.scripts is not None and step.scripts.prerequest:
-            self._script(index, step, step.scripts.prerequest, None, scope, result)
+        changes = None  # what pre-request scripts changed in pm.request (--scripts)
+        pre = self._script_sources(index, step, "prerequest")
+        if pre:
+            changes = self._script(index, step, pre, None, scope, result, transport)
         try:
-            prepared = self._prepare_request(step, auth, scope)
+            prepared = self._scripted_request(step, auth, scope, changes)
         except RenderError as exc:
             result.url = self.redactor.mask(str(step.url))
             return self._error(result, exc.message, "render")
@@ -712,10 +721,10 @@ class Engine:
             return result
         self._emit(self._request_sent(index, result.url, prepared))
         try:
-            exchange = transport.send(prepared)
+            exchange = self._send(index, step, prepared, transport, result)
             if exchange.status == 401 and self.auth.retry_after_401(auth, scope, index):
-                prepared = self._prepare_request(step, auth, scope)  # with a new token
-                exchange = transport.send(prepared)
+                prepared = self._scripted_request(step, auth, scope, changes)  # a new token
+                exchange = self._send(index, step, prepared, transport, result)
         except TransportError as exc:
             return self._error(result, exc.message, exc.reason)
         except RunnerError as exc:
@@ -745,42 +754,104 @@ class Engine:
             check_result = run_check(check, exchange, self.renderer, scope)
             result.checks.append(check_result)
             self._emit(CheckDone(index, check_result))
-        if self.options.scripts and step.scripts is not None and step.scripts.test:
-            self._script(index, step, step.scripts.test, exchange, scope, result)
+        tests = self._script_sources(index, step, "test")
+        if tests:
+            self._script(index, step, tests, exchange, scope, result, transport)
         if result.failed_checks:
             result.status = "failed"
         return result
+
+    def _send(
+        self,
+        index: int,
+        step: RequestStep,
+        prepared: PreparedRequest,
+        transport: Transport,
+        result: StepResult,
+    ) -> Exchange:
+        """Send, and send again while ``runner.retries`` says the failure is worth it (an
+        idempotent request, a connection error, 429 or 503); counts the attempts."""
+        if step.retries is None and self.collection.retries is None and not self.options.retries:
+            return transport.send(prepared)
+        from runner.retries import effective, retry_loop  # deferred: retries are opt-in
+
+        policy = effective(step, self.collection, self.options.retries)
+        if policy is None:
+            return transport.send(prepared)
+        return retry_loop(self, index, step, policy, prepared, transport, result)
+
+    def _script_sources(
+        self, index: int, step: RequestStep, event: str
+    ) -> list[tuple[str, str, SourceLocation | None]]:
+        """The scripts of one event for a request, in Postman's order: the collection's, each
+        folder's (outermost first), the request's own; none unless scripts run (--scripts, or
+        the collection's ``run_scripts: true``)."""
+        if not (self.options.scripts or self.collection.run_scripts):
+            return []
+        kind = "pre-request script" if event == "prerequest" else "test script"
+        owners: list[tuple[str, Scripts | None]] = [(f"collection {kind}", self.collection.scripts)]
+        owners += [(f"folder '{f.name}' {kind}", f.scripts) for f in self.steps[index - 1][1]]
+        owners.append((kind, step.scripts))
+        out = []
+        for label, scripts in owners:
+            source = getattr(scripts, event) if scripts is not None else None
+            if source and scripts is not None:
+                out.append((label, source, scripts.loc))
+        return out
 
     def _script(
         self,
         index: int,
         step: RequestStep,
-        source: str,
+        sources: list[tuple[str, str, SourceLocation | None]],
         exchange: Exchange | None,
         scope: Scope,
         result: StepResult,
-    ) -> None:
-        """A Postman script (--scripts), pre-request (``exchange`` None) or test: its pm.test
-        results are checks, the variables it sets are captures."""
-        from runner.scripting import run_script, script_context
+        transport: Transport,
+    ) -> RequestChanges | None:
+        """Postman scripts (runner.scripting), pre-request (``exchange`` None) or test: their
+        pm.test results are checks, the variables they set are captures; returns what
+        pre-request scripts changed in the request."""
+        from runner.scripting import run_scripts, script_context, variable_layers
 
-        outcome = run_script(source, script_context(step, exchange, scope))
+        if exchange is not None:
+            cookies = list(exchange.cookies.items())
+        else:
+            cookies = [(c.name, c.value or "") for c in transport.cookies]
+        context = script_context(
+            step,
+            exchange,
+            scope,
+            layers=variable_layers(scope, self.collection.variables),
+            info={"iteration": int(scope.get("iteration", 1)) - 1, "iterationCount": self._count},
+            cookies=cookies,
+        )
+        outcome = run_scripts([(label, src) for label, src, _ in sources], context)
         if outcome.stop or outcome.next_request is not None:  # taken by runner.flow (once)
             self._local.script_jump = (outcome.next_request,)
-        loc = step.scripts.loc if step.scripts is not None else None
+        locs = {label: loc for label, _, loc in sources}
+        loc = sources[-1][2]
         checks = [CheckResult(t.name, t.passed, None, None, t.message, loc) for t in outcome.tests]
-        if outcome.error is not None:
-            label = "test script" if exchange is not None else "pre-request script"
-            checks.append(CheckResult(label, False, None, None, outcome.error, loc))
+        checks += [
+            CheckResult(label, False, None, None, error, locs.get(label, loc))
+            for label, error in outcome.errors
+        ]
         for check_result in checks:
             result.checks.append(check_result)
             self._emit(CheckDone(index, check_result))
-        for name, value in outcome.variables.items():
-            if name in self.secret_names:
+        for change in outcome.changes:
+            if change.op == "unset":
+                scope.unset(change.name, change.layer)
+                result.captured_values.pop(change.name, None)
+                continue
+            value = change.value
+            if change.name in self.secret_names:
                 self.redactor.add(value)
-            scope.capture(name, value)
-            result.captured.append(name)
-            result.captured_values[name] = _preview(self.redactor.mask_value(value))
+            scope.assign(change.name, value, change.layer)
+            if change.name not in result.captured:
+                result.captured.append(change.name)
+            result.captured_values[change.name] = _preview(self.redactor.mask_value(value))
+        return outcome.request
 
     def take_script_jump(self) -> tuple[str | None] | None:
         """The setNextRequest of this thread's last test script, once: (name,), (None,) stops."""
@@ -920,7 +991,27 @@ class Engine:
             http2=step.http2 if step.http2 is not None else self.collection.http2,
             digest=applied.digest,
             secret_headers=secret_headers,
+            max_body_bytes=step.max_response_size or self.collection.max_response_size,
         )
+
+    def _scripted_request(
+        self, step: RequestStep, auth: Auth | None, scope: Scope, changes: RequestChanges | None
+    ) -> PreparedRequest:
+        """The rendered request, with what pre-request scripts changed in ``pm.request``."""
+        prepared = self._prepare_request(step, auth, scope)
+        if changes is None:
+            return prepared
+        from dataclasses import replace
+
+        from runner.scripting import apply_request_changes
+
+        prepared = apply_request_changes(prepared, changes, len(self._pairs(step.params, scope)))
+        for name, value in prepared.headers:  # a header a script added may carry a secret
+            if SECRET_HEADER.search(name):
+                self.redactor.add(value)
+        mask = self.redactor.mask
+        secret_headers = tuple(name for name, value in prepared.headers if mask(value) != value)
+        return replace(prepared, secret_headers=secret_headers)
 
     def _request_timeout(self, step: RequestStep) -> float:
         """The step's timeout (or --timeout), cut to what is left of --run-timeout."""

@@ -10,6 +10,7 @@ The engine emits, in this order::
         BrowserShown                          a browser step's URL
         AuthNote ...                          what auth did (token cached, refreshed...)
         RequestSent, ResponseReceived         a request step that got a response
+                                              (RequestRetried before each resend: retries)
         CheckDone ...                         one per expectation (and per documentation check)
         StepFinished                          always, with the StepResult
       IterationFinished
@@ -119,6 +120,17 @@ class ResponseReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestRetried:
+    """Step ``index``'s request failed in transit (``cause``: "503", "connection refused") and
+    is sent again as attempt ``attempt`` after ``wait_s`` seconds (runner.retries)."""
+
+    index: int
+    attempt: int  # 2 for the first resend
+    cause: str
+    wait_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class CheckDone:
     """One expectation evaluated (or one documentation check that did not hold).
 
@@ -166,6 +178,7 @@ Event = (
     | AuthNote
     | RequestSent
     | ResponseReceived
+    | RequestRetried
     | CheckDone
     | StepFinished
     | Interrupted

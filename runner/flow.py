@@ -385,12 +385,13 @@ class Walker:
         retry = step.flow.retry if step.flow is not None else None
         if retry is None or not isinstance(step, RequestStep):
             return self._attempt(it, i, scope)
-        attempt = 0
+        attempt = sent = 0
         while True:
             attempt += 1
             last = attempt >= retry.max
             with self._buffered(not last) as events:
                 result = self._attempt(it, i, scope)
+                sent += result.attempts  # each poll may be sent more than once (retries)
                 held, problem = self._retry_holds(retry.until, result, scope)
             done = (
                 held
@@ -403,8 +404,9 @@ class Walker:
                 break
             if not self.control.sleep(retry.interval):
                 break
+        result.attempts = sent
         if attempt > 1:
-            result.note = f"{attempt} attempts"
+            result.note = "; ".join(n for n in (f"{attempt} attempts", result.note) if n)
         if retry.until is not None and not held:
             check = CheckResult(
                 f"retry until {retry.until.strip()}",

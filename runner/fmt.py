@@ -141,6 +141,7 @@ def _order(ctx: str, keys: Sequence[str], node: Any) -> tuple[str, ...] | None:
         "example": loader.EXAMPLE_KEYS,
         "scripts": loader.SCRIPT_KEYS,
         "retry": loader.RETRY_KEYS,
+        "retries": loader.RETRIES_KEYS,
         "repeat": loader.REPEAT_KEYS,
         "goto": loader.GOTO_KEYS,
         "part": loader.PART_KEYS,
@@ -152,10 +153,11 @@ def _order(ctx: str, keys: Sequence[str], node: Any) -> tuple[str, ...] | None:
 _STEP_CHILDREN = {
     "auth": "auth", "body": "body", "params": "params", "headers": "params", "expect": "expect",
     "capture": "captures", "examples": "examples", "scripts": "scripts", "retry": "retry",
+    "retries": "retries",
     "repeat": "repeat", "goto": "goto", "steps": "steps",
 }  # fmt: skip
 _CHILDREN: dict[str, dict[str, str]] = {
-    "collection": {"auth": "auth", "scripts": "scripts", "steps": "steps"},
+    "collection": {"auth": "auth", "scripts": "scripts", "steps": "steps", "retries": "retries"},
     "step": _STEP_CHILDREN,
     "body": {"form": "params", "fields": "params", "multipart": "parts", "graphql": "graphql"},
 }

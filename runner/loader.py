@@ -42,6 +42,7 @@ from runner.model import (
     PauseStep,
     Repeat,
     RequestStep,
+    Retries,
     Retry,
     Scripts,
     Step,
@@ -369,12 +370,13 @@ def _parse_root(text: str, path: str, what: str) -> tuple[_Doc, Node]:
 
 COLLECTION_KEYS = (
     "name", "description", "variables", "secrets", "auth", "tags", "steps", "scripts", "http2",
-    "load",
+    "load", "run_scripts", "retries", "max_response_size",
 )  # fmt: skip
 REQUEST_KEYS = (
     "request", "id", "description", "method", "url", "params", "headers", "body", "auth",
     "timeout", "follow_redirects", "expect", "capture", "tags", "examples", "scripts",
     "skip_if", "run_if", "delay", "retry", "repeat", "goto", "http2",
+    "retries", "idempotent", "max_response_size",
 )  # fmt: skip
 BROWSER_KEYS = (
     "browser", "id", "description", "method", "url", "params", "open", "tags",
@@ -435,7 +437,13 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
         variables=variables, variable_locs=variable_locs, secrets=secrets, auth=auth,
         tags=_tags(doc, entries), scripts=_scripts(doc, entries),
         http2=doc.boolean(entries["http2"][1], "http2") if "http2" in entries else False,
+        run_scripts=(
+            doc.boolean(entries["run_scripts"][1], "run_scripts")
+            if "run_scripts" in entries else False
+        ),
         load=_load_settings(doc, entries["load"][1]) if "load" in entries else None,
+        retries=_retries(doc, entries["retries"][1]) if "retries" in entries else None,
+        max_response_size=_size(doc, entries, "max_response_size"),
     )  # fmt: skip
 
 
@@ -621,6 +629,7 @@ def _step(doc: _Doc, node: Node) -> Step:
         examples=_examples(doc, entries["examples"][1]) if "examples" in entries else (),
         scripts=_scripts(doc, entries), flow=_flow(doc, entries),
         http2=doc.boolean(entries["http2"][1], "http2") if "http2" in entries else None,
+        **_resilience(doc, entries, method, what),
     )  # fmt: skip
 
 
@@ -1120,6 +1129,65 @@ def _retry(doc: _Doc, node: Node) -> Retry:
         if interval < 0:
             doc.fail(entries["interval"][1], "retry.interval must be 0 or more seconds")
     return Retry(attempts, interval, _expression(doc, entries, "until"), doc.loc(node))
+
+
+RETRIES_KEYS = ("max", "backoff", "max_delay")
+
+
+def _retries(doc: _Doc, node: Node) -> Retries:
+    """``retries: N`` or ``{max, backoff, max_delay}`` (runner.retries)."""
+    if isinstance(node, ScalarNode):
+        count = doc.integer(node, "retries")
+        if count < 0:
+            doc.fail(node, "retries must be 0 (off) or more")
+        return Retries(count, loc=doc.loc(node))
+    entries = doc.mapping(node, "retries")
+    doc.check_keys(entries, node, "retries", RETRIES_KEYS, ("max",))
+    count = doc.integer(entries["max"][1], "retries.max")
+    if count < 0:
+        doc.fail(entries["max"][1], "retries.max must be 0 (off) or more")
+    seconds: dict[str, float] = {}
+    for key in ("backoff", "max_delay"):
+        if key in entries:
+            seconds[key] = doc.number(entries[key][1], f"retries.{key}", positive=False)
+            if seconds[key] < 0:
+                doc.fail(entries[key][1], f"retries.{key} must be 0 or more seconds")
+    return Retries(count, **seconds, loc=doc.loc(node))
+
+
+def _size(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], key: str) -> int | None:
+    """A size key: bytes (a whole number) or text such as ``10MB`` (runner.sizes)."""
+    if key not in entries:
+        return None
+    from runner.sizes import UNITS_HINT, parse_size
+
+    node = entries[key][1]
+    try:
+        return parse_size(str(doc.text(node, key)))
+    except ValueError as exc:
+        doc.fail(node, f"{key}: {exc}", UNITS_HINT)
+
+
+def _resilience(
+    doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], method: str, what: str
+) -> dict[str, Any]:
+    """A request's ``retries``, ``idempotent`` and ``max_response_size`` keys. ``retries`` on
+    a POST or PATCH not marked ``idempotent: true`` is refused: it would never apply."""
+    from runner.retries import IDEMPOTENT_METHODS
+
+    out: dict[str, Any] = {"max_response_size": _size(doc, entries, "max_response_size")}
+    if "idempotent" in entries:
+        out["idempotent"] = doc.boolean(entries["idempotent"][1], "idempotent")
+    if "retries" in entries:
+        retries = out["retries"] = _retries(doc, entries["retries"][1])
+        marked = out.get("idempotent", method.upper() in IDEMPOTENT_METHODS)
+        if retries.max > 0 and not marked:
+            doc.fail(
+                entries["retries"][0],
+                f"{what}: a {method} request is not sent again unless it is marked idempotent",
+                "add 'idempotent: true' if sending it twice does no harm",
+            )
+    return out
 
 
 def _repeat(doc: _Doc, node: Node) -> Repeat:

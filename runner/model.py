@@ -184,6 +184,18 @@ class Retry:
 
 
 @dataclass(frozen=True, slots=True)
+class Retries:
+    """Send a request again when it failed in transit (connection refused or lost, 429, 503),
+    at most ``max`` more times, waiting ``backoff`` seconds doubled each time (with jitter),
+    never more than ``max_delay`` (runner.retries). Idempotent requests only."""
+
+    max: int  # further attempts after the first; 0: off
+    backoff: float = 0.5
+    max_delay: float = 30.0
+    loc: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Repeat:
     """Run a step once per item of ``over``; the item is the variable ``var``.
 
@@ -264,6 +276,9 @@ class RequestStep:
     scripts: Scripts | None = None  # inert JavaScript kept from an import
     flow: Flow | None = None  # skip_if, run_if, delay, retry, repeat, goto
     http2: bool | None = None  # None: the collection's setting
+    retries: Retries | None = None  # None: the collection's, else --retries (runner.retries)
+    idempotent: bool | None = None  # None: from the method (GET, PUT, DELETE... are)
+    max_response_size: int | None = None  # bytes; None: the collection's, else the run's
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +367,10 @@ class Collection:
     tags: tuple[str, ...] = ()
     scripts: Scripts | None = None  # inert JavaScript kept from an import
     http2: bool = False  # offer HTTP/2 to servers (a request's own http2 wins)
+    run_scripts: bool = False  # run the kept scripts, as `run --scripts` (runner.scripting)
     load: LoadSettings | None = None  # `runner load` thresholds and think time
+    retries: Retries | None = None  # for every idempotent request (a step's own wins)
+    max_response_size: int | None = None  # bytes; None: --max-response-size (50 MiB)
 
 
 @dataclass(frozen=True, slots=True)

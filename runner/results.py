@@ -48,6 +48,9 @@ class StepResult:
     # Why a step was skipped (skip_if, run_if, a folder's condition), or how many attempts
     # a retried request took; shown by reporters beside the step.
     note: str | None = None
+    # How many times the request was sent: more than 1 when ``retries`` sent it again after a
+    # connection error, 429 or 503, or ``retry`` polled it (runner.retries, runner.flow).
+    attempts: int = 1
 
     @property
     def failed_checks(self) -> list[CheckResult]:

@@ -117,6 +117,11 @@ REQUEST: dict[str, Schema] = {
     "scripts": _ref("scripts"),
     "retry": _ref("retry"),
     "repeat": _ref("repeat"),
+    "retries": _ref("retries"),
+    "idempotent": _bool(
+        "Safe to send twice: `retries` may resend it (GET, HEAD, PUT, DELETE, OPTIONS are)."
+    ),
+    "max_response_size": _ref("size"),
 }
 
 BROWSER: dict[str, Schema] = {
@@ -164,6 +169,11 @@ COLLECTION: dict[str, Schema] = {
     "steps": {**_ref("steps"), "description": "The steps, run in order."},
     "scripts": _ref("scripts"),
     "http2": _bool("Use HTTP/2 for every request."),
+    "retries": _ref("retries"),
+    "max_response_size": _ref("size"),
+    "run_scripts": _bool(
+        "Run the Postman scripts kept under `scripts:` (as `runner run --scripts`)."
+    ),
     "load": {
         "type": "object",
         "description": "`runner load` defaults (docs/load.md): thresholds that fail the load "
@@ -302,6 +312,12 @@ RETRY: dict[str, Schema] = {
     "max": {"type": "integer", "minimum": 1, "description": "The most attempts."},
     "interval": {"type": "number", "minimum": 0, "description": "Seconds between attempts."},
     "until": {**CONDITION, "description": "Retry until this expression is true."},
+}
+
+RETRIES: dict[str, Schema] = {
+    "max": {"type": "integer", "minimum": 0, "description": "Further attempts (0: off)."},
+    "backoff": {"type": "number", "minimum": 0, "description": "Seconds before the first resend."},
+    "max_delay": {"type": "number", "minimum": 0, "description": "The longest wait, seconds."},
 }
 
 REPEAT_OVER: Schema = {
@@ -540,6 +556,18 @@ def _definitions() -> Schema:
             "description": "JavaScript kept verbatim from an import; inert unless `run --scripts`.",
         },
         "retry": _retry_schema(),
+        "retries": {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                _object(RETRIES, loader.RETRIES_KEYS, ("max",)),
+            ],
+            "description": "Send an idempotent request again after a connection error, 429 "
+            "or 503 (docs/format.md#retries).",
+        },
+        "size": {
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+            "description": "The response size cap: bytes, or e.g. 10MB, 512KiB.",
+        },
         "repeat": _repeat_schema(),
         "goto": _goto_schema(),
         "steps": {"type": "array", "minItems": 1, "items": _ref("step")},
@@ -604,6 +632,7 @@ def undescribed_keys() -> list[str]:
         ("example", loader.EXAMPLE_KEYS, EXAMPLE),
         ("scripts", loader.SCRIPT_KEYS, SCRIPTS),
         ("retry", loader.RETRY_KEYS, RETRY),
+        ("retries", loader.RETRIES_KEYS, RETRIES),
         ("repeat", loader.REPEAT_KEYS, REPEAT),
         ("goto", loader.GOTO_KEYS, GOTO),
         ("part", loader.PART_KEYS, PART),

@@ -30,19 +30,55 @@ def template_strings(value: Any) -> Iterator[str]:
             yield from template_strings(v)
 
 
+# Postman's variable layers, lowest precedence first (runner.scripting).
+SCRIPT_LAYERS = ("globals", "collectionVariables", "environment", "iterationData", "local")
+
+
 class Scope(Mapping[str, Any]):
     """The variables visible to a step; a Mapping so Jinja can read it directly."""
 
-    def __init__(self, base: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        base: dict[str, Any],
+        overrides: Mapping[str, Any],
+        row: Mapping[str, Any] | None = None,
+    ) -> None:
         self.base = base  # collection + environment, rendered
         self.captures: dict[str, Any] = {}
         self.overrides = dict(overrides)
         self._merged: dict[str, Any] = {**base, **self.overrides}
+        self.row: Mapping[str, Any] = row or {}  # this iteration's data row (--data)
+        # Names a Postman script set (run --scripts), with the layer it set them on
+        # (SCRIPT_LAYERS): a set on a lower layer does not hide a higher layer's value.
+        self.script_layers: dict[str, str] = {}
 
     def capture(self, name: str, value: Any) -> None:
         self.captures[name] = value
         if name not in self.overrides:
             self._merged[name] = value
+
+    def assign(self, name: str, value: Any, layer: str = "environment") -> None:
+        """A script's ``pm.<layer>.set``: like a capture, but it wins over ``--var`` too, as
+        Postman's ``pm.environment.set`` replaces a value Newman's ``--env-var`` gave."""
+        held = self.script_layers.get(name)
+        if held is not None and SCRIPT_LAYERS.index(held) > SCRIPT_LAYERS.index(layer):
+            return  # e.g. pm.globals.set under a value pm.environment.set gave
+        self.script_layers[name] = layer
+        self.captures[name] = value
+        self._merged[name] = value
+
+    def unset(self, name: str, layer: str = "environment") -> None:
+        """A script's ``unset``: the name falls back to its ``--var`` value, else it is
+        undefined (a later step that uses it fails to render)."""
+        held = self.script_layers.get(name)
+        if held is not None and held != layer:
+            return  # another layer holds it
+        self.script_layers.pop(name, None)
+        self.captures.pop(name, None)
+        if name in self.overrides:
+            self._merged[name] = self.overrides[name]
+        else:
+            self._merged.pop(name, None)
 
     def __getitem__(self, key: str) -> Any:
         return self._merged[key]

@@ -45,6 +45,7 @@ class PreparedRequest:
     http2: bool = False  # offer HTTP/2 (TLS with ALPN); the server may still answer HTTP/1.1
     digest: tuple[str, str] | None = None  # username, password: answer a Digest challenge
     secret_headers: tuple[str, ...] = ()  # also never sent to another origin on a redirect
+    max_body_bytes: int | None = None  # the response size cap; None: the transport's
 
 
 @dataclass(slots=True)
@@ -188,15 +189,14 @@ class Transport:
                 request, stream=True, follow_redirects=req.follow_redirects, auth=auth
             )
             token = self._watchdog.arm(response, deadline)
+            limit = req.max_body_bytes or self.max_body_bytes
             try:
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_raw():
                     size += len(chunk)
-                    if size > self.max_body_bytes:
-                        raise TransportError(
-                            f"response body is larger than {self.max_body_bytes} bytes", "too_large"
-                        )
+                    if size > limit:
+                        raise _too_large(limit)
                     chunks.append(chunk)
                     if time.monotonic() > deadline:
                         raise TransportError(
@@ -239,7 +239,7 @@ class Transport:
         except httpx.HTTPError as exc:
             raise TransportError(f"{type(exc).__name__}: {exc}", "network") from None
         elapsed_ms = (time.perf_counter() - started) * 1000
-        body = _decode(raw, response.headers, self.max_body_bytes)
+        body = _decode(raw, response.headers, limit)
 
         def cookies() -> dict[str, str]:
             held = {c.name: c.value or "" for c in self.client.cookies.jar}
@@ -333,8 +333,19 @@ def _decode(raw: bytes, headers: httpx.Headers, limit: int) -> bytes:
             f"cannot decode the {encoding} response body: {exc}", "decode"
         ) from None
     if len(out) > limit:
-        raise TransportError(f"decoded response body is larger than {limit} bytes", "too_large")
+        raise _too_large(limit, "decoded ")
     return out
+
+
+def _too_large(limit: int, what: str = "") -> TransportError:
+    """The size cap crossed: reason ``too_large``, the cap named, and how to raise it."""
+    from runner.sizes import format_size
+
+    return TransportError(
+        f"{what}response body is larger than the {format_size(limit)} cap ({limit} bytes); "
+        "stopped reading (raise it with max_response_size or --max-response-size)",
+        "too_large",
+    )
 
 
 def _connect_error(url: str, exc: httpx.ConnectError) -> TransportError:
