@@ -20,8 +20,9 @@ a pasted code, cookies), so it is written like the token cache: atomically, mode
 nothing is saved.
 
 When it is saved: after each step that passed and changed the state (a capture, a pause, a
-cookie) and when the run ends, however it ends; not after every step, so that long runs do
-not pay for a write per step (a run killed outright resumes a little earlier, never later).
+cookie), at most once a second (a pause always), and when the run ends, however it ends; not
+after every step, so that long runs do not pay for a write per step (a run killed outright
+resumes a little earlier, never later).
 """
 
 from __future__ import annotations
@@ -181,12 +182,19 @@ def step_label(step: Step, parents: tuple[Any, ...]) -> str:
 class StateSaver:
     """A listener that keeps the run's state, and writes it when it changed (module doc)."""
 
-    def __init__(self, engine: Engine, path: Path | None, state: RunState) -> None:
+    WRITE_EVERY = 1.0  # seconds: a long run of capturing steps writes at most once a second
+
+    def __init__(
+        self, engine: Engine, path: Path | None, state: RunState, keep_snapshots: bool = True
+    ) -> None:
         self.engine = engine
         self.path = path
         self.state = state
-        # index -> (captures, cookies) after that step: where runner.watch starts a rerun
+        # index -> (captures, cookies) after that step: where runner.watch starts a rerun.
+        # Only --watch needs them: a copy per step grew as steps x captures (bench/limits.py).
+        self.keep_snapshots = keep_snapshots
         self.snapshots: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        self._written = 0.0  # time.monotonic() of the last write
 
     def snapshot(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         it = getattr(self.engine, "iteration", None)
@@ -200,12 +208,14 @@ class StateSaver:
             result = event.result
             i = result.index - 1
             captures, cookies = self.snapshot()
-            self.snapshots[i] = (captures, cookies)
+            if self.keep_snapshots:
+                self.snapshots[i] = (captures, cookies)
             changed = captures != self.state.captures or cookies != self.state.cookies
             self.state.captures, self.state.cookies = captures, cookies
             if result.status in ("passed", "skipped") and i == self.state.next:
                 self.state.next = i + 1
-                if changed or result.kind == "pause":
+                due = time.monotonic() - self._written >= self.WRITE_EVERY
+                if (changed and due) or result.kind == "pause":
                     self.write()
         elif isinstance(event, RunFinished):
             self.write()
@@ -213,6 +223,7 @@ class StateSaver:
     def write(self) -> None:
         if self.path is not None:
             save(self.path, self.state)
+            self._written = time.monotonic()
 
 
 # --- starting from a saved state ----------------------------------------------------------------
@@ -344,7 +355,7 @@ def setup_engine(engine: Engine, plan: Plan, resume: bool) -> None:
         captures=dict(engine.scope.captures),
         cookies=list(state.cookies) if state else [],
     )
-    plan.saver = StateSaver(engine, plan.path, new_state)
+    plan.saver = StateSaver(engine, plan.path, new_state, keep_snapshots=False)
     engine.listeners.append(plan.saver)
     if start:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(state.saved_at)) if state else ""

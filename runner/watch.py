@@ -126,6 +126,8 @@ class _Runs:
         self.started += 1
         self.engine = engine
         self.saver = next((x for x in engine.listeners if isinstance(x, StateSaver)), None)
+        if self.saver is not None:
+            self.saver.keep_snapshots = True  # a rerun starts from the one after its step
 
     def pause_answers(self) -> dict[str, str]:
         from runner.model import PauseStep

@@ -21,6 +21,7 @@ from runner.events import (
     BrowserShown,
     Event,
     IterationStarted,
+    RequestRetried,
     RequestSent,
     ResponseReceived,
     RunFinished,
@@ -134,6 +135,10 @@ class ConsoleReporter:
         elif isinstance(event, AuthNote):
             if self.verbosity >= 0 and not self.progress:
                 self._write(self._paint(f"  · auth: {event.message}", "dim"))
+        elif isinstance(event, RequestRetried):
+            if self.verbosity >= 0 and not self.progress:
+                line = f"  · {event.cause}: sending again in {event.wait_s:.1f} s"
+                self._write(self._paint(f"{line} (attempt {event.attempt})", "dim"))
         elif isinstance(event, StepFinished):
             status = event.result.status
             self._counts[status] = self._counts.get(status, 0) + 1

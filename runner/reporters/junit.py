@@ -115,6 +115,9 @@ class JUnitReporter:
         if step.method and step.url:
             status = f" -> {step.status_code}" if step.status_code is not None else ""
             lines.append(f"{step.method} {step.url}{status}")
+        attempts = getattr(step, "attempts", 1)
+        if attempts > 1:
+            lines.append(f"attempts: {attempts}" + (f" ({step.note})" if step.note else ""))
         for warning in step.warnings:
             lines.append(f"warning: {self._check_line(warning)}")
         if step.captured:

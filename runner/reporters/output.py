@@ -166,6 +166,7 @@ def step_record(detail: StepDetail, redactor: Redactor) -> dict[str, Any]:
         "status": step.status,
         "iteration": getattr(step, "iteration", 1),
         "note": redactor.mask(note) if (note := getattr(step, "note", None)) else None,
+        "attempts": getattr(step, "attempts", 1),
         "location": str(step.loc),
         "method": step.method,
         "url": redactor.mask(step.url) if step.url else None,
