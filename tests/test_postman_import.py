@@ -738,7 +738,7 @@ def test_untranslated_scripts_are_kept_verbatim_and_reported(
     assert "kept as script (2 statements; inert unless `runner run --scripts`" in report
     assert "not run" not in report  # they do run, with --scripts
     header = imported_path(tmp_path).read_text().split("\nname:")[0]
-    assert "inert, unless `runner run --scripts` runs those of requests" in header
+    assert "inert, unless `runner run --scripts` runs them" in header
     loaded = load_collection(imported_path(tmp_path))
     assert loaded.steps[0].scripts is not None  # type: ignore[union-attr]
 

@@ -139,7 +139,7 @@ def import_files(
     header = (
         f"Imported from Postman ({collection.name}, Collection v{report.version}) by "
         "`runner import postman` (see docs/postman.md).\nScripts under `scripts:` are kept as "
-        "they were: inert, unless `runner run --scripts` runs those of requests (docs/scripts.md)."
+        "they were: inert, unless `runner run --scripts` runs them (docs/scripts.md)."
     )
     slug = _slug(report.name) or "collection"
     outputs = [
@@ -401,7 +401,7 @@ def print_report(result: ImportResult, console: Console, *, verbose: bool = Fals
     if kept:
         w(
             f"\n  kept as script ({len(kept)} statements; inert unless `runner run --scripts` "
-            "runs those of requests, docs/scripts.md):\n"
+            "runs them, docs/scripts.md):\n"
         )
         by_reason: dict[str, list[Any]] = {}
         for item in kept:
