@@ -42,7 +42,7 @@ from runner.render import Renderer, pkce_challenge, pkce_verifier, random_state
 if TYPE_CHECKING:  # runner.tokens is imported when an oauth2 step first needs a token
     from runner.loopback import CallbackListener
     from runner.tokens import TokenCache, TokenKey, TokenSet
-    from runner.transport import Exchange
+    from runner.transport import Exchange, PreparedRequest
 
 OAUTH_GRANTS = ("authorization_code", "client_credentials", "account_credentials", "refresh_token")
 _FORM = "application/x-www-form-urlencoded"
@@ -100,6 +100,20 @@ def auth_templates(auth: Auth | None) -> list[str]:
             flow.account_id,
             flow.refresh_token,
             *flow.scopes,
+        ]
+    signed = auth.oauth1
+    if signed is not None:
+        fields += [
+            signed.consumer_key,
+            signed.consumer_secret,
+            signed.token,
+            signed.token_secret,
+            signed.private_key,
+            signed.realm,
+            signed.callback,
+            signed.verifier,
+            signed.nonce,
+            signed.timestamp,
         ]
     return [text for text in fields if text is not None]
 
@@ -234,6 +248,48 @@ class AuthSession:
             token = self._access_token(auth.oauth2, scope, index, step, auth.loc)
             return Applied(headers=[("Authorization", f"Bearer {token}")])
         return Applied()
+
+    def sign(
+        self, auth: Auth | None, scope: Mapping[str, Any], prepared: PreparedRequest
+    ) -> PreparedRequest:
+        """``prepared`` signed with OAuth 1.0a when ``auth`` is ``oauth1`` (and the request
+        has no ``Authorization`` of its own, for signing in the header); else as it is.
+        The secrets and the signature are masked from here on."""
+        signed = auth.oauth1 if auth is not None and auth.kind == "oauth1" else None
+        if signed is None:
+            return prepared
+        if signed.where == "header" and any(
+            name.lower() == "authorization" for name, _ in prepared.headers
+        ):
+            return prepared
+        from runner.oauth1 import Credentials, sign
+
+        render = self._renderer(scope)
+
+        def opt(text: str | None) -> str:
+            return "" if text is None else render(text)
+
+        creds = Credentials(
+            consumer_key=render(signed.consumer_key),
+            consumer_secret=opt(signed.consumer_secret),
+            token=opt(signed.token),
+            token_secret=opt(signed.token_secret),
+            signature_method=signed.signature_method,
+            private_key=opt(signed.private_key),
+            realm=opt(signed.realm),
+            callback=opt(signed.callback),
+            verifier=opt(signed.verifier),
+            nonce=opt(signed.nonce),
+            timestamp=opt(signed.timestamp),
+            version=signed.version,
+            where=signed.where,
+            body_hash=signed.body_hash,
+        )
+        for secret in (creds.consumer_secret, creds.token, creds.token_secret, creds.private_key):
+            self.redactor.add(secret)
+        result = sign(prepared, creds, signed.loc or (auth.loc if auth is not None else None))
+        self.redactor.add(result.signature)
+        return result.request
 
     def retry_after_401(self, auth: Auth | None, scope: Mapping[str, Any], index: int = 0) -> bool:
         """After a 401 to a request sent with a token read from the cache: drop that token

@@ -66,6 +66,7 @@ from runner.model import (
     Folder,
     Param,
     PauseStep,
+    Redirects,
     RequestStep,
     Step,
     walk,
@@ -146,6 +147,24 @@ def effective_auth(
         if folder.auth is not None:
             return folder.auth
     return collection.auth
+
+
+def effective_redirects(
+    step: RequestStep, parents: tuple[Folder, ...], collection: Collection
+) -> Redirects:
+    """The redirect settings a request follows: each key from the request (``redirects``,
+    then ``follow_redirects``), else the nearest folder, else the collection, else the
+    defaults (model.REDIRECT_DEFAULTS)."""
+    from runner.model import REDIRECT_DEFAULTS
+
+    found = REDIRECT_DEFAULTS
+    levels = (collection.redirects, *(folder.redirects for folder in parents), step.redirects)
+    for own in levels:
+        if own is not None:
+            found = own.over(found)
+    if step.follow_redirects is not None:
+        found = Redirects(follow=step.follow_redirects).over(found)
+    return found
 
 
 def step_templates(step: Step, auth: Auth | None) -> list[str]:
@@ -282,6 +301,12 @@ class Engine:
         )
         env_secrets = environment.secrets if environment else frozenset()
         self.secret_names = collection.secrets | env_secrets
+        # The folders of each request, for the steps that sit in a folder setting redirects.
+        self._redirect_parents = {
+            id(step): parents
+            for step, parents in self.steps
+            if isinstance(step, RequestStep) and any(f.redirects is not None for f in parents)
+        }
 
     # -- before anything is sent ---------------------------------------------------------
     def prepare(self) -> Scope:
@@ -427,7 +452,13 @@ class Engine:
         for auth in auths:
             if auth is not None:
                 flow = auth.oauth2
-                more = (flow.client_secret, flow.refresh_token) if flow is not None else ()
+                more: tuple[str | None, ...] = ()
+                if flow is not None:
+                    more = (flow.client_secret, flow.refresh_token)
+                signed = auth.oauth1
+                if signed is not None:
+                    more += (signed.consumer_secret, signed.token, signed.token_secret)
+                    more += (signed.private_key,)
                 for value in (auth.password, auth.token, auth.value, *more):
                     if value and "<<" not in value:
                         self.redactor.add(value)
@@ -943,7 +974,7 @@ class Engine:
     ) -> PreparedRequest:
         """The request ``step`` would send with ``auth``, rendered and not sent (for
         ``runner export curl``)."""
-        return self._prepare_request(step, auth, scope)
+        return self.auth.sign(auth, scope, self._prepare_request(step, auth, scope))
 
     def _prepare_request(
         self, step: RequestStep, auth: Auth | None, scope: Scope
@@ -979,7 +1010,9 @@ class Engine:
         secret_headers = tuple(  # headers that carry a secret: never sent across origins
             name for name, value in headers if self.redactor.mask(value) != value
         )
-        follow = step.follow_redirects if step.follow_redirects is not None else False
+        redirects = effective_redirects(
+            step, self._redirect_parents.get(id(step), ()), self.collection
+        )
         return PreparedRequest(
             method=step.method,
             url=render(step.url, scope),
@@ -987,7 +1020,10 @@ class Engine:
             headers=tuple(headers),
             content=content,
             timeout=self._request_timeout(step),
-            follow_redirects=follow,
+            follow_redirects=bool(redirects.follow),
+            max_redirects=redirects.max if redirects.max is not None else 20,
+            keep_method=bool(redirects.keep_method),
+            referer=bool(redirects.referer),
             http2=step.http2 if step.http2 is not None else self.collection.http2,
             digest=applied.digest,
             secret_headers=secret_headers,
@@ -997,10 +1033,11 @@ class Engine:
     def _scripted_request(
         self, step: RequestStep, auth: Auth | None, scope: Scope, changes: RequestChanges | None
     ) -> PreparedRequest:
-        """The rendered request, with what pre-request scripts changed in ``pm.request``."""
+        """The rendered request, with what pre-request scripts changed in ``pm.request``;
+        signed last (oauth1 signs the request as sent)."""
         prepared = self._prepare_request(step, auth, scope)
         if changes is None:
-            return prepared
+            return self.auth.sign(auth, scope, prepared)
         from dataclasses import replace
 
         from runner.scripting import apply_request_changes
@@ -1011,7 +1048,7 @@ class Engine:
                 self.redactor.add(value)
         mask = self.redactor.mask
         secret_headers = tuple(name for name, value in prepared.headers if mask(value) != value)
-        return replace(prepared, secret_headers=secret_headers)
+        return self.auth.sign(auth, scope, replace(prepared, secret_headers=secret_headers))
 
     def _request_timeout(self, step: RequestStep) -> float:
         """The step's timeout (or --timeout), cut to what is left of --run-timeout."""

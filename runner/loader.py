@@ -5,16 +5,19 @@ scalars: only ``true``/``false`` are booleans, ``no``/``on``/``012``/``2024-01-0
 written. Anchors and aliases are refused (they make "billion laughs" bombs possible and a
 collection never needs them; a lone anchor is harmless and allowed); duplicate keys are
 refused. Every model string is a ``Text``
-that remembers its line, so later errors can point at it.
+that remembers its line, so later errors can point at it. A collection's top-level steps are
+turned into the model one at a time as the parser reads them (runner.yaml_compose), so a
+large file never has all its nodes in memory at once.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -36,10 +39,12 @@ from runner.model import (
     GraphQL,
     LoadSettings,
     Matcher,
+    OAuth1,
     OAuth2,
     Param,
     Part,
     PauseStep,
+    Redirects,
     Repeat,
     RequestStep,
     Retries,
@@ -51,6 +56,9 @@ from runner.model import (
     walk,
 )
 from runner.redact import is_secret_name
+from runner.yaml_compose import compose
+
+_T = TypeVar("_T")
 
 MAX_DEPTH = 64
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -118,10 +126,16 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 
 def _compose(text: str, path: str) -> Node | None:
+    """The whole file's node tree, by the parser's own composer (``runner fmt`` compares two)."""
+    node: Node | None = _parsing(text, path, lambda loader: loader.get_single_node())
+    return node
+
+
+def _parsing(text: str, path: str, work: Callable[[Any], _T]) -> _T:
+    """``work(parser)``, with the parser's errors turned into a LoadError at their mark."""
     loader = _NodeLoader(text)
     try:
-        node: Node | None = loader.get_single_node()
-        return node
+        return work(loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else None
@@ -233,8 +247,8 @@ class _Doc:
             self._plain_tag(node, _SEQ)
             return [self.value(item, depth + 1) for item in node.value]
         if isinstance(node, MappingNode):
-            return {
-                str(k): self.value(v, depth + 1)
+            return {  # keys interned: steps repeat their bodies' keys (memory per step)
+                sys.intern(str(k)): self.value(v, depth + 1)
                 for k, (_, v) in self.mapping(node, "value").items()
             }
         self.fail(node, "unsupported YAML node")
@@ -328,41 +342,64 @@ def _show(node: Node) -> str:
     return f"a {_kind(node)}"
 
 
-def _reject_aliases(root: Node, doc: _Doc) -> None:
-    """Refuse any node reached twice: that is an alias, and aliases can explode on traversal."""
-    seen: set[int] = set()
-    stack: list[tuple[Node, int]] = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if id(node) in seen:
-            doc.fail(
-                node,
-                "YAML anchors and aliases (&name / *name) are not supported",
-                "write the value out again; collections may be shared by others and "
-                "aliases can expand without bound",
-            )
-        seen.add(id(node))
-        if depth > MAX_DEPTH:
-            doc.fail(node, f"nested deeper than {MAX_DEPTH} levels")
-        if isinstance(node, SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
-        elif isinstance(node, MappingNode):
-            for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
+class _StepStream:
+    """A collection's top-level steps, each turned into the model as soon as the parser has
+    read it, so that only one step's nodes are held at a time (docs/security.md#limits).
+
+    The first error is kept and raised when the loader reaches ``steps``, as if the steps
+    were read after the rest of the file: malformed YAML, aliases and the collection's own
+    keys are still reported first."""
+
+    def __init__(self, doc: _Doc) -> None:
+        self.doc = doc
+        self.node: Node | None = None  # the `steps` list whose items came here
+        self.steps: list[Step] = []
+        self.error: LoadError | None = None
+
+    def take(self, node: Node) -> None:
+        if self.error is None:
+            try:
+                self.steps.append(_step(self.doc, node))
+            except LoadError as exc:
+                self.error = exc
+
+    def result(self) -> list[Step]:
+        if self.error is not None:
+            raise self.error
+        return self.steps
 
 
-def _parse_root(text: str, path: str, what: str) -> tuple[_Doc, Node]:
+def _parse_root(
+    text: str, path: str, what: str, stream: _StepStream | None = None
+) -> tuple[_Doc, Node]:
+    """The root node; with ``stream``, the root's ``steps`` items go to it, not into the tree.
+    Aliases (never expanded: "billion laughs") and nesting deeper than MAX_DEPTH are refused
+    after the whole file is parsed, so malformed YAML anywhere is reported first."""
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise LoadError(
             "file contains a NUL byte; it is not a text file", SourceLocation(path, line)
         )
-    root = _compose(text, path)
+    key, on_item = ("steps", stream.take) if stream is not None else (None, None)
+    resolvers = _CoreResolver.yaml_implicit_resolvers
+    composed = _parsing(
+        text, path, lambda parser: compose(parser, resolvers, MAX_DEPTH, key, on_item)
+    )
+    root, problem = composed.root, composed.problem
+    if stream is not None:
+        stream.node = composed.streamed
     if root is None:
         raise LoadError(f"the {what} file is empty", SourceLocation(path, 1))
-    doc = _Doc(path)
-    _reject_aliases(root, doc)
+    doc = stream.doc if stream is not None else _Doc(path)
+    if problem is not None and problem.kind == "alias":
+        doc.fail(
+            problem.node,
+            "YAML anchors and aliases (&name / *name) are not supported",
+            "write the value out again; collections may be shared by others and "
+            "aliases can expand without bound",
+        )
+    if problem is not None:
+        doc.fail(problem.node, f"nested deeper than {MAX_DEPTH} levels")
     return doc, root
 
 
@@ -370,13 +407,13 @@ def _parse_root(text: str, path: str, what: str) -> tuple[_Doc, Node]:
 
 COLLECTION_KEYS = (
     "name", "description", "variables", "secrets", "auth", "tags", "steps", "scripts", "http2",
-    "load", "run_scripts", "retries", "max_response_size",
+    "load", "run_scripts", "retries", "max_response_size", "redirects",
 )  # fmt: skip
 REQUEST_KEYS = (
     "request", "id", "description", "method", "url", "params", "headers", "body", "auth",
     "timeout", "follow_redirects", "expect", "capture", "tags", "examples", "scripts",
     "skip_if", "run_if", "delay", "retry", "repeat", "goto", "http2",
-    "retries", "idempotent", "max_response_size",
+    "retries", "idempotent", "max_response_size", "redirects",
 )  # fmt: skip
 BROWSER_KEYS = (
     "browser", "id", "description", "method", "url", "params", "open", "tags",
@@ -388,7 +425,7 @@ PAUSE_KEYS = (
 )  # fmt: skip
 FOLDER_KEYS = (
     "folder", "id", "description", "auth", "steps", "tags", "scripts",
-    "skip_if", "run_if", "delay", "parallel",
+    "skip_if", "run_if", "delay", "parallel", "redirects",
 )  # fmt: skip
 STEP_KINDS = {
     "request": REQUEST_KEYS,
@@ -418,13 +455,14 @@ def load_collection(path: str | Path) -> Collection:
 
 
 def parse_collection(text: str, path: str = "<collection>") -> Collection:
-    doc, root = _parse_root(text, path, "collection")
+    stream = _StepStream(_Doc(path))  # the steps are read one at a time: flat memory
+    doc, root = _parse_root(text, path, "collection", stream)
     entries = doc.mapping(root, "the collection")
     doc.check_keys(entries, root, "the collection", COLLECTION_KEYS, ("steps",))
     variables, variable_locs = _variables(doc, entries)
     secrets = _secret_names(doc, entries, variables)
     steps_node = entries["steps"][1]
-    steps = _steps(doc, steps_node, "steps")
+    steps = stream.result() if steps_node is stream.node else _steps(doc, steps_node, "steps")
     if not steps:
         doc.fail(steps_node, "the collection has no steps")
     name = doc.text(entries["name"][1], "name") if "name" in entries else Path(path).stem
@@ -444,6 +482,7 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
         load=_load_settings(doc, entries["load"][1]) if "load" in entries else None,
         retries=_retries(doc, entries["retries"][1]) if "retries" in entries else None,
         max_response_size=_size(doc, entries, "max_response_size"),
+        redirects=_redirects(doc, entries),
     )  # fmt: skip
 
 
@@ -582,6 +621,7 @@ def _step(doc: _Doc, node: Node) -> Step:
             auth=_auth(doc, entries["auth"][1]) if "auth" in entries else None,
             tags=_tags(doc, entries), scripts=_scripts(doc, entries),
             flow=_flow(doc, entries), parallel=_parallel(doc, entries, len(folder_steps)),
+            redirects=_redirects(doc, entries),
         )  # fmt: skip
     if kind == "pause":
         doc.check_keys(entries, node, what, PAUSE_KEYS, ("variable",))
@@ -630,6 +670,7 @@ def _step(doc: _Doc, node: Node) -> Step:
         scripts=_scripts(doc, entries), flow=_flow(doc, entries),
         http2=doc.boolean(entries["http2"][1], "http2") if "http2" in entries else None,
         **_resilience(doc, entries, method, what),
+        redirects=_redirects(doc, entries, what),
     )  # fmt: skip
 
 
@@ -638,6 +679,8 @@ def _method(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> str:
         return "GET"
     node = entries["method"][1]
     written = doc.text(node, "method")
+    if written in HTTP_METHODS:  # the common case: no "did you mean" work, no copy per step
+        return HTTP_METHODS[HTTP_METHODS.index(written)]
     if CUSTOM_METHOD.match(written) and not close_matches(written, HTTP_METHODS, n=1, cutoff=0.75):
         return str(written)  # an extension method (COPY, PURGE, ...), taken as written
     method = written.upper()
@@ -648,7 +691,7 @@ def _method(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> str:
             f"unknown HTTP method {method!r}",
             f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(HTTP_METHODS)}",
         )
-    return method
+    return sys.intern(method)
 
 
 def _params(doc: _Doc, node: Node, what: str) -> tuple[Param, ...]:
@@ -746,8 +789,17 @@ AUTH_KEYS = {
         "type", "grant", "token_url", "auth_url", "client_id", "client_secret", "scopes",
         "redirect_uri", "pkce", "client_auth", "account_id", "refresh_token",
     ),
+    "oauth1": (
+        "type", "consumer_key", "consumer_secret", "token", "token_secret", "signature_method",
+        "private_key", "realm", "callback", "verifier", "nonce", "timestamp", "version", "in",
+        "body_hash",
+    ),
 }  # fmt: skip
-AUTH_REQUIRED = {"apikey": ("type", "key", "value"), "oauth2": ("type",)}
+AUTH_REQUIRED = {
+    "apikey": ("type", "key", "value"),
+    "oauth2": ("type",),
+    "oauth1": ("type", "consumer_key"),
+}
 # oauth2: the keys each grant requires, and the keys that belong to one grant only
 OAUTH_GRANT_KEYS = {
     "authorization_code": ("auth_url", "redirect_uri"),
@@ -804,7 +856,50 @@ def _auth(doc: _Doc, node: Node) -> Auth:
         )
     if kind == "oauth2":
         return Auth("oauth2", oauth2=_oauth2(doc, node, entries), loc=loc)
+    if kind == "oauth1":
+        return Auth("oauth1", oauth1=_oauth1(doc, node, entries), loc=loc)
     return Auth("none", loc=loc)
+
+
+def _oauth1(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) -> OAuth1:
+    from runner.model import OAUTH1_PLACEMENTS as PLACEMENTS
+    from runner.model import OAUTH1_SIGNATURE_METHODS as SIGNATURE_METHODS
+
+    def text(key: str) -> Text | None:
+        return doc.text(entries[key][1], f"oauth1 {key}") if key in entries else None
+
+    method = (text("signature_method") or "HMAC-SHA1").upper()
+    if method not in SIGNATURE_METHODS:
+        close = close_matches(method, SIGNATURE_METHODS, n=1)
+        doc.fail(
+            entries["signature_method"][1],
+            f"unknown oauth1 signature_method {method!r}",
+            f"did you mean '{close[0]}'?" if close else f"use {', '.join(SIGNATURE_METHODS)}",
+        )
+    if method.startswith("RSA-") and "private_key" not in entries:
+        doc.fail(node, f"oauth1 auth with signature_method {method} needs 'private_key' (PEM)")
+    where = text("in") or "header"
+    if where not in PLACEMENTS:
+        doc.fail(entries["in"][1], f"oauth1 'in' must be header, query or body, not {where!r}")
+    return OAuth1(
+        consumer_key=doc.text(entries["consumer_key"][1], "oauth1 consumer_key"),
+        consumer_secret=text("consumer_secret"),
+        token=text("token"),
+        token_secret=text("token_secret"),
+        signature_method=method,
+        private_key=text("private_key"),
+        realm=text("realm"),
+        callback=text("callback"),
+        verifier=text("verifier"),
+        nonce=text("nonce"),
+        timestamp=text("timestamp"),
+        version="1.0" if "version" not in entries else (text("version") or ""),
+        where=where,  # type: ignore[arg-type]
+        body_hash=doc.boolean(entries["body_hash"][1], "oauth1 body_hash")
+        if "body_hash" in entries
+        else False,
+        loc=doc.loc(node),
+    )
 
 
 def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) -> OAuth2:
@@ -925,7 +1020,7 @@ def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
                 checks.append(
                     Check(
                         "header" if key == "headers" else "json",
-                        str(target),
+                        sys.intern(str(target)),  # steps repeat their paths: one copy
                         _matchers(doc, v_node),
                         doc.loc(t_node),
                     )
@@ -1022,7 +1117,8 @@ def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
                     f"capture {name!r}: a plain value must be a JSONPath starting with '$'",
                     "or write {header: NAME}, {regex: PATTERN}, {cookie: NAME}",
                 )
-            out.append(Capture(str(name), "json", str(path), is_secret_name(name), loc=loc))
+            shared = sys.intern(str(path))  # steps repeat their paths: one copy
+            out.append(Capture(str(name), "json", shared, is_secret_name(name), loc=loc))
             continue
         entries = doc.mapping(value_node, f"capture {name}")
         doc.check_keys(
@@ -1153,6 +1249,43 @@ def _retries(doc: _Doc, node: Node) -> Retries:
             if seconds[key] < 0:
                 doc.fail(entries[key][1], f"retries.{key} must be 0 or more seconds")
     return Retries(count, **seconds, loc=doc.loc(node))
+
+
+REDIRECTS_KEYS = ("follow", "max", "keep_method", "referer")
+MAX_REDIRECTS = 1000
+
+
+def _redirects(
+    doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], what: str | None = None
+) -> Redirects | None:
+    """``redirects: true|false`` (follow or not) or ``{follow, max, keep_method, referer}``.
+    On a request, ``follow_redirects`` is the older spelling of ``redirects.follow``."""
+    if "redirects" not in entries:
+        return None
+    key_node, node = entries["redirects"]
+    if isinstance(node, ScalarNode):
+        found = Redirects(follow=doc.boolean(node, "redirects"), loc=doc.loc(node))
+    else:
+        keys = doc.mapping(node, "redirects")
+        doc.check_keys(keys, node, "redirects", REDIRECTS_KEYS)
+        flags = {
+            k: doc.boolean(keys[k][1], f"redirects.{k}")
+            for k in ("follow", "keep_method", "referer")
+            if k in keys
+        }
+        limit = None
+        if "max" in keys:
+            limit = doc.integer(keys["max"][1], "redirects.max")
+            if not 0 <= limit <= MAX_REDIRECTS:
+                doc.fail(keys["max"][1], f"redirects.max must be 0 to {MAX_REDIRECTS}")
+        found = Redirects(**flags, max=limit, loc=doc.loc(node))
+    if what is not None and "follow_redirects" in entries and found.follow is not None:
+        doc.fail(
+            key_node,
+            f"{what} sets both follow_redirects and redirects",
+            "keep one: 'follow_redirects: X' is short for 'redirects: {follow: X}'",
+        )
+    return found
 
 
 def _size(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], key: str) -> int | None:

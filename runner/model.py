@@ -13,8 +13,12 @@ from runner.errors import SourceLocation
 
 
 class Text(str):
-    """A string from the user's file that knows its SourceLocation."""
+    """A string from the user's file that knows its SourceLocation.
 
+    A slot, not an instance dict: a collection holds about ten per step, and a dict made each
+    one four times the size of its text (docs/security.md#limits)."""
+
+    __slots__ = ("loc",)
     loc: SourceLocation | None
 
     def __new__(cls, value: str, loc: SourceLocation | None = None) -> Text:
@@ -85,7 +89,7 @@ class Body:
     file: str | None = None  # file: a path (template) sent as the whole body, byte for byte
 
 
-AuthKind = Literal["none", "basic", "bearer", "apikey", "digest", "oauth2"]
+AuthKind = Literal["none", "basic", "bearer", "apikey", "digest", "oauth2", "oauth1"]
 OAuthGrant = Literal[
     "authorization_code", "client_credentials", "account_credentials", "refresh_token"
 ]
@@ -111,6 +115,35 @@ class OAuth2:
     loc: SourceLocation | None = None
 
 
+OAUTH1_SIGNATURE_METHODS = (
+    "HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512", "PLAINTEXT", "RSA-SHA1", "RSA-SHA256", "RSA-SHA512",
+)  # fmt: skip
+OAUTH1_PLACEMENTS = ("header", "query", "body")  # where the oauth_* parameters go
+
+
+@dataclass(frozen=True, slots=True)
+class OAuth1:
+    """An ``oauth1`` auth block: runner.oauth1 signs each request (RFC 5849).
+
+    Every string is a template; None means not set."""
+
+    consumer_key: str
+    consumer_secret: str | None = None
+    token: str | None = None
+    token_secret: str | None = None
+    signature_method: str = "HMAC-SHA1"  # HMAC-SHA1/256/512, PLAINTEXT, RSA-SHA1/256/512
+    private_key: str | None = None  # RSA-*: PEM
+    realm: str | None = None
+    callback: str | None = None  # oauth_callback (the request-token request)
+    verifier: str | None = None  # oauth_verifier (the access-token request)
+    nonce: str | None = None  # None: a fresh one per request
+    timestamp: str | None = None  # None: the time of sending
+    version: str = "1.0"  # "": oauth_version is left out
+    where: Literal["header", "query", "body"] = "header"
+    body_hash: bool = False  # oauth_body_hash for bodies that are not forms
+    loc: SourceLocation | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Auth:
     kind: AuthKind
@@ -122,6 +155,7 @@ class Auth:
     value: str | None = None  # apikey: its value
     where: Literal["header", "query"] = "header"  # apikey: `in`
     oauth2: OAuth2 | None = None
+    oauth1: OAuth1 | None = None
 
 
 MatchOp = Literal[
@@ -230,6 +264,34 @@ class Flow:
 
 
 @dataclass(frozen=True, slots=True)
+class Redirects:
+    """How 3xx answers are followed (``redirects:`` on the collection, a folder or a request).
+
+    None: inherited, key by key, from the nearest folder or the collection that sets it, else
+    the default in ``REDIRECT_DEFAULTS``. Credentials never follow a redirect to another
+    origin, whatever is set here (runner.transport)."""
+
+    follow: bool | None = None
+    max: int | None = None  # redirects followed at most; one more is an error
+    keep_method: bool | None = None  # a 301/302/303 keeps the method instead of turning GET
+    referer: bool | None = None  # send Referer: the URL redirected from (browser policy)
+    loc: SourceLocation | None = None
+
+    def over(self, base: Redirects) -> Redirects:
+        """These settings, with ``base``'s where this one leaves a key unset."""
+        return Redirects(
+            follow=base.follow if self.follow is None else self.follow,
+            max=base.max if self.max is None else self.max,
+            keep_method=base.keep_method if self.keep_method is None else self.keep_method,
+            referer=base.referer if self.referer is None else self.referer,
+            loc=self.loc or base.loc,
+        )
+
+
+REDIRECT_DEFAULTS = Redirects(follow=False, max=20, keep_method=False, referer=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Example:
     """An example response, for the documentation ``runner docs`` writes; never checked.
 
@@ -279,6 +341,7 @@ class RequestStep:
     retries: Retries | None = None  # None: the collection's, else --retries (runner.retries)
     idempotent: bool | None = None  # None: from the method (GET, PUT, DELETE... are)
     max_response_size: int | None = None  # bytes; None: the collection's, else the run's
+    redirects: Redirects | None = None  # None: the folders', collection's; follow_redirects wins
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +392,7 @@ class Folder:
     scripts: Scripts | None = None  # inert JavaScript kept from an import
     flow: Flow | None = None  # skip_if, run_if, delay
     parallel: int = 0  # > 0: run the folder's steps concurrently, this many at once
+    redirects: Redirects | None = None  # for the requests inside (their own keys win)
 
 
 Step = RequestStep | BrowserStep | PauseStep | Folder
@@ -371,6 +435,7 @@ class Collection:
     load: LoadSettings | None = None  # `runner load` thresholds and think time
     retries: Retries | None = None  # for every idempotent request (a step's own wins)
     max_response_size: int | None = None  # bytes; None: --max-response-size (50 MiB)
+    redirects: Redirects | None = None  # for every request (folders' and steps' keys win)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runner.dynamic import dynamic_helpers, uuid4
 from runner.errors import RenderError, SourceLocation
@@ -40,6 +40,12 @@ _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
 _PLACEHOLDER = re.compile(r"<<\s*([A-Za-z_][A-Za-z0-9_]*)\s*>>")
 _JINJA_CONSTANTS = frozenset({"true", "false", "none", "True", "False", "None"})
 _JINJA_GLOBALS = frozenset({"range", "dict"})  # Jinja's own, after the ones removed below
+# The caches keyed by template text are emptied when full, so that a run's memory does not
+# grow with the number of templates (a 10,000-step collection has 30,000): at worst a template
+# is split or compiled again (docs/security.md#limits).
+CACHE_LIMIT = 4096  # split templates and the names they read: a few hundred bytes each
+COMPILED_LIMIT = 512  # compiled Jinja templates: about 4.5 KB each
+_V = TypeVar("_V")
 
 
 class MissingEnvironmentVariable(RenderError):
@@ -169,8 +175,7 @@ class Renderer:
         if cached is None:
             parts = self._parts(text)
             if parts is not None:
-                cached = self._names[text] = frozenset(parts[1::2])
-                return cached
+                return _remember(self._names, text, frozenset(parts[1::2]), CACHE_LIMIT)
             import jinja2
             from jinja2 import nodes
 
@@ -182,8 +187,7 @@ class Renderer:
             # variable may shadow a helper: collect loaded names ourselves.
             loaded = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}
             stored = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
-            cached = frozenset(loaded - stored)
-            self._names[text] = cached
+            cached = _remember(self._names, text, frozenset(loaded - stored), CACHE_LIMIT)
         return cached
 
     # -- rendering --------------------------------------------------------------------------
@@ -206,7 +210,7 @@ class Renderer:
         try:
             if template is None:  # compiled once per run, on first use
                 template = self.env.from_string(text)
-                self._templates[text] = template
+                _remember(self._templates, text, template, COMPILED_LIMIT)
             out = self.env.concat(template.root_render_func(self._context(template, scope)))
         except Exception as exc:  # every template failure becomes one RenderError
             raise self._error(text, exc) from None
@@ -238,7 +242,7 @@ class Renderer:
             compiled = self._expressions.get(expr)
             if compiled is None:
                 compiled = self.env.compile_expression(expr, undefined_to_none=False)._template
-                self._expressions[expr] = compiled
+                _remember(self._expressions, expr, compiled, COMPILED_LIMIT)
             context = self._context(compiled, scope)
             for _ in compiled.root_render_func(context):
                 pass
@@ -268,8 +272,7 @@ class Renderer:
             and all(not t.endswith("<") for t in texts[:-1])
             and not any(n in _JINJA_CONSTANTS for n in names)
         )
-        self._simple[text] = parts if simple else None
-        return self._simple[text]
+        return _remember(self._simple, text, parts if simple else None, CACHE_LIMIT)
 
     def _bare_name(self, text: str) -> str | None:
         """The variable a template is made of alone (``<< name >>``), else None."""
@@ -373,6 +376,15 @@ def _as_text(value: Any) -> Any:
     """In text, values read as JSON does: true, null, {"a": 1}, not Python's True, None."""
     if isinstance(value, bool) or value is None or isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+def _remember(cache: dict[str, _V], key: str, value: _V, limit: int) -> _V:
+    """Keep ``value`` under ``key``, first emptying the cache when it holds ``limit`` (one
+    atomic clear: the parallel iterations' threads share the caches)."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
     return value
 
 

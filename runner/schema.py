@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner import loader
-from runner.model import MATCH_OPS
+from runner.model import MATCH_OPS, OAUTH1_PLACEMENTS, OAUTH1_SIGNATURE_METHODS
 
 if TYPE_CHECKING:
     from runner.cli import Console
@@ -106,7 +106,10 @@ REQUEST: dict[str, Schema] = {
         "exclusiveMinimum": 0,
         "description": "Wall-clock limit for the whole request, in seconds.",
     },
-    "follow_redirects": _bool("Follow 3xx redirects (false by default)."),
+    "follow_redirects": _bool(
+        "Follow 3xx redirects (false by default); short for `redirects: {follow: ...}`."
+    ),
+    "redirects": _ref("redirects"),
     "expect": _ref("expect"),
     "capture": _ref("capture"),
     "examples": {
@@ -150,6 +153,7 @@ FOLDER: dict[str, Schema] = {
         "anyOf": [{"type": "boolean"}, {"type": "integer", "minimum": 1, "maximum": 64}],
         "description": "Run the folder's steps at once: true (up to 10) or how many at a time.",
     },
+    "redirects": _ref("redirects"),
 }
 
 STEP_TABLES: dict[str, dict[str, Schema]] = {
@@ -171,6 +175,7 @@ COLLECTION: dict[str, Schema] = {
     "http2": _bool("Use HTTP/2 for every request."),
     "retries": _ref("retries"),
     "max_response_size": _ref("size"),
+    "redirects": _ref("redirects"),
     "run_scripts": _bool(
         "Run the Postman scripts kept under `scripts:` (as `runner run --scripts`)."
     ),
@@ -320,6 +325,22 @@ RETRIES: dict[str, Schema] = {
     "max_delay": {"type": "number", "minimum": 0, "description": "The longest wait, seconds."},
 }
 
+REDIRECTS: dict[str, Schema] = {
+    "follow": _bool("Follow 3xx redirects (false by default)."),
+    "max": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": loader.MAX_REDIRECTS,
+        "description": "Redirects followed at most (20 by default); one more fails the step.",
+    },
+    "keep_method": _bool(
+        "Keep the method and body on a 301/302/303 instead of turning it into a GET."
+    ),
+    "referer": _bool(
+        "Send Referer on each hop: the URL redirected from (only its origin to another origin)."
+    ),
+}
+
 REPEAT_OVER: Schema = {
     "anyOf": [
         {"type": "array"},
@@ -346,6 +367,7 @@ AUTH_REQUIRED: dict[str, tuple[str, ...]] = {
     "bearer": ("token",),
     "apikey": ("key", "value"),
     "digest": ("username", "password"),
+    "oauth1": ("consumer_key",),
 }
 AUTH: dict[str, Schema] = {
     "type": _text("The kind of auth."),
@@ -354,7 +376,10 @@ AUTH: dict[str, Schema] = {
     "token": _text("The bearer token (masked in output)."),
     "key": _text("The API key's header or query parameter name."),
     "value": _text("The API key (masked in output)."),
-    "in": {"enum": ["header", "query"], "description": "Where the API key goes."},
+    "in": {
+        "enum": ["header", "query", "body"],
+        "description": "Where the API key (header, query) or the oauth1 parameters go.",
+    },
     "grant": {
         "enum": [
             "authorization_code",
@@ -378,6 +403,33 @@ AUTH: dict[str, Schema] = {
     "audience": _text("The audience to ask for."),
     "listen": _bool("Capture the redirect on a loopback listener."),
     "timeout": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds to wait."},
+    "consumer_key": _text("The OAuth 1.0a consumer key."),
+    "consumer_secret": _text("The OAuth 1.0a consumer secret (masked in output)."),
+    "token_secret": _text("The OAuth 1.0a token secret (masked in output)."),
+    "signature_method": {
+        "enum": list(OAUTH1_SIGNATURE_METHODS),
+        "description": "How OAuth 1.0a signs (HMAC-SHA1 by default).",
+    },
+    "private_key": _text("The PEM RSA private key for RSA-* (masked in output)."),
+    "realm": _text("The realm sent in the Authorization header."),
+    "callback": _text("oauth_callback (the request-token request)."),
+    "verifier": _text("oauth_verifier (the access-token request)."),
+    "nonce": _text("A fixed oauth_nonce (default: a fresh one per request)."),
+    "timestamp": _text("A fixed oauth_timestamp (default: the time of sending)."),
+    "version": _text("oauth_version (1.0 by default; empty: left out)."),
+    "body_hash": _bool("Send oauth_body_hash for a body that is not a form."),
+}
+# keys whose meaning depends on the auth type
+AUTH_BY_KIND: dict[str, dict[str, Schema]] = {
+    "apikey": {"in": {"enum": ["header", "query"], "description": "Where the API key goes."}},
+    "oauth1": {
+        "in": {
+            "enum": list(OAUTH1_PLACEMENTS),
+            "description": "Where the oauth_* parameters go (body: a POST or PUT form, "
+            "else the query).",
+        },
+        "token": _text("The OAuth 1.0a token (masked in output)."),
+    },
 }
 
 
@@ -412,7 +464,11 @@ def _auth_schema() -> Schema:
         rules.append(
             {
                 "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
-                "then": _object(AUTH, keys, ("type", *AUTH_REQUIRED.get(kind, ()))),
+                "then": _object(
+                    {**AUTH, **AUTH_BY_KIND.get(kind, {})},
+                    keys,
+                    ("type", *AUTH_REQUIRED.get(kind, ())),
+                ),
             }
         )
     all_keys = dict.fromkeys(k for keys in loader.AUTH_KEYS.values() for k in keys)
@@ -564,6 +620,11 @@ def _definitions() -> Schema:
             "description": "Send an idempotent request again after a connection error, 429 "
             "or 503 (docs/format.md#retries).",
         },
+        "redirects": {
+            "anyOf": [{"type": "boolean"}, _object(REDIRECTS, loader.REDIRECTS_KEYS)],
+            "description": "How 3xx answers are followed: true/false, or follow, max, "
+            "keep_method, referer (docs/format.md#redirects). Inherited key by key.",
+        },
         "size": {
             "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
             "description": "The response size cap: bytes, or e.g. 10MB, 512KiB.",
@@ -633,6 +694,7 @@ def undescribed_keys() -> list[str]:
         ("scripts", loader.SCRIPT_KEYS, SCRIPTS),
         ("retry", loader.RETRY_KEYS, RETRY),
         ("retries", loader.RETRIES_KEYS, RETRIES),
+        ("redirects", loader.REDIRECTS_KEYS, REDIRECTS),
         ("repeat", loader.REPEAT_KEYS, REPEAT),
         ("goto", loader.GOTO_KEYS, GOTO),
         ("part", loader.PART_KEYS, PART),

@@ -42,6 +42,9 @@ class PreparedRequest:
     content: bytes | None = None
     timeout: float = DEFAULT_TIMEOUT
     follow_redirects: bool = False
+    max_redirects: int = 20  # redirects followed at most; one more is a "redirects" error
+    keep_method: bool = False  # a 301/302/303 keeps method and body (followOriginalHttpMethod)
+    referer: bool = False  # each hop sends Referer: the URL it was redirected from
     http2: bool = False  # offer HTTP/2 (TLS with ALPN); the server may still answer HTTP/1.1
     digest: tuple[str, str] | None = None  # username, password: answer a Digest challenge
     secret_headers: tuple[str, ...] = ()  # also never sent to another origin on a redirect
@@ -131,11 +134,12 @@ class Transport:
         self.client = httpx.Client(
             timeout=timeout,
             follow_redirects=False,
+            max_redirects=_MAX_REDIRECTS,  # the request's own limit is _count_redirect's
             trust_env=False,  # proxies and CA bundles come from TransportOptions.environ
             cookies=self.cookies,
             transport=_Router(self.tls),
             mounts=_proxy_mounts(options, self.tls),
-            event_hooks={"request": [_guard_redirect]},
+            event_hooks={"request": [_guard_redirect], "response": [_count_redirect]},
         )
         self._watchdog = _Watchdog()
         self._urls: dict[str, httpx.URL] = {}
@@ -183,7 +187,16 @@ class Transport:
                 extensions={_HTTP2: True} if req.http2 else None,
             )
             if req.follow_redirects:  # checked by _guard_redirect on every hop
-                request.extensions[_ORIGIN] = (_origin(request.url), req.secret_headers)
+                request.extensions[_ORIGIN] = _Hops(
+                    origin=_origin(request.url),
+                    secret_headers=req.secret_headers,
+                    method=request.method,
+                    max=req.max_redirects,
+                    keep_method=req.keep_method,
+                    referer=req.referer,
+                    stream=request.stream,
+                    length=request.headers.get("content-length"),
+                )
             auth: Any = httpx.DigestAuth(*req.digest) if req.digest else httpx.USE_CLIENT_DEFAULT
             response = self.client.send(
                 request, stream=True, follow_redirects=req.follow_redirects, auth=auth
@@ -231,7 +244,7 @@ class Transport:
             host = httpx.URL(req.url).host
             raise TransportError(f"TLS failed with {host}: {exc}", "tls") from None
         except httpx.TooManyRedirects:
-            raise TransportError("too many redirects", "redirects") from None
+            raise TransportError(f"more than {_MAX_REDIRECTS} redirects", "redirects") from None
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise TransportError(f"invalid URL {req.url!r}: {exc}", "invalid_url") from None
         except httpx.RemoteProtocolError as exc:
@@ -378,20 +391,78 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port or default)
 
 
+_MAX_REDIRECTS = 1000  # the client's own cap, above any request's redirects.max
+
+
+@dataclass(slots=True)
+class _Hops:
+    """One followed request's redirect settings and what its hops so far have seen (shared
+    by every hop: httpx hands the request's extensions on to each redirect it builds)."""
+
+    origin: tuple[str, str, int | None]  # where the request started
+    secret_headers: tuple[str, ...]
+    method: str
+    max: int
+    keep_method: bool
+    referer: bool
+    stream: Any = None  # the body, sent again on a hop that keeps the method
+    length: str | None = None  # its Content-Length
+    count: int = 0  # redirect answers followed so far
+    previous: httpx.URL | None = None  # the URL that answered with the last redirect
+
+
+def _count_redirect(response: httpx.Response) -> None:
+    """Called by httpx on every response: count the redirects of a followed request and stop
+    at its ``max`` (the client's own cap is per client, not per request)."""
+    hops = response.request.extensions.get(_ORIGIN)
+    if hops is None or not response.has_redirect_location:
+        return
+    hops.count += 1
+    hops.previous = response.request.url
+    if hops.count > hops.max:
+        raise TransportError(
+            f"too many redirects (more than {hops.max}; raise redirects.max)", "redirects"
+        )
+
+
+def _referer(previous: httpx.URL, url: httpx.URL) -> str | None:
+    """The Referer a browser sends (strict-origin-when-cross-origin): the whole URL within
+    its origin, only the origin across, nothing from https to http. Never the user:password
+    or the fragment, and never a query string (it may hold a key) to another origin."""
+    if previous.scheme == "https" and url.scheme != "https":
+        return None
+    if _origin(previous) != _origin(url):
+        return str(previous.copy_with(path="/", query=None, fragment=None, userinfo=b""))
+    return str(previous.copy_with(fragment=None, userinfo=b""))
+
+
 def _guard_redirect(request: httpx.Request) -> None:
-    """Called by httpx before every request it sends, each redirect hop included. When a
-    followed redirect leaves the origin the request started at (scheme, host and port), drop
-    the Authorization, Cookie and secret headers, and refuse a 307/308 that would send the
-    body there. httpx alone forwards custom secret headers and 307 bodies."""
+    """Called by httpx before every request it sends, each redirect hop included. On a hop:
+    keep the method and body when asked (``keep_method``; httpx turns a 301/302/303 into
+    GET without a body, Postman's followOriginalHttpMethod keeps both), set Referer when
+    asked. When a followed redirect leaves the origin the request started at (scheme, host
+    and port), drop the Authorization, Cookie and secret headers, and refuse a 307/308 that
+    would send the body there. httpx alone forwards custom secret headers and 307 bodies."""
     from runner.redact import SECRET_HEADER
 
-    marked = request.extensions.get(_ORIGIN)
-    if marked is None:
+    hops = request.extensions.get(_ORIGIN)
+    if not isinstance(hops, _Hops):
         return
-    origin, secret_headers = marked
-    if _origin(request.url) == origin:
+    if hops.previous is not None:  # a redirect hop, not the request itself
+        if hops.keep_method and request.method != hops.method:
+            request.method = hops.method  # and the body httpx dropped, as Postman sends it
+            request.stream = hops.stream
+            if hops.length is not None:
+                request.headers["Content-Length"] = hops.length
+        if hops.referer:
+            referer = _referer(hops.previous, request.url)
+            if referer is None:
+                request.headers.pop("referer", None)
+            else:
+                request.headers["Referer"] = referer
+    if _origin(request.url) == hops.origin:
         return
-    secret = {name.lower() for name in secret_headers}
+    secret = {name.lower() for name in hops.secret_headers}
     for name in list(request.headers.keys()):
         lower = name.lower()
         if lower in _CROSS_ORIGIN_DROP or lower in secret or SECRET_HEADER.search(lower):
