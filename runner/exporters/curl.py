@@ -173,8 +173,8 @@ def to_curl(
                 f"step '{step.name}' sends a binary body, which a curl command line cannot hold"
             ) from None
         words += ["--data-raw", _mask(text, redactor)]
-    if step.follow_redirects:
-        words.append("-L")
+    if prepared.follow_redirects:  # the step's, its folders' or the collection's setting
+        words += ["-L", "--max-redirs", str(prepared.max_redirects)]
     if step.timeout is not None:
         words += ["-m", f"{step.timeout:g}"]
     return _join(words)

@@ -23,7 +23,17 @@ from runner.errors import ExitStatus
 if TYPE_CHECKING:
     from runner.cli import Console
     from runner.exporters.postman_scripts import Notes
-    from runner.model import Auth, Body, Collection, Example, Param, RequestStep, Scripts, Step
+    from runner.model import (
+        Auth,
+        Body,
+        Collection,
+        Example,
+        Param,
+        Redirects,
+        RequestStep,
+        Scripts,
+        Step,
+    )
 
 HELP = "a Postman Collection v2.1 (JSON) file"
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
@@ -110,6 +120,9 @@ def _has_secret(collection: Collection) -> bool:
         values = [auth.password, auth.token, auth.value]
         if oauth is not None:
             values += [oauth.client_secret, oauth.refresh_token]
+        signed = auth.oauth1
+        if signed is not None:
+            values += [signed.consumer_secret, signed.token_secret, signed.private_key]
         if any(literal(v) for v in values):
             return True
     return False
@@ -144,6 +157,41 @@ def export_collection(collection: Collection, notes: Notes) -> dict[str, Any]:
             )
     if collection.auth is not None:
         out["auth"] = _auth(collection.auth, "the collection", notes)
+    out["protocolProfileBehavior"] = _collection_behaviour(collection)
+    if not out["protocolProfileBehavior"]:
+        del out["protocolProfileBehavior"]
+    return out
+
+
+# Postman's redirect defaults (postman-runtime), as our ``redirects`` keys.
+POSTMAN_REDIRECTS = {"follow": True, "max": 10, "keep_method": False, "referer": True}
+
+
+def _collection_behaviour(collection: Collection) -> dict[str, Any]:
+    """The collection's redirect settings (ours where it sets none) where they differ from
+    Postman's defaults, so every request inherits in Postman what it would here."""
+    from runner.model import REDIRECT_DEFAULTS
+
+    own = collection.redirects
+    effective = own.over(REDIRECT_DEFAULTS) if own is not None else REDIRECT_DEFAULTS
+    return _behaviour(effective, skip=POSTMAN_REDIRECTS)
+
+
+def _behaviour(redirects: Redirects | None, skip: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``redirects`` keys as protocolProfileBehavior (those set, and not equal to ``skip``)."""
+    out: dict[str, Any] = {}
+    if redirects is None:
+        return out
+    for ours, theirs in (
+        ("follow", "followRedirects"),
+        ("max", "maxRedirects"),
+        ("keep_method", "followOriginalHttpMethod"),
+        ("referer", "removeRefererHeaderOnRedirect"),
+    ):
+        value = getattr(redirects, ours)
+        if value is None or (skip is not None and skip[ours] == value):
+            continue
+        out[theirs] = not value if ours == "referer" else value
     return out
 
 
@@ -176,6 +224,9 @@ def _items(steps: tuple[Step, ...], path: tuple[str, ...], notes: Notes) -> list
             events = _events(step.scripts, None, where, notes)
             if events:
                 folder["event"] = events
+            behaviour = _behaviour(step.redirects)
+            if behaviour:
+                folder["protocolProfileBehavior"] = behaviour
             out.append(folder)
         elif isinstance(step, BrowserStep | PauseStep):
             kind = "browser" if isinstance(step, BrowserStep) else "pause"
@@ -209,9 +260,9 @@ def _request(step: RequestStep, where: str, notes: Notes) -> dict[str, Any]:
     item["request"] = request
     if step.examples:
         item["response"] = [_example(e, where, notes) for e in step.examples]
-    behaviour: dict[str, Any] = {}
-    if not step.follow_redirects:
-        behaviour["followRedirects"] = False
+    behaviour = _behaviour(step.redirects)
+    if step.follow_redirects is not None:
+        behaviour["followRedirects"] = step.follow_redirects
     if body is not None and step.method.upper() in ("GET", "COPY", "HEAD", "PURGE", "UNLOCK"):
         behaviour["disableBodyPruning"] = True  # else Postman would not send the body
     if behaviour:
@@ -424,6 +475,34 @@ def _auth(auth: Auth, where: str, notes: Notes) -> dict[str, Any]:
         if grant == "authorization_code" and oauth.pkce:
             values["challengeAlgorithm"] = "S256"
         return {"type": "oauth2", "oauth2": attrs(**values)}
+    signed = auth.oauth1
+    if kind == "oauth1" and signed is not None:
+        if signed.where == "query":
+            notes.add(
+                where,
+                "oauth1 'in: query': Postman puts the parameters in the body of a POST or PUT "
+                "with a urlencoded body, in the query otherwise",
+            )
+        return {
+            "type": "oauth1",
+            "oauth1": attrs(
+                consumerKey=signed.consumer_key,
+                consumerSecret=signed.consumer_secret,
+                token=signed.token,
+                tokenSecret=signed.token_secret,
+                signatureMethod=signed.signature_method,
+                privateKey=signed.private_key,
+                realm=signed.realm,
+                callback=signed.callback,
+                verifier=signed.verifier,
+                nonce=signed.nonce,
+                timestamp=signed.timestamp,
+                version=signed.version,
+                addParamsToHeader=signed.where == "header",
+                includeBodyHash=signed.body_hash,
+                addEmptyParamsToSign=False,
+            ),
+        }
     notes.add(where, f"{kind} auth has no Postman form: left out")
     return {"type": "noauth"}
 

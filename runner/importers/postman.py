@@ -264,12 +264,19 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:80]
 
 
+# the auth keys that hold secrets (oauth1: consumer_secret, token_secret, private_key)
+AUTH_SECRET_KEYS = (
+    "password", "token", "client_secret", "value", "refresh_token",
+    "consumer_secret", "token_secret", "private_key",
+)  # fmt: skip
+
+
 def _inline_auth_secret(data: Any) -> bool:
     """A password, token, client secret or key value written out (not a <<variable>>)."""
     if isinstance(data, dict):
         auth = data.get("auth")
         if isinstance(auth, dict):
-            for key in ("password", "token", "client_secret", "value", "refresh_token"):
+            for key in AUTH_SECRET_KEYS:
                 value = auth.get(key)
                 if isinstance(value, str) and value and not value.startswith("<<"):
                     return True
@@ -291,7 +298,7 @@ def _secret_values(outputs: list[Output]) -> list[str]:
         if isinstance(node, dict):
             auth = node.get("auth")
             if isinstance(auth, dict):
-                for key in ("password", "token", "client_secret", "value", "refresh_token"):
+                for key in AUTH_SECRET_KEYS:
                     if isinstance(auth.get(key), str):
                         found.append(auth[key])
             for value in node.values():

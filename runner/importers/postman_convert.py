@@ -42,16 +42,27 @@ RAW_CONTENT_TYPES = {
     "javascript": "application/javascript",
     "xml": "application/xml",
 }
-UNSUPPORTED_AUTH = ("oauth1", "hawk", "ntlm", "awsv4", "edgegrid", "akamai", "asap", "jwt")
+UNSUPPORTED_AUTH = ("hawk", "ntlm", "awsv4", "edgegrid", "akamai", "asap", "jwt")
 UNSUPPORTED_BEHAVIOUR = {
     "strictSSL": False,
-    "maxRedirects": None,
-    "followOriginalHttpMethod": True,
     "followAuthorizationHeader": True,
-    "removeRefererHeaderOnRedirect": True,
     "disableUrlEncoding": True,
     "insecureHTTPParser": True,
     "disableCookies": True,
+}
+
+
+# protocolProfileBehavior -> our ``redirects`` keys (removeRefererHeaderOnRedirect inverted),
+# and Postman's defaults, written on the collection so its requests behave as in Newman.
+REDIRECT_BEHAVIOUR = {
+    "followRedirects": "follow",
+    "maxRedirects": "max",
+    "followOriginalHttpMethod": "keep_method",
+    "removeRefererHeaderOnRedirect": "referer",
+}
+POSTMAN_REDIRECTS = {"follow": True, "max": 10, "keep_method": False, "referer": True}
+UNSUPPORTED_WHY = {
+    "followAuthorizationHeader": "credentials never follow a redirect to another origin",
 }
 
 
@@ -327,6 +338,10 @@ class Converter:
             out["secrets"] = sorted(set(self.secrets))
         if auth is not None:
             out["auth"] = auth
+        out["redirects"] = {
+            **POSTMAN_REDIRECTS,
+            **self._redirects(data.get("protocolProfileBehavior"), "the collection"),
+        }
         if scripts:
             out["scripts"] = scripts
         out["steps"] = steps
@@ -449,6 +464,9 @@ class Converter:
             out["description"] = description
         if auth is not None:
             out["auth"] = auth
+        redirects = self._redirects(item.get("protocolProfileBehavior"), where)
+        if redirects:
+            out["redirects"] = redirects
         if scripts:
             out["scripts"] = scripts
         out["steps"] = steps
@@ -512,16 +530,23 @@ class Converter:
         body = self._body(request.get("body"), method, headers, context.behaviour, where)
         if body is not None:
             out["body"] = body
-        auth = self._auth(request.get("auth"), where, allow_inherit=True)
+        form_request = method in ("POST", "PUT") and isinstance(request.get("body"), dict)
+        form_request = form_request and request["body"].get("mode") == "urlencoded"
+        auth = self._auth(request.get("auth"), where, allow_inherit=True, form_request=form_request)
         if auth is not None:
             out["auth"] = auth
-        follow = context.behaviour.get("followRedirects", True)
-        out["follow_redirects"] = bool(follow)
+        redirects = self._redirects(item.get("protocolProfileBehavior"), where)
+        if redirects:
+            out["redirects"] = redirects
         for key, default in UNSUPPORTED_BEHAVIOUR.items():
             if key in context.behaviour and context.behaviour[key] != (
                 not default if isinstance(default, bool) else default
             ):
-                self.report.note(where, f"protocolProfileBehavior.{key} is not supported")
+                why = UNSUPPORTED_WHY.get(key)
+                self.report.note(
+                    where,
+                    f"protocolProfileBehavior.{key} is not supported" + (f": {why}" if why else ""),
+                )
         for key in ("proxy", "certificate"):
             if request.get(key):
                 self.report.note(where, f"the request's {key} settings are not imported")
@@ -544,6 +569,26 @@ class Converter:
                 **{k: v for k, v in out.items() if k != "request"},
             }
         return out
+
+    def _redirects(self, behaviour: Any, where: str) -> dict[str, Any]:
+        """The ``redirects`` keys this level's own protocolProfileBehavior sets (the levels
+        below inherit them in the runner as in Postman, so each is written where it was)."""
+        out: dict[str, Any] = {}
+        if not isinstance(behaviour, dict):
+            return out
+        for key, ours in REDIRECT_BEHAVIOUR.items():
+            if key not in behaviour:
+                continue
+            value = behaviour[key]
+            if ours == "max":
+                if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000:
+                    out[ours] = value
+                    continue
+            elif isinstance(value, bool):
+                out[ours] = not value if ours == "referer" else value
+                continue
+            self.report.note(where, f"protocolProfileBehavior.{key}: {value!r} is ignored")
+        return {k: out[k] for k in POSTMAN_REDIRECTS if k in out}
 
     def _name(self, name: str, where: str) -> str:
         """A parameter, header or field name: a template, as Postman renders ``{{var}}`` in
@@ -815,7 +860,11 @@ class Converter:
         return {"graphql": graphql if len(graphql) > 1 else query}
 
     # -- auth ----------
-    def _auth(self, auth: Any, where: str, *, allow_inherit: bool) -> dict[str, Any] | None:
+    def _auth(
+        self, auth: Any, where: str, *, allow_inherit: bool, form_request: bool | None = None
+    ) -> dict[str, Any] | None:
+        """``form_request``: the request is a POST or PUT with a urlencoded body (None at
+        collection and folder level), for where oauth1 puts its parameters."""
         if not isinstance(auth, dict) or not auth.get("type"):
             return None
         kind = auth["type"]
@@ -845,11 +894,67 @@ class Converter:
             }
         if kind == "oauth2":
             return self._oauth2(params, get, where)
+        if kind == "oauth1":
+            return self._oauth1(params, get, where, form_request)
         if kind in UNSUPPORTED_AUTH:
             self.report.note(where, f"{kind} auth is not supported: the request is sent without it")
         else:
             self.report.note(where, f"unknown auth type '{kind}': the request is sent without it")
         return {"type": "none"}
+
+    def _oauth1(
+        self, params: dict[str, Any], get: Any, where: str, form_request: bool | None
+    ) -> dict[str, Any]:
+        """Postman's OAuth 1.0 helper (postman-runtime's authorizer/oauth1.js)."""
+        from runner.oauth1 import SIGNATURE_METHODS
+
+        method = (get("signatureMethod") or "HMAC-SHA1").upper()
+        if method not in SIGNATURE_METHODS:
+            self.report.note(
+                where, f"oauth1 signature method '{method}' is not supported: sent without auth"
+            )
+            return {"type": "none"}
+        rsa = method.startswith("RSA-")
+        if not get("consumerKey") or not get("privateKey" if rsa else "consumerSecret"):
+            self.report.note(
+                where,
+                "oauth1 needs a consumer key and "
+                + ("a private key" if rsa else "a consumer secret")
+                + ": Postman sends this request unsigned, and so does the runner",
+            )
+            return {"type": "none"}
+        out: dict[str, Any] = {"type": "oauth1", "consumer_key": get("consumerKey")}
+        keys = (
+            ("consumer_secret", "consumerSecret"),
+            ("token", "token"),
+            ("token_secret", "tokenSecret"),
+            ("private_key", "privateKey"),
+            ("realm", "realm"),
+            ("callback", "callback"),
+            ("verifier", "verifier"),
+            ("nonce", "nonce"),
+            ("timestamp", "timestamp"),
+        )
+        for ours, theirs in keys:
+            value = get(theirs) or (get("timeStamp") if theirs == "timestamp" else "")
+            if value and not (ours == "consumer_secret" and rsa):
+                out[ours] = value
+        if method != "HMAC-SHA1":
+            out["signature_method"] = method
+        if get("version") != "1.0":
+            out["version"] = get("version")  # Postman leaves an empty (or no) version out
+        if params.get("addParamsToHeader") not in (True, "true"):
+            # Postman: a POST or PUT with a urlencoded body carries them, else the query
+            out["in"] = "query" if form_request is False else "body"
+        if params.get("includeBodyHash") in (True, "true"):
+            out["body_hash"] = True
+        for flag, why in (
+            ("addEmptyParamsToSign", "empty parameters are left out of the signature"),
+            ("disableHeaderEncoding", "header parameters are always percent-encoded"),
+        ):
+            if params.get(flag) in (True, "true"):
+                self.report.note(where, f"oauth1 {flag} is not supported: {why}")
+        return out
 
     def _oauth2(self, params: dict[str, Any], get: Any, where: str) -> dict[str, Any]:
         grant = {
