@@ -10,7 +10,10 @@ a shell: ``python tests/echo_server.py --port 5555``.
   ``/response-headers``, ``/gzip``, ``/deflate``, ``/ip``, ``/time/now``, ``/encoding/utf8``,
   ``/stream/{n}``, ``/type/{html,xml,json}``, ``/oauth1``, ``/auth/hawk``). ``url_origin``
   sets the origin written in the ``url`` field (``https://postman-echo.com`` to pass tests that
-  compare it). ``answer(path, ...)`` makes a path give a fixed answer instead, so a test can
+  compare it). ``/oauth1`` verifies an OAuth 1.0a signature (header, query or form body;
+  ``tests/oauth1_verify.py``) against ``oauth1_consumers``/``oauth1_tokens``/``oauth1_rsa_keys``,
+  which hold Postman Echo's documented consumer by default.
+  ``answer(path, ...)`` makes a path give a fixed answer instead, so a test can
   prove that a check fails when the server's answer changes.
 - ``RawEchoServer``: answers with the raw request (request line, headers, body) as text, like
   the server Newman's integration tests start on port 4041.
@@ -43,6 +46,7 @@ from urllib.parse import parse_qsl, urlsplit
 __all__ = ["Answer", "EchoServer", "RawEchoServer", "Received", "RedirectServer"]
 
 USERNAME, PASSWORD, REALM = "postman", "password", "Users"  # as Postman Echo documents them
+OAUTH1_CONSUMER_KEY, OAUTH1_CONSUMER_SECRET = "RKCGzna7bv9YD57c", "D+EdQ-gs$-%@2Nu7"  # likewise
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,11 @@ class EchoServer(_Base):
         self.url_origin = url_origin
         self.answers: dict[str, Answer] = {}
         self._nonces: set[str] = set()
+        # /oauth1 verifies OAuth 1.0a signatures (tests/oauth1_verify.py) with these
+        # credentials; Postman Echo documents the first consumer
+        self.oauth1_consumers: dict[str, str] = {OAUTH1_CONSUMER_KEY: OAUTH1_CONSUMER_SECRET}
+        self.oauth1_tokens: dict[str, str] = {}  # token -> token secret
+        self.oauth1_rsa_keys: dict[str, bytes] = {}  # consumer key -> PEM public key
 
     def answer(
         self, path: str, status: int = 200, body: Any = None, delay: float = 0.0, **headers: str
@@ -326,10 +335,30 @@ class EchoServer(_Base):
             }
             ctype, payload = kinds.get(parts[1], ("text/plain", b"unknown type"))
             h.send(200, payload, ctype)
-        elif r.path in ("/oauth1", "/auth/hawk"):
+        elif r.path == "/oauth1":
+            self._oauth1(h, r)
+        elif r.path == "/auth/hawk":
             h.send_json(401, {"status": "fail", "message": "signature verification failed"})
         else:
             h.send(404, b"Not Found", "text/plain; charset=utf-8")
+
+    def _oauth1(self, h: _Handler, r: Received) -> None:
+        """Postman Echo's /oauth1: 200 ``pass`` for a good signature, else 401 ``fail``
+        with the base string the server computed (and, as Postman Echo does, no secret)."""
+        from oauth1_verify import verify
+
+        url = f"http://{h.headers.get('Host') or f'{self.host}:{self.port}'}{h.path}"
+        verdict = verify(
+            r.method, url, r.headers, r.body,
+            self.oauth1_consumers, self.oauth1_tokens, self.oauth1_rsa_keys,
+        )  # fmt: skip
+        if verdict.ok:
+            h.send_json(200, {"status": "pass", "message": verdict.message})
+        else:
+            h.send_json(
+                401,
+                {"status": "fail", "message": verdict.message, "base_string": verdict.base_string},
+            )
 
     def _payload(self, r: Received) -> dict[str, Any]:
         """``data``, ``files``, ``form`` and ``json`` as Postman Echo fills them."""
