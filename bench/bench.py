@@ -6,8 +6,10 @@ second process), writes the workloads into a temporary folder, then runs each wo
 whole process (start-up to exit), alternating the runners, several times, and prints the
 medians of wall time and peak memory (max RSS) with the ratios the targets are stated in.
 
-Newman runs when Node is present: it is installed from the npm registry into a temporary
-folder (``--newman-dir`` to reuse one). Only 127.0.0.1 is contacted. See docs/performance.md.
+runner is installed as a user installs it (``pip install .``) into a virtual environment of
+its own (``--in-place`` runs this Python's instead). Newman runs when Node is present: it is
+installed from the npm registry into a temporary folder (``--newman-dir`` to reuse one).
+Past those installs, only 127.0.0.1 is contacted. See docs/performance.md.
 """
 
 from __future__ import annotations
