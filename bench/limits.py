@@ -14,45 +14,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from local_server import fast_server
+
 ROOT = Path(__file__).resolve().parent.parent
 
-SERVER = textwrap.dedent(
-    """
-    import asyncio, sys
-    BODY = b'{"ok": true, "id": 42, "name": "widget"}'
-    HEAD = (b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: "
-            + str(len(BODY)).encode() + b"\\r\\n\\r\\n")
-    async def handle(reader, writer):
-        try:
-            while True:
-                head = await reader.readuntil(b"\\r\\n\\r\\n")
-                length = 0
-                for line in head.split(b"\\r\\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                if length:
-                    await reader.readexactly(length)
-                writer.write(HEAD + BODY)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-    async def main():
-        server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]))
-        async with server:
-            await server.serve_forever()
-    asyncio.run(main())
-    """
-)
 
 STEP = """\
   - request: Item {i}
@@ -85,12 +58,6 @@ steps:
       json:
         $.name: widget
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def steps_collection(folder: Path, base: str, steps: int) -> Path:
@@ -135,16 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="leave out the 100,000-row file")
     options = parser.parse_args()
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
+    with fast_server() as base:
         print(f"runner run against {base}; Python {sys.version.split()[0]}")
         print(f"{'workload':<34} {'peak RSS':>9} {'seconds':>8} {'reports':>9}")
         rows = [1_000, 10_000] + ([] if options.quick else [100_000])
@@ -162,9 +120,6 @@ def main() -> None:
                 mb, seconds, size = measure([str(row_collection), "--data", str(data)], folder)
                 label = f"{count:,} data rows (1 step each)"
                 print(f"{label:<34} {mb:>6.1f} MB {seconds:>8.1f} {size / 1e6:>6.1f} MB")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -19,16 +19,16 @@ import argparse
 import gc
 import io
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from local_server import fast_server  # noqa: E402
 
 from runner.engine import Engine, RunOptions  # noqa: E402
 from runner.errors import SourceLocation  # noqa: E402
@@ -37,43 +37,11 @@ from runner.model import Check, Collection, Matcher, RequestStep  # noqa: E402
 from runner.redact import Redactor  # noqa: E402
 from runner.reporters import ReporterOptions, ReporterSpec, close_all, create_reporters  # noqa: E402
 
-SERVER = textwrap.dedent(
-    """
-    import asyncio, sys
-    BODY = b'{"ok": true, "id": 42, "name": "widget"}'
-    HEAD = (b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: "
-            + str(len(BODY)).encode() + b"\\r\\n\\r\\n")
-    async def handle(reader, writer):
-        try:
-            while True:
-                request = await reader.readuntil(b"\\r\\n\\r\\n")
-                if not request:
-                    break
-                writer.write(HEAD + BODY)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-    async def main():
-        server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]))
-        async with server:
-            await server.serve_forever()
-    asyncio.run(main())
-    """
-)
-
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         pages = int(statm.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def collection(base: str, steps: int) -> Collection:
@@ -159,17 +127,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--streaming-only", action="store_true", help="skip the keep_steps run")
     args = parser.parse_args()
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
-        print(f"{args.steps} request steps against {base} (server in process {server.pid})")
+    with fast_server() as base:
+        print(f"{args.steps} request steps against {base}")
         print(f"Python {sys.version.split()[0]}, RSS before the collection: {rss_mb():.1f} MB")
         modes: list[tuple[str, bool]] = [("streaming (runner run: keep_steps=False)", False)]
         if not args.streaming_only:
@@ -180,9 +139,6 @@ def main() -> None:
                 sampler = run(base, args.steps, keep, folder)
                 report(title, sampler, folder)
             gc.collect()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from limits import SERVER, free_port, steps_collection  # noqa: E402
+from limits import steps_collection  # noqa: E402
+from local_server import fast_server  # noqa: E402
 
 from runner.engine import Engine, RunOptions  # noqa: E402
 from runner.loader import load_collection  # noqa: E402
@@ -95,23 +94,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--top", type=int, default=0, help="print the K lines holding most")
     options = parser.parse_args()
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with fast_server() as base:
         print(f"Python {sys.version.split()[0]}; tracemalloc figures (Python allocations only)")
         with tempfile.TemporaryDirectory() as tmp:
             for steps in options.steps:
-                path = steps_collection(Path(tmp), f"http://127.0.0.1:{port}", steps)
+                path = steps_collection(Path(tmp), base, steps)
                 measure(path, steps, options.top)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":
