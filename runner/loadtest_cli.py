@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from runner.cli import whole_number
+
 if TYPE_CHECKING:
     from runner.cli import Console
     from runner.engine import Engine
@@ -84,7 +86,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     load.add_argument(
         "-u",
         "--users",
-        type=_whole,
+        type=whole_number(1),
         default=1,
         metavar="N",
         help="simulated users at the peak (default 1)",
@@ -184,7 +186,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     dist.add_argument(
         "--expect-workers",
-        type=_whole,
+        type=whole_number(1),
         default=1,
         metavar="N",
         help="the master starts when this many workers are connected (default 1)",
@@ -207,16 +209,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_load)
 
 
-def _whole(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected 1 or more")
-    return value
-
-
 def _rate(text: str) -> float:
     try:
         value = float(text)
@@ -228,7 +220,7 @@ def _rate(text: str) -> float:
 
 
 def _port(text: str) -> int:
-    value = _whole(text)
+    value = whole_number(1)(text)
     if value > 65535:
         raise argparse.ArgumentTypeError("a port is 1 to 65535")
     return value
