@@ -329,6 +329,7 @@ class Engine:
         self._resolved = built.base
         scope = Scope({"iteration": 1, **built.base}, built.overrides)
         known = set(scope) | columns | {"iteration"} | ({"data"} if data else set())
+        known |= self._set_by_scripts()
         defined_later = {name: step for step, _ in self.steps for name in step_outputs(step)}
         groups = parallel_groups(self.steps)
         group_end: int | None = None
@@ -810,6 +811,31 @@ class Engine:
         if policy is None:
             return transport.send(prepared)
         return retry_loop(self, index, step, policy, prepared, transport, result)
+
+    def _set_by_scripts(self) -> set[str]:
+        """When scripts run: the names any script sets by a literal name, taken as defined
+        before sending (which script runs first is decided at run time, by setNextRequest
+        too); a step that reads one before a script set it ends with an undefined-variable
+        error then."""
+        if not (self.options.scripts or self.collection.run_scripts):
+            return set()
+        owners: dict[int, Scripts] = {}
+        for step, parents in self.steps:
+            for owner in (self.collection, *parents, step):
+                scripts = getattr(owner, "scripts", None)
+                if scripts is not None:
+                    owners[id(scripts)] = scripts
+        if not owners:
+            return set()
+        from runner.importers.postman_scripts import assigned_names  # tree-sitter, lazily
+
+        return {
+            name
+            for scripts in owners.values()
+            for source in (scripts.prerequest, scripts.test)
+            if source
+            for name in assigned_names(source)
+        }
 
     def _script_sources(
         self, index: int, step: RequestStep, event: str

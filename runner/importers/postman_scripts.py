@@ -329,6 +329,45 @@ def _children(node: Node) -> list[Node]:
     return [c for c in node.named_children if c.type != "comment"]
 
 
+_SETTER_CALLS = frozenset(
+    [f"pm.{scope}.set" for scope in CAPTURE_SCOPES] + [f"postman.{n}" for n in LEGACY_SETTERS]
+)
+
+
+def assigned_names(source: str) -> set[str]:
+    """The variables a script sets by a literal name: ``pm.environment.set("token", ...)``
+    (any of Postman's scopes) and the legacy ``postman.setEnvironmentVariable("token", ...)``,
+    each as ``runner import postman`` names it (``collection-var`` -> ``collection_var``).
+
+    Why: when scripts run (``--scripts``), later steps read what they set; the engine's check
+    before sending counts these names as defined, as it does captures."""
+    names: set[str] = set()
+    stack = [parse(source)]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "call_expression":
+            continue
+        function = node.child_by_field_name("function")
+        arguments = node.child_by_field_name("arguments")
+        if function is None or arguments is None:
+            continue
+        if "".join(_text(function).split()) not in _SETTER_CALLS:
+            continue
+        first = _children(arguments)[:1]
+        if first and first[0].type == "string":
+            names.add(_imported_name(_string(first[0])))
+    return names
+
+
+def _imported_name(name: str) -> str:
+    """A Postman name as the importer writes it (and scripting_pm.js's ``__name`` reads it)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        return name
+    base = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_") or "var"
+    return "v_" + base if base[0].isdigit() else base
+
+
 # -- the translator ----------
 
 
