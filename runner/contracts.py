@@ -114,12 +114,7 @@ def check_params(
         found = values.get(key(param.name))
         if not found:
             if param.required:
-                issues.append(
-                    CheckResult(
-                        label, False, None, None, "documented as required, not sent",
-                        param.loc,
-                    )
-                )  # fmt: skip
+                issues.append(_not_sent(label, param))
             continue
         if param.required and all(v == "" for v in found):
             issues.append(
@@ -143,18 +138,17 @@ def check_fields(fields: Iterable[Param], document: Any) -> list[CheckResult]:
         found, value = _lookup(document, param.name)
         if not found:
             if param.required:
-                issues.append(
-                    CheckResult(
-                        label, False, None, None, "documented as required, not sent",
-                        param.loc,
-                    )
-                )  # fmt: skip
+                issues.append(_not_sent(label, param))
             continue
         problem = _json_problem(param, value)
         if problem is not None:
             expected, message = problem
             issues.append(CheckResult(label, False, expected, value, message, param.loc))
     return issues
+
+
+def _not_sent(label: str, param: Param) -> CheckResult:
+    return CheckResult(label, False, None, None, "documented as required, not sent", param.loc)
 
 
 def _lookup(document: Any, path: str) -> tuple[bool, Any]:

@@ -255,6 +255,15 @@ def _param_strings(params: Iterable[Param]) -> list[str]:
     ]
 
 
+def _pair_count(params: Iterable[Param]) -> int:
+    """How many (name, value) pairs ``Engine._pairs`` renders from ``params``."""
+    return sum(
+        len(p.value) if isinstance(p.value, list) else 1
+        for p in params
+        if p.enabled and p.value is not None
+    )
+
+
 def step_outputs(step: Step) -> list[str]:
     """The variables a step defines for the steps after it."""
     if isinstance(step, RequestStep):
@@ -1030,12 +1039,7 @@ class Engine:
         index, step_name = getattr(self._local, "auth_step", (0, step.name))
         applied = self.auth.apply(auth, scope, index=index, step=step_name, header_names=names)
         headers.extend(applied.headers)
-        for name, value in headers:
-            if SECRET_HEADER.search(name):
-                self.redactor.add(value)
-        secret_headers = tuple(  # headers that carry a secret: never sent across origins
-            name for name, value in headers if self.redactor.mask(value) != value
-        )
+        secret_headers = self._secret_headers(headers)
         redirects = effective_redirects(
             step, self._redirect_parents.get(id(step), ()), self.collection
         )
@@ -1068,13 +1072,19 @@ class Engine:
 
         from runner.scripting import apply_request_changes
 
-        prepared = apply_request_changes(prepared, changes, len(self._pairs(step.params, scope)))
-        for name, value in prepared.headers:  # a header a script added may carry a secret
+        prepared = apply_request_changes(prepared, changes, _pair_count(step.params))
+        secret_headers = self._secret_headers(prepared.headers)  # a script's may carry one
+        return self.auth.sign(auth, scope, replace(prepared, secret_headers=secret_headers))
+
+    def _secret_headers(self, headers: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+        """Learn the values of headers named like credentials; the names of the headers that
+        carry a secret (never sent across origins on a redirect)."""
+        headers = tuple(headers)
+        for name, value in headers:
             if SECRET_HEADER.search(name):
                 self.redactor.add(value)
         mask = self.redactor.mask
-        secret_headers = tuple(name for name, value in prepared.headers if mask(value) != value)
-        return self.auth.sign(auth, scope, replace(prepared, secret_headers=secret_headers))
+        return tuple(name for name, value in headers if mask(value) != value)
 
     def _request_timeout(self, step: RequestStep) -> float:
         """The step's timeout (or --timeout), cut to what is left of --run-timeout."""

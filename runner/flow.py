@@ -238,6 +238,7 @@ class Walker:
         self.control = control
         self.steps = engine.steps
         self.groups = parallel_groups(self.steps)
+        self.group_start = _group_starts(self.groups)
         self.targets = goto_targets(self.steps, self.groups)
 
     # -- the walk ----------------------------------------------------------------------------
@@ -505,8 +506,7 @@ class Walker:
             )
             return None
         it.jumps[key] = taken
-        inside = {j: start for start, end in self.groups.items() for j in range(start, end)}
-        return inside.get(target, target)
+        return self.group_start.get(target, target)
 
     # -- parallel folders ----------------------------------------------------------------------
     def _group(self, it: Iteration, start: int, end: int) -> None:
@@ -542,20 +542,27 @@ class Walker:
 
     # -- reporting steps that did not run -------------------------------------------------------
     def _skipped(self, it: Iteration, i: int, reason: str) -> None:
-        step, parents = self.steps[i]
-        result = StepResult(i + 1, step.name, _kind(step), step.loc, _path(parents))
+        result = self._not_run(it, i)
         result.status = "skipped"
         result.note = reason
-        result.iteration = it.number
-        self.engine._emit(StepStarted(i + 1, step.name, result.kind, result.path, it.number))
-        self.engine._emit(StepFinished(result))
+        self._report_not_run(it, result)
 
     def _failed_before(self, it: Iteration, i: int, message: str) -> None:
+        result = self._not_run(it, i)
+        self.engine._error(result, message, "render")
+        self._report_not_run(it, result)
+
+    def _not_run(self, it: Iteration, i: int) -> StepResult:
+        """The result of step ``i`` when it never got to render or send."""
         step, parents = self.steps[i]
         result = StepResult(i + 1, step.name, _kind(step), step.loc, _path(parents))
         result.iteration = it.number
-        self.engine._error(result, message, "render")
-        self.engine._emit(StepStarted(i + 1, step.name, result.kind, result.path, it.number))
+        return result
+
+    def _report_not_run(self, it: Iteration, result: StepResult) -> None:
+        self.engine._emit(
+            StepStarted(result.index, result.name, result.kind, result.path, it.number)
+        )
         self.engine._emit(StepFinished(result))
 
     @contextmanager
@@ -611,7 +618,7 @@ def goto_targets(steps: Selected, groups: Mapping[int, int]) -> dict[str, int]:
             index[item.name] = i  # reversed: the first step of a folder wins
             if item.id is not None:
                 index[item.id] = i
-    inside = {j: start for start, end in groups.items() for j in range(start, end)}
+    inside = _group_starts(groups)
     targets: dict[str, int] = {}
     for step, _ in steps:
         goto = step.flow.goto if step.flow is not None else None
@@ -626,6 +633,11 @@ def goto_targets(steps: Selected, groups: Mapping[int, int]) -> dict[str, int]:
         target = index[goto.target]
         targets[goto.target] = inside.get(target, target)
     return targets
+
+
+def _group_starts(groups: Mapping[int, int]) -> dict[int, int]:
+    """Each step inside a parallel folder -> the folder's first step (where a jump lands)."""
+    return {j: start for start, end in groups.items() for j in range(start, end)}
 
 
 def _kind(step: Step) -> Any:

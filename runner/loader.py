@@ -271,6 +271,20 @@ class _Doc:
             return int(self.scalar(node))
         self.fail(node, f"{what} must be a whole number, not {_show(node)}")
 
+    def count(self, node: Node, what: str, least: int, rule: str) -> int:
+        """A whole number of ``least`` or more; the error says ``{what} must be {rule}``."""
+        num = self.integer(node, what)
+        if num < least:
+            self.fail(node, f"{what} must be {rule}")
+        return num
+
+    def seconds(self, node: Node, what: str) -> float:
+        """A duration: 0 or more seconds."""
+        num = self.number(node, what, positive=False)
+        if num < 0:
+            self.fail(node, f"{what} must be 0 or more seconds")
+        return num
+
     def identifier(self, node: Node, what: str) -> Text:
         name = self.text(node, what)
         if not IDENTIFIER.match(name):
@@ -1183,15 +1197,10 @@ def _flow(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> Flow | None
     """The flow-control keys of a step (only those its kind allows reach here)."""
     if not any(k in entries for k in ("skip_if", "run_if", "delay", "retry", "repeat", "goto")):
         return None
-    delay = None
-    if "delay" in entries:
-        delay = doc.number(entries["delay"][1], "delay", positive=False)
-        if delay < 0:
-            doc.fail(entries["delay"][1], "delay must be 0 or more seconds")
     return Flow(
         skip_if=_expression(doc, entries, "skip_if"),
         run_if=_expression(doc, entries, "run_if"),
-        delay=delay,
+        delay=doc.seconds(entries["delay"][1], "delay") if "delay" in entries else None,
         retry=_retry(doc, entries["retry"][1]) if "retry" in entries else None,
         repeat=_repeat(doc, entries["repeat"][1]) if "repeat" in entries else None,
         goto=_goto(doc, entries["goto"][1]) if "goto" in entries else None,
@@ -1210,20 +1219,13 @@ def _expression(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], key: str
 
 def _retry(doc: _Doc, node: Node) -> Retry:
     if isinstance(node, ScalarNode):
-        attempts = doc.integer(node, "retry")
-        if attempts < 1:
-            doc.fail(node, "retry must be 1 or more attempts")
-        return Retry(attempts, loc=doc.loc(node))
+        return Retry(doc.count(node, "retry", 1, "1 or more attempts"), loc=doc.loc(node))
     entries = doc.mapping(node, "retry")
     doc.check_keys(entries, node, "retry", RETRY_KEYS, ("max",))
-    attempts = doc.integer(entries["max"][1], "retry.max")
-    if attempts < 1:
-        doc.fail(entries["max"][1], "retry.max must be 1 or more attempts")
+    attempts = doc.count(entries["max"][1], "retry.max", 1, "1 or more attempts")
     interval = 1.0
     if "interval" in entries:
-        interval = doc.number(entries["interval"][1], "retry.interval", positive=False)
-        if interval < 0:
-            doc.fail(entries["interval"][1], "retry.interval must be 0 or more seconds")
+        interval = doc.seconds(entries["interval"][1], "retry.interval")
     return Retry(attempts, interval, _expression(doc, entries, "until"), doc.loc(node))
 
 
@@ -1233,21 +1235,15 @@ RETRIES_KEYS = ("max", "backoff", "max_delay")
 def _retries(doc: _Doc, node: Node) -> Retries:
     """``retries: N`` or ``{max, backoff, max_delay}`` (runner.retries)."""
     if isinstance(node, ScalarNode):
-        count = doc.integer(node, "retries")
-        if count < 0:
-            doc.fail(node, "retries must be 0 (off) or more")
-        return Retries(count, loc=doc.loc(node))
+        return Retries(doc.count(node, "retries", 0, "0 (off) or more"), loc=doc.loc(node))
     entries = doc.mapping(node, "retries")
     doc.check_keys(entries, node, "retries", RETRIES_KEYS, ("max",))
-    count = doc.integer(entries["max"][1], "retries.max")
-    if count < 0:
-        doc.fail(entries["max"][1], "retries.max must be 0 (off) or more")
-    seconds: dict[str, float] = {}
-    for key in ("backoff", "max_delay"):
-        if key in entries:
-            seconds[key] = doc.number(entries[key][1], f"retries.{key}", positive=False)
-            if seconds[key] < 0:
-                doc.fail(entries[key][1], f"retries.{key} must be 0 or more seconds")
+    count = doc.count(entries["max"][1], "retries.max", 0, "0 (off) or more")
+    seconds = {
+        key: doc.seconds(entries[key][1], f"retries.{key}")
+        for key in ("backoff", "max_delay")
+        if key in entries
+    }
     return Retries(count, **seconds, loc=doc.loc(node))
 
 
@@ -1334,9 +1330,7 @@ def _repeat(doc: _Doc, node: Node) -> Repeat:
     if isinstance(node, SequenceNode):
         over: Any = doc.value(node)
     elif isinstance(node, ScalarNode) and node.tag == _INT:
-        over = doc.integer(node, "repeat")
-        if over < 0:
-            doc.fail(node, "repeat must be 0 or more times")
+        over = doc.count(node, "repeat", 0, "0 or more times")
     else:
         over = doc.text(node, "repeat")
         if "<<" not in over:
@@ -1362,9 +1356,7 @@ def _goto(doc: _Doc, node: Node) -> Goto:
         doc.fail(entries["end"][1], "write 'end: true' to end the iteration")
     limit = 100
     if "max" in entries:
-        limit = doc.integer(entries["max"][1], "goto.max")
-        if limit < 1:
-            doc.fail(entries["max"][1], "goto.max must be 1 or more")
+        limit = doc.count(entries["max"][1], "goto.max", 1, "1 or more")
     return Goto(target, _expression(doc, entries, "if"), limit, doc.loc(node))
 
 
