@@ -85,6 +85,32 @@ def _seconds(text: str) -> float:
     return value
 
 
+def add_collection_arguments(p: argparse.ArgumentParser) -> None:
+    """COLLECTION, ``-e/--env`` and ``--var``: what every command that renders one takes."""
+    p.add_argument("collection", metavar="COLLECTION", help="the collection file (YAML)")
+    add_variable_arguments(p)
+
+
+def add_variable_arguments(p: argparse.ArgumentParser) -> None:
+    """``-e/--env`` and ``--var``, read back by ``load_inputs`` and ``dict(args.var)``."""
+    p.add_argument("-e", "--env", metavar="ENV_FILE", help="an environment file (YAML)")
+    p.add_argument(
+        "--var",
+        metavar="NAME=VALUE",
+        type=_pair,
+        action="append",
+        default=[],
+        help="set a variable (highest precedence); repeat for more",
+    )
+
+
+def add_input_argument(p: argparse.ArgumentParser, help: str) -> None:
+    """``--input NAME=VALUE`` (repeatable): a pause's answer; ``help`` says when it is used."""
+    p.add_argument(
+        "--input", metavar="NAME=VALUE", type=_pair, action="append", default=[], help=help
+    )
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; given ``run`` or ``check`` (the command about to run), without the
     commands of COMMAND_MODULES, whose imports would only slow the start."""
@@ -97,33 +123,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"runner {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("collection", metavar="COLLECTION", help="the collection file (YAML)")
-        p.add_argument("-e", "--env", metavar="ENV_FILE", help="an environment file (YAML)")
-        p.add_argument(
-            "--var",
-            metavar="NAME=VALUE",
-            type=_pair,
-            action="append",
-            default=[],
-            help="set a variable (highest precedence); repeat for more",
-        )
-
     run = sub.add_parser(
         "run",
         help="run a collection",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common(run)
-    run.add_argument(
-        "--input",
-        metavar="NAME=VALUE",
-        type=_pair,
-        action="append",
-        default=[],
-        help="answer a pause without a terminal (or set RUNNER_INPUT_<NAME>)",
-    )
+    add_collection_arguments(run)
+    add_input_argument(run, "answer a pause without a terminal (or set RUNNER_INPUT_<NAME>)")
     run.add_argument("--bail", action="store_true", help="stop at the first failed step")
     run.add_argument(
         "--scripts",
@@ -194,7 +201,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     check = sub.add_parser("check", help="validate a collection and its variables; send nothing")
-    common(check)
+    add_collection_arguments(check)
     check.add_argument(
         "--docs",
         action="store_true",
@@ -273,6 +280,7 @@ def register_formats(
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Collection, Environment | None]:
+    """The collection and the environment of ``add_collection_arguments``."""
     collection = load_collection(args.collection)
     environment = load_environment(args.env) if args.env else None
     return collection, environment

@@ -168,20 +168,15 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
             console.stdout.flush()
 
         say(f"Demo: a local Zoom-like authorization server is listening on {server.base_url}")
+        open_url: Callable[[str], object] | None = None
         if args.interactive:
             say(f"      open the authorize URL below; the redirect to {redirect_uri} is taken")
             prompter = StandardPrompter(
                 {}, console.environ, TerminalPrompter(console.stdin, console.stdout)
             )
-            return execute(
-                collection,
-                environment,
-                options,
-                console,
-                redactor,
-                colour=False if args.no_color else None,
-                prompter=prompter,
-            )
+        else:
+            prompter = StandardPrompter({}, {}, None)  # nobody types: the listener takes it
+            open_url = DemoBrowser(say, redactor)
         return execute(
             collection,
             environment,
@@ -189,6 +184,6 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
             console,
             redactor,
             colour=False if args.no_color else None,
-            prompter=StandardPrompter({}, {}, None),  # nobody types: the listener takes it
-            open_url=DemoBrowser(say, redactor),
+            prompter=prompter,
+            open_url=open_url,
         )

@@ -37,7 +37,7 @@ exit codes:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from runner.cli import _pair, _seconds
+    from runner.cli import _seconds, add_input_argument, add_variable_arguments
     from runner.transport import DEFAULT_TIMEOUT
 
     p = sub.add_parser(
@@ -60,23 +60,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="another collection, with its weight (a.yaml:3 runs three users of a.yaml for "
         "each weight-1 user); repeat for more",
     )
-    p.add_argument("-e", "--env", metavar="ENV_FILE", help="an environment file (YAML)")
-    p.add_argument(
-        "--var",
-        metavar="NAME=VALUE",
-        type=_pair,
-        action="append",
-        default=[],
-        help="set a variable (highest precedence); repeat for more",
-    )
-    p.add_argument(
-        "--input",
-        metavar="NAME=VALUE",
-        type=_pair,
-        action="append",
-        default=[],
-        help="answer a pause before the load (or set RUNNER_INPUT_<NAME>)",
-    )
+    add_variable_arguments(p)
+    add_input_argument(p, "answer a pause before the load (or set RUNNER_INPUT_<NAME>)")
     p.add_argument(
         "--host",
         metavar="URL",

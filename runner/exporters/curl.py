@@ -30,18 +30,13 @@ HELP = "print each request step as a curl command (secrets masked)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from runner.cli import _pair
+    from runner.cli import add_collection_arguments
 
     parser.description = (
         "Print the curl command of each request step, rendered with the environment. Secrets "
         "are masked unless --show-secrets is given. Nothing is sent."
     )
-    parser.add_argument("collection", metavar="COLLECTION", help="the collection file (YAML)")
-    parser.add_argument("-e", "--env", metavar="ENV_FILE", help="an environment file (YAML)")
-    parser.add_argument(
-        "--var", metavar="NAME=VALUE", type=_pair, action="append", default=[],
-        help="set a variable (highest precedence); repeat for more",
-    )  # fmt: skip
+    add_collection_arguments(parser)
     parser.add_argument(
         "--step", metavar="NAME", action="append", default=[],
         help="only this step (its name, id, or 'Folder / Name'); repeat for more",
@@ -54,12 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    from runner.cli import load_inputs
     from runner.engine import Engine, RunOptions
-    from runner.loader import load_collection, load_environment
     from runner.redact import Redactor
 
-    collection = load_collection(args.collection)
-    environment = load_environment(args.env) if args.env else None
+    collection, environment = load_inputs(args)
     redactor = Redactor()
     engine = Engine(
         collection,

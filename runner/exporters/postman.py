@@ -14,9 +14,8 @@ import argparse
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from runner.errors import ExitStatus
 
@@ -68,13 +67,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     notes = Notes()
     document = export_collection(collection, notes)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    if args.output:
-        write_file(Path(args.output), text, secret=_has_secret(collection))
-        console.stdout.write(f"wrote {args.output}: Postman Collection v2.1\n")
-        stream = console.stdout
-    else:
-        console.stdout.write(text)
-        stream = console.stderr
+    stream = write_output(
+        args.output, text, console, secret=_has_secret(collection), what="Postman Collection v2.1"
+    )
     if notes.items:
         stream.write(f"left out or changed ({len(notes.items)}):\n")
         for item in notes.items:
@@ -82,22 +77,27 @@ def run(args: argparse.Namespace, console: Console) -> int:
     return int(ExitStatus.OK)
 
 
+def write_output(
+    output: str | None, text: str, console: Console, *, secret: bool, what: str
+) -> TextIO:
+    """The JSON to ``-o`` (saying so) or to standard output; returns where the notes go
+    (standard error when standard output holds the JSON)."""
+    if not output:
+        console.stdout.write(text)
+        return console.stderr
+    write_file(Path(output), text, secret=secret)
+    console.stdout.write(f"wrote {output}: {what}\n")
+    return console.stdout
+
+
 def write_file(path: Path, text: str, *, secret: bool) -> None:
-    """Atomically: a temporary file beside it, fsync, rename; 0600 when it holds secrets."""
+    """Atomically (runner.files); 0600 when it holds secrets, else as the umask allows."""
+    from runner.files import write_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
     umask = os.umask(0)
     os.umask(umask)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600 if secret else 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, mode=0o600 if secret else 0o666 & ~umask)
 
 
 def _has_secret(collection: Collection) -> bool:

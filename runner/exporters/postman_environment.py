@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ExitStatus
@@ -31,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from runner.exporters.postman import write_file
+    from runner.exporters.postman import write_output
     from runner.exporters.postman_scripts import Notes
     from runner.loader import load_environment
 
@@ -39,16 +38,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     notes = Notes()
     document = export_environment(environment, notes)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    if args.output:
-        secret = any(
-            v["type"] == "secret" and v["value"] not in ("", None) for v in document["values"]
-        )
-        write_file(Path(args.output), text, secret=secret)
-        console.stdout.write(f"wrote {args.output}: Postman environment\n")
-        stream = console.stdout
-    else:
-        console.stdout.write(text)
-        stream = console.stderr
+    secret = any(v["type"] == "secret" and v["value"] not in ("", None) for v in document["values"])
+    stream = write_output(args.output, text, console, secret=secret, what="Postman environment")
     for item in notes.items:
         stream.write(f"  {item}\n")
     return int(ExitStatus.OK)

@@ -358,13 +358,7 @@ def _split_query(url: str) -> tuple[str, dict[str, Any]]:
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     if not pairs or any(not v for _, v in pairs):
         return url, {}
-    params: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in params:
-            previous = params[name]
-            params[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
-            params[name] = value
+    params = _multi_map(pairs)
     base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", parts.fragment))
     flat = [(k, v) for k, vs in params.items() for v in (vs if isinstance(vs, list) else [vs])]
     try:
@@ -439,7 +433,7 @@ def to_step(req: CurlRequest, name: str | None = None) -> dict[str, Any]:
         if drop:
             headers = [(n, v) for n, v in headers if n.lower() != "content-type"]
     if headers:
-        step["headers"] = _header_map(headers)
+        step["headers"] = _multi_map(headers)
     if body is not None:
         step["body"] = body
     if auth is not None:
@@ -456,9 +450,10 @@ def _default_name(method: str, url: str) -> str:
     return f"{method} {path or '/'}"
 
 
-def _header_map(headers: list[tuple[str, str]]) -> dict[str, Any]:
+def _multi_map(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Name-value pairs (headers, query params) as a mapping; a repeated name gets a list."""
     out: dict[str, Any] = {}
-    for name, value in headers:
+    for name, value in pairs:
         if name in out:
             previous = out[name]
             out[name] = [*previous, value] if isinstance(previous, list) else [previous, value]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
@@ -437,8 +438,12 @@ class Converter:
             self.report.scoped_variables += 1
         return renames
 
-    def _folder(self, item: dict[str, Any], name: str, parent: _Context) -> dict[str, Any] | None:
-        self.report.folders += 1
+    @contextmanager
+    def _inside(
+        self, item: dict[str, Any], name: str, parent: _Context, auth_type: str | None
+    ) -> Iterator[tuple[str, _Context]]:
+        """(where, context) of a folder or request: its path, redirect behaviour, scoped
+        variables, the parent's expectations and the auth in force; current while inside."""
         path = (*parent.path, name)
         where = _where(path)
         context = _Context(
@@ -446,15 +451,21 @@ class Converter:
             behaviour=_behaviour(item.get("protocolProfileBehavior"), parent.behaviour),
             renames=self._scoped(item.get("variable"), where, parent),
             expect=parent.expect,
-            auth_type=_auth_type(item.get("auth")) or parent.auth_type,
+            auth_type=auth_type,
         )
         previous, self._context = self._context, context
         try:
+            yield where, context
+        finally:
+            self._context = previous
+
+    def _folder(self, item: dict[str, Any], name: str, parent: _Context) -> dict[str, Any] | None:
+        self.report.folders += 1
+        auth_type = _auth_type(item.get("auth")) or parent.auth_type
+        with self._inside(item, name, parent, auth_type) as (where, context):
             auth = self._auth(item.get("auth"), where, allow_inherit=True)
             scripts, context.expect, _ = self._events(item.get("event"), where, parent.expect)
             steps = self._items(item.get("item"), context)
-        finally:
-            self._context = previous
         if not steps:
             self.report.note(where, "empty folder left out (a folder needs steps)")
             return None
@@ -474,20 +485,8 @@ class Converter:
 
     def _request(self, item: dict[str, Any], name: str, parent: _Context) -> dict[str, Any]:
         self.report.requests += 1
-        path = (*parent.path, name)
-        where = _where(path)
-        context = _Context(
-            path=path,
-            behaviour=_behaviour(item.get("protocolProfileBehavior"), parent.behaviour),
-            renames=self._scoped(item.get("variable"), where, parent),
-            expect=parent.expect,
-            auth_type=parent.auth_type,
-        )
-        previous, self._context = self._context, context
-        try:
+        with self._inside(item, name, parent, parent.auth_type) as (where, context):
             return self._request_body(item, name, where, context)
-        finally:
-            self._context = previous
 
     def _request_body(
         self, item: dict[str, Any], name: str, where: str, context: _Context
