@@ -92,15 +92,15 @@ class FaultServer:
 
     def _bad_json(self, conn: socket.socket) -> None:
         body = b'{"ok": tru'
-        conn.sendall(
+        conn.sendall(  # Connection: close, as it closes: /ok must not race a reused socket
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
         )
 
     def _gzip_bomb(self, conn: socket.socket) -> None:
         conn.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(BOMB) + BOMB
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(BOMB) + BOMB
         )
 
     def _endless(self, conn: socket.socket) -> None:
