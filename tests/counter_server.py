@@ -3,17 +3,18 @@ tests (``tests/server.py`` answers every request the same way)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from local_http import LocalServer, reply_json
 
 __all__ = ["Counter"]
 
 
-class Counter:
+class Counter(LocalServer):
     """A server whose answers change: ``/count/KEY`` answers ``{"n": N}`` (1, 2, ...) with
     status 503 until N reaches ``?ready=``; ``/wait`` sleeps 0.3 s and records how many
     requests were in flight at once."""
@@ -41,7 +42,7 @@ class Counter:
                     with counter.lock:
                         n = counter.counts[key] = counter.counts.get(key, 0) + 1
                     ready = int(url.query.partition("ready=")[2] or 0)
-                    self.answer(200 if n >= ready else 503, {"n": n})
+                    reply_json(self, 200 if n >= ready else 503, {"n": n})
                 elif url.path == "/wait":
                     with counter.lock:
                         counter.inflight += 1
@@ -49,24 +50,9 @@ class Counter:
                     time.sleep(0.3)
                     with counter.lock:
                         counter.inflight -= 1
-                    self.answer(200, {"ok": True})
+                    reply_json(self, 200, {"ok": True})
                 else:
-                    self.answer(200, {"path": url.path})
+                    reply_json(self, 200, {"path": url.path})
 
-            def answer(self, status: int, doc: object) -> None:
-                body = json.dumps(doc).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
+        self.start()

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from local_http import LocalServer, reply_json
+
 __all__ = ["Hit", "ShopServer"]
 
 
@@ -35,7 +37,7 @@ class _Quiet(ThreadingHTTPServer):
         pass  # a load stopped mid-request drops its connections: expected, not news
 
 
-class ShopServer:
+class ShopServer(LocalServer):
     """``POST /login`` -> ``{"token": "t-N"}`` (a new token each time); ``GET /items`` and
     ``POST /orders`` need ``Authorization: Bearer t-N`` (401 otherwise). ``delay`` seconds
     are added to every answer (to make a threshold fail)."""
@@ -57,14 +59,6 @@ class ShopServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _reply(self, status: int, doc: Any) -> None:
-                body = json.dumps(doc).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -77,7 +71,7 @@ class ShopServer:
                     with shop.lock:
                         shop.tokens.add(issued)
                         shop.hits.append(Hit("/login", issued, worker, user))
-                    self._reply(200, {"token": issued})
+                    reply_json(self, 200, {"token": issued})
                     return
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
@@ -85,32 +79,18 @@ class ShopServer:
                     shop.hits.append(Hit(self.path, token, worker, None))
                     known = token in shop.tokens
                 if not known:
-                    self._reply(401, {"error": "unknown token"})
+                    reply_json(self, 401, {"error": "unknown token"})
                 elif self.path == "/items":
-                    self._reply(200, {"items": [{"id": 1, "name": "tea"}]})
+                    reply_json(self, 200, {"items": [{"id": 1, "name": "tea"}]})
                 elif self.path == "/orders":
-                    self._reply(201, {"order": 7})
+                    reply_json(self, 201, {"order": 7})
                 else:
-                    self._reply(404, {"error": "not found"})
+                    reply_json(self, 404, {"error": "not found"})
 
             do_GET = _serve
             do_POST = _serve
 
-        self.httpd = _Quiet(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> ShopServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler, port, server_class=_Quiet, poll_interval=0.05)
 
     def snapshot(self) -> list[Hit]:
         with self.lock:

@@ -9,14 +9,12 @@ import secrets
 import socket
 import stat
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import httpx
+from local_http import LocalServer
 
 from runner.demo_server import DemoClient, follow_authorize
 
@@ -93,7 +91,7 @@ def child_env(**extra: str) -> dict[str, str]:
 # -- HTTP Digest ---------------------------------------------------------------------------------
 
 
-class DigestServer:
+class DigestServer(LocalServer):
     """``/digest`` answers 401 with a Digest challenge (MD5, qop=auth) and 200 to a request
     whose response matches ``user``/``password``; every request's Authorization is kept."""
 
@@ -128,9 +126,7 @@ class DigestServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(Handler)
 
     def verify(self, method: str, uri: str, header: str) -> bool:
         scheme, _, rest = header.partition(" ")
@@ -155,14 +151,3 @@ class DigestServer:
             and fields.get("uri") == uri
             and fields.get("response") == expected
         )
-
-    @contextmanager
-    def running(self) -> Iterator[DigestServer]:
-        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            thread.join(5)

@@ -95,7 +95,7 @@ def test_digest_auth_answers_the_challenge(run_cli: RunCli, write_file: WriteFil
             expect: {status: 401}
         """,
     )
-    with DigestServer("ada", "dig-pass-9").running() as server:
+    with DigestServer("ada", "dig-pass-9") as server:
         result = run_cli("run", path, "--var", f"base={server.url}", "-v")
         assert result.code == 0, result.output
         first, second, *_ = server.authorizations

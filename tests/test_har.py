@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+from local_http import LocalServer
 
 from runner.loader import parse_collection
 from runner.model import RequestStep
@@ -70,16 +70,9 @@ class _Shop(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def shop() -> Iterator[Any]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Shop)
-    server.received = []  # type: ignore[attr-defined]
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LocalServer(_Shop) as server:
+        server.httpd.received = []  # type: ignore[attr-defined]
+        yield server.httpd
 
 
 def record(url: str, har: Path, profile: Path) -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import RunCli
+from local_http import LocalServer, reply_json
 
 from runner.exporters.openapi import export, validate
 from runner.importers.openapi import convert, dump_yaml, read_spec
@@ -179,7 +179,7 @@ def test_strings_that_read_as_numbers_are_quoted() -> None:
 PET = {"id": 10, "name": "doggie", "photoUrls": ["https://img/1"], "status": "available"}
 
 
-class PetServer:
+class PetServer(LocalServer):
     """A few Petstore operations, honest or (``broken``) drifted from the documentation."""
 
     def __init__(self) -> None:
@@ -191,54 +191,36 @@ class PetServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _json(self, status: int, doc: Any) -> None:
-                body = json.dumps(doc).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
             def do_GET(self) -> None:
                 owner.api_keys.append(self.headers.get("api_key"))
                 path = self.path.split("?")[0]
                 pet = {"id": "ten", "name": 5} if owner.broken else PET
                 if re.fullmatch(r"/v3/pet/\d+", path):
-                    self._json(200, pet)
+                    reply_json(self, 200, pet)
                 elif path == "/v3/pet/findByStatus":
-                    self._json(200, [pet, pet])
+                    reply_json(self, 200, [pet, pet])
                 elif path == "/v3/store/inventory":
-                    self._json(200, {"available": "many" if owner.broken else 3})
+                    reply_json(self, 200, {"available": "many" if owner.broken else 3})
                 else:
-                    self._json(404, {"code": 404, "message": "not here"})
+                    reply_json(self, 404, {"code": 404, "message": "not here"})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 sent = json.loads(self.rfile.read(length) or b"{}")
                 if self.path == "/v3/pet":
-                    self._json(200, {"id": "x"} if owner.broken else {**sent, "id": 11})
+                    reply_json(self, 200, {"id": "x"} if owner.broken else {**sent, "id": 11})
                 else:
-                    self._json(404, {"code": 404, "message": "not here"})
+                    reply_json(self, 404, {"code": 404, "message": "not here"})
 
             do_PUT = do_DELETE = do_POST
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(Handler)
 
 
 @pytest.fixture
 def pet_server() -> Iterator[PetServer]:
-    server = PetServer()
-    server.thread.start()
-    try:
+    with PetServer() as server:
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 def run_petstore(

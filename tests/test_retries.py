@@ -15,13 +15,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import RunCli
+from local_http import LocalServer, reply_json
 
 from runner.model import Retries
 from runner.retries import IDEMPOTENT_METHODS, retry_after_seconds, verdict
@@ -29,7 +30,7 @@ from runner.retries import IDEMPOTENT_METHODS, retry_after_seconds, verdict
 WriteFile = Callable[[str, str], Path]
 
 
-class FlakyServer:
+class FlakyServer(LocalServer):
     """Fails the first N requests of each path, then answers 200."""
 
     def __init__(self, port: int = 0) -> None:
@@ -60,65 +61,61 @@ class FlakyServer:
                 if parts[1] == "token" and seen <= 1:
                     status = 503
                     extra.append(("Retry-After", "0"))
-                body = json.dumps(
-                    {"access_token": "tok-123", "token_type": "Bearer", "seen": seen}
-                ).encode()
-                self.send_response(status)
-                for name, value in extra:
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                reply_json(
+                    self,
+                    status,
+                    {"access_token": "tok-123", "token_type": "Bearer", "seen": seen},
+                    extra,
+                )
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler, port)
 
     def hits(self, path: str) -> list[float]:
         return [t for _, p, t in self.log if p == path]
 
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
 
 @pytest.fixture
 def flaky() -> Iterator[FlakyServer]:
-    server = FlakyServer()
-    yield server
-    server.close()
+    with FlakyServer() as server:
+        yield server
 
 
-OUTPUT: list[str] = []  # the console output of the last _run (stdout and stderr)
+class Run(NamedTuple):
+    """One run's exit code, JSON report steps, JUnit XML and console output."""
+
+    code: int
+    steps: list[dict[str, Any]]
+    junit: str
+    output: str  # stdout and stderr
 
 
-def _run(
-    run_cli: RunCli, write_file: WriteFile, tmp_path: Path, text: str, *flags: str
-) -> tuple[int, list[dict[str, Any]], str]:
-    """Run a collection with a JSON and a JUnit report: the exit code, the JSON report's
-    steps and the JUnit XML; the console output goes to OUTPUT."""
-    collection = write_file("retries.yaml", text)
-    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
-    result = run_cli(
-        "run", collection, "--reporter", f"json:{report}", "--reporter", f"junit:{junit}",
-        "--no-color", *flags,
-    )  # fmt: skip
-    assert report.exists(), result.output
-    steps = json.loads(report.read_text())["steps"]
-    OUTPUT[:] = [result.output]
-    return result.code, steps, junit.read_text()
+RunRetries = Callable[..., Run]
+
+
+@pytest.fixture
+def run_retries(run_cli: RunCli, write_file: WriteFile, tmp_path: Path) -> RunRetries:
+    """``run_retries(text, *flags)``: run collection ``text`` with a JSON and a JUnit report."""
+
+    def run(text: str, *flags: str) -> Run:
+        collection = write_file("retries.yaml", text)
+        report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+        result = run_cli(
+            "run", collection, "--reporter", f"json:{report}", "--reporter", f"junit:{junit}",
+            "--no-color", *flags,
+        )  # fmt: skip
+        assert report.exists(), result.output
+        steps = json.loads(report.read_text())["steps"]
+        return Run(result.code, steps, junit.read_text(), result.output)
+
+    return run
 
 
 def test_a_503_with_retry_after_is_sent_again_after_that_long(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
+    flaky: FlakyServer, run_retries: RunRetries
 ) -> None:
-    code, steps, junit = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, junit, output = run_retries(
         f"""\
         name: Retries
         steps:
@@ -129,7 +126,7 @@ def test_a_503_with_retry_after_is_sent_again_after_that_long(
               status: 200
         """,
     )  # fmt: skip
-    assert code == 0, OUTPUT[0]
+    assert code == 0, output
     first, second = flaky.hits("/fail/1/503")
     assert second - first >= 0.95  # Retry-After: 1 was honoured (not the 0.25 s backoff)
     step = steps[0]
@@ -137,14 +134,13 @@ def test_a_503_with_retry_after_is_sent_again_after_that_long(
     assert step["attempts"] == 2
     assert "sent 2 times after 503" in step["note"]
     assert "attempts: 2" in junit
-    assert "503: sending again in 1.0 s (attempt 2)" in OUTPUT[0]
+    assert "503: sending again in 1.0 s (attempt 2)" in output
 
 
 def test_retry_after_as_an_http_date_is_honoured(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
+    flaky: FlakyServer, run_retries: RunRetries
 ) -> None:
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, _ = run_retries(
         f"""\
         name: Retries
         retries: 1
@@ -160,10 +156,9 @@ def test_retry_after_as_an_http_date_is_honoured(
 
 
 def test_429_is_retried_with_backoff_by_the_run_flag(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
+    flaky: FlakyServer, run_retries: RunRetries
 ) -> None:
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, _ = run_retries(
         f"""\
         name: Retries
         steps:
@@ -183,12 +178,9 @@ def test_429_is_retried_with_backoff_by_the_run_flag(
     assert steps[0]["note"] == "sent 3 times after 429, 429"
 
 
-def test_without_retries_nothing_is_sent_again(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
-) -> None:
+def test_without_retries_nothing_is_sent_again(flaky: FlakyServer, run_retries: RunRetries) -> None:
     """Retries are off by default: a 503 is the step's answer, as the server gave it."""
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, _ = run_retries(
         f"""\
         name: Retries
         steps:
@@ -205,18 +197,17 @@ def test_without_retries_nothing_is_sent_again(
 
 
 def test_a_refused_connection_is_retried_until_the_server_is_up(
-    run_cli: RunCli, write_file: WriteFile, tmp_path: Path, free_port: int
+    run_retries: RunRetries, free_port: int
 ) -> None:
     servers: list[FlakyServer] = []
 
     def start() -> None:
-        servers.append(FlakyServer(free_port))
+        servers.append(FlakyServer(free_port).start())
 
     timer = threading.Timer(0.6, start)
     timer.start()
     try:
-        code, steps, _ = _run(
-            run_cli, write_file, tmp_path,
+        code, steps, _, output = run_retries(
             f"""\
             name: Retries
             steps:
@@ -231,17 +222,16 @@ def test_a_refused_connection_is_retried_until_the_server_is_up(
         timer.join()
         for server in servers:
             server.close()
-    assert code == 0, OUTPUT[0]
+    assert code == 0, output
     step = steps[0]
     assert step["status"] == "passed" and step["attempts"] >= 2
     assert "connection refused" in step["note"]
 
 
 def test_a_refused_connection_gives_up_after_max_and_reports_every_attempt(
-    run_cli: RunCli, write_file: WriteFile, tmp_path: Path, free_port: int
+    run_retries: RunRetries, free_port: int
 ) -> None:
-    code, steps, junit = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, junit, _ = run_retries(
         f"""\
         name: Retries
         steps:
@@ -259,10 +249,9 @@ def test_a_refused_connection_gives_up_after_max_and_reports_every_attempt(
 
 
 def test_a_post_is_never_sent_again_unless_marked(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
+    flaky: FlakyServer, run_retries: RunRetries
 ) -> None:
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, _ = run_retries(
         f"""\
         name: Retries
         retries: 3
@@ -284,10 +273,9 @@ def test_a_post_is_never_sent_again_unless_marked(
 
 
 def test_a_post_marked_idempotent_is_sent_again(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
+    flaky: FlakyServer, run_retries: RunRetries
 ) -> None:
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, _ = run_retries(
         f"""\
         name: Retries
         steps:
@@ -307,10 +295,9 @@ def test_a_post_marked_idempotent_is_sent_again(
 
 
 def test_a_get_marked_not_idempotent_is_not_sent_again(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
+    flaky: FlakyServer, run_retries: RunRetries
 ) -> None:
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, _ = run_retries(
         f"""\
         name: Retries
         steps:
@@ -324,13 +311,10 @@ def test_a_get_marked_not_idempotent_is_not_sent_again(
     assert len(flaky.hits("/fail/1/503")) == 1 and steps[0]["attempts"] == 1
 
 
-def test_a_token_request_is_never_sent_again(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
-) -> None:
+def test_a_token_request_is_never_sent_again(flaky: FlakyServer, run_retries: RunRetries) -> None:
     """The token endpoint answers 503 (Retry-After: 0) once: with --retries 3 the token POST
     is still sent once, the step errors and its API request is never sent."""
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, _ = run_retries(
         f"""\
         name: Retries
         auth:
@@ -352,11 +336,10 @@ def test_a_token_request_is_never_sent_again(
 
 
 def test_a_retry_after_beyond_the_cap_ends_the_retries(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
+    flaky: FlakyServer, run_retries: RunRetries
 ) -> None:
     started = time.monotonic()
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, _ = run_retries(
         f"""\
         name: Retries
         steps:
@@ -374,13 +357,10 @@ def test_a_retry_after_beyond_the_cap_ends_the_retries(
     assert "Retry-After 3600 s is longer than max_delay 1 s" in steps[0]["note"]
 
 
-def test_the_backoff_is_capped_by_max_delay(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
-) -> None:
+def test_the_backoff_is_capped_by_max_delay(flaky: FlakyServer, run_retries: RunRetries) -> None:
     """backoff 100 s would wait 50 to 100 s, then 100 to 200 s; max_delay 0.3 caps each wait."""
     started = time.monotonic()
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, _ = run_retries(
         f"""\
         name: Retries
         steps:
@@ -397,13 +377,10 @@ def test_the_backoff_is_capped_by_max_delay(
     assert steps[0]["attempts"] == 3 and steps[0]["status_code"] == 503
 
 
-def test_polling_and_retries_count_every_send(
-    flaky: FlakyServer, run_cli: RunCli, write_file: WriteFile, tmp_path: Path
-) -> None:
+def test_polling_and_retries_count_every_send(flaky: FlakyServer, run_retries: RunRetries) -> None:
     """``retry`` polls until the expectations pass; ``retries`` resends a 503 within one poll:
     attempts counts every request sent."""
-    code, steps, _ = _run(
-        run_cli, write_file, tmp_path,
+    code, steps, _, output = run_retries(
         f"""\
         name: Retries
         steps:
@@ -416,7 +393,7 @@ def test_polling_and_retries_count_every_send(
                 $.seen: 3
         """,
     )  # fmt: skip
-    assert code == 0, OUTPUT[0]
+    assert code == 0, output
     assert len(flaky.hits("/fail/1/503")) == 3
     assert steps[0]["attempts"] == 3
     assert steps[0]["note"].startswith("2 attempts")
