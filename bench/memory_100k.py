@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from local_server import fast_server  # noqa: E402
 
-from runner.engine import Engine, RunOptions  # noqa: E402
-from runner.errors import SourceLocation  # noqa: E402
-from runner.events import Event, RunStarted, StepFinished  # noqa: E402
-from runner.model import Check, Collection, Matcher, RequestStep  # noqa: E402
-from runner.redact import Redactor  # noqa: E402
+from runner.core.errors import SourceLocation  # noqa: E402
+from runner.core.events import Event, RunStarted, StepFinished  # noqa: E402
+from runner.core.model import Check, Collection, Matcher, RequestStep  # noqa: E402
+from runner.core.redact import Redactor  # noqa: E402
+from runner.engine.engine import Engine, RunOptions  # noqa: E402
 from runner.reporters import ReporterOptions, ReporterSpec, close_all, create_reporters  # noqa: E402
 
 

@@ -5,7 +5,7 @@ It writes the collection ``bench/limits.py`` uses (N POST steps, each with a hea
 body, two expectations and a capture), starts that script's keep-alive server in a second
 process on 127.0.0.1, and in this process, with ``tracemalloc`` on:
 
-- loads the file (``runner.loader.load_collection``): the peak while reading, and what the
+- loads the file (``runner.format.loader.load_collection``): the peak while reading, and what the
   model keeps;
 - prepares the run (``Engine.prepare``, every template of every step checked): what it adds;
 - runs it (``Engine.run``, results streamed as ``runner run`` does): what the run adds.
@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from limits import steps_collection  # noqa: E402
 from local_server import fast_server  # noqa: E402
 
-from runner.engine import Engine, RunOptions  # noqa: E402
-from runner.loader import load_collection  # noqa: E402
+from runner.engine.engine import Engine, RunOptions  # noqa: E402
+from runner.format.loader import load_collection  # noqa: E402
 
 
 def top(snapshot: tracemalloc.Snapshot, base: tracemalloc.Snapshot | None, count: int) -> None:

@@ -23,26 +23,26 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "load": "runner.api",
     "run": "runner.api",
-    "load_collection": "runner.loader",
-    "load_environment": "runner.loader",
-    "Collection": "runner.model",
-    "Environment": "runner.model",
-    "Engine": "runner.engine",
-    "RunOptions": "runner.engine",
-    "RunResult": "runner.results",
-    "StepResult": "runner.results",
-    "CheckResult": "runner.results",
-    "ExitStatus": "runner.errors",
-    "SourceLocation": "runner.errors",
-    "RunnerError": "runner.errors",
-    "LoadError": "runner.errors",
-    "RenderError": "runner.errors",
-    "UsageError": "runner.errors",
-    "TransportError": "runner.errors",
-    "PauseError": "runner.errors",
-    "InputMissingError": "runner.errors",
-    "PauseRefusedError": "runner.errors",
-    "format_error": "runner.errors",
+    "load_collection": "runner.format.loader",
+    "load_environment": "runner.format.loader",
+    "Collection": "runner.core.model",
+    "Environment": "runner.core.model",
+    "Engine": "runner.engine.engine",
+    "RunOptions": "runner.engine.engine",
+    "RunResult": "runner.core.results",
+    "StepResult": "runner.core.results",
+    "CheckResult": "runner.core.results",
+    "ExitStatus": "runner.core.errors",
+    "SourceLocation": "runner.core.errors",
+    "RunnerError": "runner.core.errors",
+    "LoadError": "runner.core.errors",
+    "RenderError": "runner.core.errors",
+    "UsageError": "runner.core.errors",
+    "TransportError": "runner.core.errors",
+    "PauseError": "runner.core.errors",
+    "InputMissingError": "runner.core.errors",
+    "PauseRefusedError": "runner.core.errors",
+    "format_error": "runner.core.errors",
 }
 
 __all__ = [
@@ -73,8 +73,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from runner.api import load, run
-    from runner.engine import Engine, RunOptions
-    from runner.errors import (
+    from runner.core.errors import (
         ExitStatus,
         InputMissingError,
         LoadError,
@@ -87,9 +86,10 @@ if TYPE_CHECKING:
         UsageError,
         format_error,
     )
-    from runner.loader import load_collection, load_environment
-    from runner.model import Collection, Environment
-    from runner.results import CheckResult, RunResult, StepResult
+    from runner.core.model import Collection, Environment
+    from runner.core.results import CheckResult, RunResult, StepResult
+    from runner.engine.engine import Engine, RunOptions
+    from runner.format.loader import load_collection, load_environment
 
 
 def __getattr__(name: str) -> Any:

@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from runner.engine import Engine, RunOptions
-from runner.events import Listener
-from runner.loader import load_collection, load_environment
-from runner.model import Collection, Environment
-from runner.prompts import StandardPrompter
-from runner.redact import Redactor, is_secret_name
-from runner.results import RunResult
-from runner.transport import DEFAULT_TIMEOUT
+from runner.core.events import Listener
+from runner.core.model import Collection, Environment
+from runner.core.redact import Redactor, is_secret_name
+from runner.core.results import RunResult
+from runner.engine.engine import Engine, RunOptions
+from runner.format.loader import load_collection, load_environment
+from runner.http.transport import DEFAULT_TIMEOUT
+from runner.pause.prompts import StandardPrompter
 
 PathLike = str | os.PathLike[str]
 EnvironmentLike = Environment | PathLike | Mapping[str, Any]

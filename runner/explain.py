@@ -23,18 +23,18 @@ from urllib.parse import parse_qsl, quote_plus, urlencode
 
 import httpx
 
-from runner.checks import MISSING
-from runner.engine import Engine, RunOptions
-from runner.errors import RunnerError, SourceLocation, format_error
-from runner.events import Event, StepFinished, StepStarted
-from runner.loader import parse_collection, read_text
-from runner.model import Auth, Collection, Environment, PauseStep, RequestStep, walk
-from runner.prompts import StandardPrompter, input_env_name
-from runner.redact import MASK, Redactor, is_secret_name
+from runner.check.checks import MISSING
+from runner.core.errors import RunnerError, SourceLocation, format_error
+from runner.core.events import Event, StepFinished, StepStarted
+from runner.core.model import Auth, Collection, Environment, PauseStep, RequestStep, walk
+from runner.core.redact import MASK, Redactor, is_secret_name
+from runner.core.results import CheckResult, RunResult, StepResult
+from runner.engine.engine import Engine, RunOptions
+from runner.format.loader import parse_collection, read_text
+from runner.http.transport import PreparedRequest
+from runner.pause.prompts import StandardPrompter, input_env_name
+from runner.render.scope import Scope
 from runner.reporters.console import MAX_VALUE_CHARS, ConsoleReporter
-from runner.results import CheckResult, RunResult, StepResult
-from runner.scope import Scope
-from runner.transport import PreparedRequest
 
 MAX_BODY_CHARS = 2000
 

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr, TracebackStyle
 
     from runner.api import EnvironmentLike
+    from runner.core.model import Collection, Environment, PauseStep
+    from runner.core.results import RunResult, StepResult
     from runner.explain import ExplainedRun
-    from runner.model import Collection, Environment, PauseStep
-    from runner.results import RunResult, StepResult
 
 DEFAULT_GLOBS = ("collections/**/*.yaml", "*.runner.yaml")
 MARKER = "runner"
@@ -116,7 +116,7 @@ class RunnerSettings:
     def environment(self) -> Environment | None:
         """The environment file, loaded on first use; raises LoadError."""
         if not self._loaded and self.env_file is not None:
-            from runner.loader import load_environment
+            from runner.format.loader import load_environment
 
             self._environment = load_environment(self.env_file)
         self._loaded = True
@@ -218,7 +218,7 @@ class CollectionFile(pytest.File):
     def repr_failure(  # type: ignore[override]
         self, excinfo: ExceptionInfo[BaseException]
     ) -> str | TerminalRepr:
-        from runner.errors import RunnerError, format_error
+        from runner.core.errors import RunnerError, format_error
 
         if isinstance(excinfo.value, RunnerError):
             return format_error(excinfo.value)
@@ -240,7 +240,7 @@ class CollectionItem(pytest.Item):
         self.extra_keyword_matches.update(names)
 
     def runtest(self) -> None:
-        from runner.errors import RunnerError, format_error
+        from runner.core.errors import RunnerError, format_error
         from runner.explain import ExplainedRun
 
         settings = self.config.stash[SETTINGS]
@@ -289,7 +289,7 @@ class CollectionItem(pytest.Item):
 
 def _labels(collection: Collection) -> tuple[list[str], set[str]]:
     """Tags (collection, folders, steps) for markers; step and folder names and ids for -k."""
-    from runner.model import walk
+    from runner.core.model import walk
 
     tags = list(collection.tags)
     names: set[str] = set()
@@ -323,7 +323,7 @@ def step_summary(step: StepResult) -> str:
 
 
 def how_to_answer(pause: PauseStep) -> str:
-    from runner.prompts import input_env_name
+    from runner.pause.prompts import input_env_name
 
     return (
         f"step '{pause.name}' ({pause.loc}) pauses for '{pause.variable}' and no value was "
@@ -336,7 +336,7 @@ def how_to_answer(pause: PauseStep) -> str:
 def execute(run: ExplainedRun, skip: Callable[[PauseStep], NoReturn]) -> RunResult:
     """Prepare, skip when a pause has no value, run; a run that did not pass raises
     RunnerFailure with the CLI-like explanation."""
-    from runner.errors import RunnerError
+    from runner.core.errors import RunnerError
 
     try:
         run.prepare()
@@ -376,7 +376,7 @@ def runner_env(pytestconfig: pytest.Config) -> Environment | None:
     """The environment from ``--runner-env`` (or the ini option ``runner_env``), else None.
 
     ``runner_run`` uses it; override this fixture in a conftest.py to give another."""
-    from runner.errors import RunnerError, format_error
+    from runner.core.errors import RunnerError, format_error
 
     try:
         return pytestconfig.stash[SETTINGS].environment()
@@ -410,9 +410,9 @@ class _RunnerRun:
         check: bool = True,
     ) -> RunResult:
         from runner.api import as_environment
-        from runner.errors import RunnerError, format_error
+        from runner.core.errors import RunnerError, format_error
+        from runner.core.model import Collection
         from runner.explain import ExplainedRun, load_for_test
-        from runner.model import Collection
 
         settings = self.config.stash[SETTINGS]
         sources: dict[str, str] | None = None

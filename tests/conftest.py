@@ -85,11 +85,11 @@ RunCli = Callable[..., CliResult]
 
 @pytest.fixture
 def run_cli() -> RunCli:
-    """``run_cli(*argv, env=None, stdin="")``: call ``runner.cli.main`` in-process with its own
+    """``run_cli(*argv, env=None, stdin="")``: call ``runner.cli.main.main`` in-process with its own
     streams (not terminals) and ``env`` as the whole environment (empty by default)."""
     import io
 
-    from runner.cli import Console, main
+    from runner.cli.main import Console, main
 
     def run(*argv: object, env: dict[str, str] | None = None, stdin: str = "") -> CliResult:
         out, err = io.StringIO(), io.StringIO()

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from runner import loader
-from runner.errors import LoadError
+from runner.core.errors import LoadError
+from runner.format import loader
 
 RECORDS: list[dict[str, Any]] = []
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from local_http import LocalServer
 
-from runner.demo_server import DemoClient, follow_authorize
+from runner.demo.server import DemoClient, follow_authorize
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def browser_command(tmp_path: Path, *, decision: str = "allow", follow: bool = T
         "    f.write(sys.argv[1] + '\\n')\n"
         + (
             "import httpx\n"
-            "from runner.demo_server import follow_authorize\n"
+            "from runner.demo.server import follow_authorize\n"
             f"redirect = follow_authorize(sys.argv[1], decision={decision!r})\n"
             "httpx.get(redirect, timeout=10, trust_env=False)\n"
             if follow

@@ -12,10 +12,16 @@ from typing import Any
 import pytest
 from conftest import RunCli
 
-from runner.errors import LoadError
-from runner.loader import parse_collection
-from runner.loopback import loopback_target
-from runner.render import Renderer, pkce_challenge, pkce_verifier, random_state, random_token
+from runner.core.errors import LoadError
+from runner.format.loader import parse_collection
+from runner.pause.loopback import loopback_target
+from runner.render.templates import (
+    Renderer,
+    pkce_challenge,
+    pkce_verifier,
+    random_state,
+    random_token,
+)
 
 # RFC 7636 Appendix B: the 32 octets, the verifier they encode to, and its S256 challenge.
 APPENDIX_B_OCTETS = bytes(
@@ -74,7 +80,7 @@ def test_verifier_lengths_outside_the_rfc_are_refused(length: int) -> None:
 
 
 def test_bad_verifier_length_in_a_template_is_a_render_error() -> None:
-    from runner.errors import RenderError
+    from runner.core.errors import RenderError
 
     with pytest.raises(RenderError, match="43 to 128"):
         Renderer({}).render_str("<< pkce_verifier(12) >>", {})
@@ -112,8 +118,8 @@ def test_random_token_and_uuid_helpers() -> None:
 
 
 def test_a_pkce_pair_per_run_from_variables() -> None:
-    from runner.engine import Engine
-    from runner.redact import Redactor
+    from runner.core.redact import Redactor
+    from runner.engine.engine import Engine
 
     text = """
 name: PKCE

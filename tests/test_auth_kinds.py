@@ -11,7 +11,7 @@ from conftest import RunCli
 from oauth_support import DigestServer
 from server import Recorded, TestServer
 
-from runner.redact import MASK
+from runner.core.redact import MASK
 
 WriteFile = Callable[[str, str], Path]
 

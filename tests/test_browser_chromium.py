@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from oauth_support import ROOT, browser_command, child_env, loopback_client, opened_urls
 
-from runner.demo_server import DemoClient, OAuthDemoServer
+from runner.demo.server import DemoClient, OAuthDemoServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

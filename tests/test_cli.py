@@ -1,7 +1,7 @@
 """The command line: help and exit codes, `check`, invalid input (exit 2, nothing sent), the
 pause without a terminal (exit 3) or with a preset value, and the pasted OAuth redirect.
 
-Most tests call ``runner.cli.main`` in-process (``run_cli``); some start the real program
+Most tests call ``runner.cli.main.main`` in-process (``run_cli``); some start the real program
 (``python -m runner``) with stdin from /dev/null, as CI does."""
 
 from __future__ import annotations
@@ -82,13 +82,13 @@ def test_the_command_entry_point_runs_with_the_garbage_collector_on(
     code = (
         "import gc, sys\n"
         "import runner.__main__ as entry\n"
-        "import runner.engine\n"
+        "import runner.engine.engine\n"
         "seen = []\n"
-        "send = runner.engine.Engine.run\n"
+        "send = runner.engine.engine.Engine.run\n"
         "def run(self, *a, **k):\n"
         "    seen.append(gc.isenabled())\n"
         "    return send(self, *a, **k)\n"
-        "runner.engine.Engine.run = run\n"
+        "runner.engine.engine.Engine.run = run\n"
         "sys.argv = ['runner', 'run', sys.argv[1], '--no-state']\n"
         "code = entry.main()\n"
         "print(code, seen, gc.isenabled())\n"

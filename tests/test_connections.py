@@ -256,7 +256,7 @@ def test_http2_without_the_h2_extra_is_a_named_step_error(
     )
     code = (
         "import sys; sys.modules['h2'] = None  # as if the extra were not installed\n"
-        "from runner.cli import main; sys.exit(main(sys.argv[1:]))"
+        "from runner.cli.main import main; sys.exit(main(sys.argv[1:]))"
     )
     argv = ["run", str(collection), "--cacert", str(tmp_path / "ca.pem"), "--no-color"]
     done = subprocess.run(

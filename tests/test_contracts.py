@@ -12,8 +12,8 @@ import pytest
 from conftest import RunCli
 from server import TestServer
 
-from runner.errors import LoadError
-from runner.loader import load_collection
+from runner.core.errors import LoadError
+from runner.format.loader import load_collection
 
 COLLECTIONS = Path(__file__).resolve().parent.parent / "collections"
 ZOOM_STEPS = COLLECTIONS / "zoom_oauth_steps.yaml"  # the flow written out, documented

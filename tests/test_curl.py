@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from server import Recorded, TestServer
 
-from runner.errors import UsageError
-from runner.importers import curl as importer
-from runner.loader import parse_collection
+from runner.core.errors import UsageError
+from runner.format.loader import parse_collection
+from runner.formats.curl import importer
 
 # Commands written in the manner of public API documentation (payments, chat, code hosting,
 # messaging, video, search...), pointed at {BASE}: the local test server.
@@ -131,7 +131,7 @@ def test_import_reads_real_world_commands(name: str, command: str, expected: Any
 
 
 def _collection_text(step: dict[str, Any]) -> str:
-    from runner import fmt
+    from runner.authoring import fmt
 
     return fmt.dump(fmt.plain({"name": "imported", "steps": [step]}))
 

@@ -1,4 +1,4 @@
-"""Data-driven runs: ``--data`` CSV and JSON files, one iteration per row (runner.data)."""
+"""Data-driven runs: ``--data`` CSV and JSON files, one iteration per row (runner.format.data)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from conftest import RunCli
 from server import TestServer
 
-from runner.data import open_data
-from runner.errors import LoadError
+from runner.core.errors import LoadError
+from runner.format.data import open_data
 
 WriteFile = Callable[[str, str], Path]
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from runner.demo_server import (
+from runner.demo.server import (
     AuthorizePageError,
     DemoClient,
     OAuthDemoServer,

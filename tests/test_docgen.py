@@ -13,8 +13,8 @@ import pytest
 from conftest import RunCli
 from server import TestServer
 
-from runner.loader import load_collection
-from runner.model import BrowserStep
+from runner.core.model import BrowserStep
+from runner.format.loader import load_collection
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "fixtures" / "docs" / "zoom_oauth.md"
@@ -162,7 +162,7 @@ def test_pages_read_back_by_the_docs_importer(
 ) -> None:
     """`runner docs` writes the seed's format; `runner import docs` (another command) reads
     it: the PARAMS of the page come back as the documented params of the collection."""
-    from runner.importers import IMPORTERS
+    from runner.cli.commands.import_ import IMPORTERS
 
     if "docs" not in IMPORTERS:
         pytest.skip("no `runner import docs` in this tree")

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from runner.errors import LoadError
-from runner.importers import docs_page
-from runner.loader import parse_collection
-from runner.model import BrowserStep, RequestStep
+from runner.core.errors import LoadError
+from runner.core.model import BrowserStep, RequestStep
+from runner.format.loader import parse_collection
+from runner.formats import docs_page
 
 PAGE = Path(__file__).parent / "data" / "zoom_authorize.md"
 
@@ -102,7 +102,7 @@ def test_a_request_page_with_headers_body_and_path_variables(write_file: Any) ->
             "duration": {"type": "integer", "description": "Minutes"},
         },
     }
-    from runner import fmt
+    from runner.authoring import fmt
 
     collection = parse_collection(fmt.dump(fmt.plain({"steps": [step]})), "c.yaml")
     request = collection.steps[0]

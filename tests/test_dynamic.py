@@ -1,4 +1,4 @@
-"""Postman's dynamic variables as template helpers (runner/dynamic.py)."""
+"""Postman's dynamic variables as template helpers (runner/render/dynamic.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from runner.dynamic import DYNAMIC_HELPERS, dynamic_helpers, iso_timestamp
-from runner.render import Renderer
+from runner.render.dynamic import DYNAMIC_HELPERS, dynamic_helpers, iso_timestamp
+from runner.render.templates import Renderer
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -63,7 +63,7 @@ def test_faker_is_not_imported_until_a_helper_needs_it() -> None:
     import sys
 
     code = (
-        "import sys, runner.render; r = runner.render.Renderer(); "
+        "import sys, runner.render.templates; r = runner.render.templates.Renderer(); "
         "r.render_str('<<guid()>>', {}); assert 'faker' not in sys.modules; "
         "r.render_str('<<randomCity()>>', {}); assert 'faker' in sys.modules"
     )

@@ -1,5 +1,5 @@
 """Flow control: skip_if, run_if, delay, retry/until, repeat, goto, parallel folders,
---folder, --tag/--exclude-tag, --bail and --run-timeout (runner.flow)."""
+--folder, --tag/--exclude-tag, --bail and --run-timeout (runner.engine.flow)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from counter_server import Counter
 from server import TestServer
 
 from runner.api import load, run
-from runner.engine import Engine, RunOptions
-from runner.errors import LoadError
-from runner.events import Event, StepFinished, StepStarted
-from runner.loader import parse_collection
+from runner.core.errors import LoadError
+from runner.core.events import Event, StepFinished, StepStarted
+from runner.engine.engine import Engine, RunOptions
+from runner.format.loader import parse_collection
 
 WriteFile = Callable[[str, str], Path]
 

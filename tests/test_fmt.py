@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from runner import fmt, loader
-from runner.errors import LoadError
+from runner.authoring import fmt
+from runner.core.errors import LoadError
+from runner.format import loader
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from runner.errors import RunnerError
-from runner.importers.postman import read_json
-from runner.importers.postman_convert import Converter, Names
-from runner.loader import parse_collection
-from runner.model import Collection
-from runner.oauth import looks_like_url, parse_pasted
-from runner.render import Renderer
+from runner.auth.oauth import looks_like_url, parse_pasted
+from runner.core.errors import RunnerError
+from runner.core.model import Collection
+from runner.format.loader import parse_collection
+from runner.formats.postman.convert import Converter, Names
+from runner.formats.postman.importer import read_json
+from runner.render.templates import Renderer
 
 CORPUS = Path(__file__).parent / "fuzz_corpus"
 FUZZ = settings(

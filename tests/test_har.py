@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from local_http import LocalServer
 
-from runner.loader import parse_collection
-from runner.model import RequestStep
+from runner.core.model import RequestStep
+from runner.format.loader import parse_collection
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SECRET = "tok-har-s3cret-0042"

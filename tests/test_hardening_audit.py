@@ -24,8 +24,8 @@ import pytest
 from conftest import RunCli
 from server import TestServer
 
-from runner.errors import LoadError
-from runner.loader import MAX_DEPTH, parse_collection
+from runner.core.errors import LoadError
+from runner.format.loader import MAX_DEPTH, parse_collection
 
 WriteFile = Callable[[str, str], Path]
 

@@ -1,5 +1,5 @@
 """Iterations and --parallel: the same results as a sequential run, in the same order, each
-iteration with its own variables and cookies (runner.iterations)."""
+iteration with its own variables and cookies (runner.engine.iterations)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ from counter_server import Counter
 from server import TestServer
 
 from runner.api import load
-from runner.data import open_data
-from runner.engine import Engine, RunOptions
-from runner.events import (
+from runner.core.events import (
     Event,
     IterationFinished,
     IterationStarted,
@@ -27,6 +25,8 @@ from runner.events import (
     StepFinished,
     StepStarted,
 )
+from runner.engine.engine import Engine, RunOptions
+from runner.format.data import open_data
 
 WriteFile = Callable[[str, str], Path]
 

@@ -2,7 +2,7 @@
 the run keeps nothing per template (issue 9, point 8; figures in docs/security.md#limits).
 
 The loader hands each top-level step to the model as soon as the parser has read it
-(``runner.yaml_compose``), so the node tree of the whole file is never held; these tests also
+(``runner.format.yaml_compose``), so the node tree of the whole file is never held; these tests also
 pin down that errors come in the same order as when the whole file was read first: malformed
 YAML and aliases anywhere, then the collection's own keys, then the first bad step.
 """
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from runner.errors import LoadError, SourceLocation
-from runner.loader import load_collection, parse_collection
-from runner.model import RequestStep, Text
-from runner.render import CACHE_LIMIT, COMPILED_LIMIT, Renderer
+from runner.core.errors import LoadError, SourceLocation
+from runner.core.model import RequestStep, Text
+from runner.format.loader import load_collection, parse_collection
+from runner.render.templates import CACHE_LIMIT, COMPILED_LIMIT, Renderer
 
 # The step of bench/limits.py: a header, a JSON body, two expectations and a capture.
 STEP = """\

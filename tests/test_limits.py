@@ -19,7 +19,7 @@ from conftest import RunCli
 from server import TestServer
 from test_network_faults import FaultServer
 
-from runner.sizes import format_size, parse_size
+from runner.core.sizes import format_size, parse_size
 
 WriteFile = Callable[[str, str], Path]
 
@@ -235,7 +235,7 @@ def test_every_rows_secret_is_masked_when_a_data_file_has_hundreds(
 
 
 def test_the_redactor_masks_thousands_of_values_and_overlaps() -> None:
-    from runner.redact import MASK, Redactor
+    from runner.core.redact import MASK, Redactor
 
     redactor = Redactor(["short-secret"])
     values = [f"tok-{i:08d}-x" for i in range(5000)]

@@ -375,8 +375,8 @@ def test_a_person_step_that_needs_a_capture_is_refused(
 
 def test_the_load_machinery_is_not_imported_by_other_commands() -> None:
     code = (
-        "import sys, runner.cli as c; c.build_parser(); "
-        "print(sorted(m for m in ('locust', 'gevent', 'runner.loadtest_process') "
+        "import sys, runner.cli.main as c; c.build_parser(); "
+        "print(sorted(m for m in ('locust', 'gevent', 'runner.load.process') "
         "if m in sys.modules))"
     )
     out = subprocess.run(

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from oauth_support import free_port
 
-from runner.errors import InputMissingError, SourceLocation
-from runner.loopback import CallbackListener, CallbackTimeout
-from runner.prompts import PauseRequest, StandardPrompter, TerminalPrompter
+from runner.core.errors import InputMissingError, SourceLocation
+from runner.pause.loopback import CallbackListener, CallbackTimeout
+from runner.pause.prompts import PauseRequest, StandardPrompter, TerminalPrompter
 
 LOC = SourceLocation("c.yaml", 3)
 

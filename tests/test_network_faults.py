@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from conftest import RunCli
 
-from runner.transport import MAX_BODY_BYTES
+from runner.http.transport import MAX_BODY_BYTES
 
 WriteFile = Callable[[str, str], Path]
 BOMB = gzip.compress(b"\0" * (MAX_BODY_BYTES + 1024 * 1024), compresslevel=9)

@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 
-from runner.loader import parse_data
+from runner.format.loader import parse_data
 
 
 def test_new_creates_a_collection_environments_and_schemas_that_check(

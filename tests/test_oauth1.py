@@ -15,8 +15,8 @@ from echo_server import OAUTH1_CONSUMER_KEY, OAUTH1_CONSUMER_SECRET, EchoServer
 from oauth1_verify import base_string, header_params, verify
 from postman_support import collection, request, write_json
 
-from runner.oauth1 import Credentials, sign
-from runner.transport import PreparedRequest
+from runner.auth.oauth1 import Credentials, sign
+from runner.http.transport import PreparedRequest
 
 TOKEN, TOKEN_SECRET = "tok-7Hq2", "tok-secret-Zr81x"
 

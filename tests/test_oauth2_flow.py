@@ -30,15 +30,15 @@ from oauth_support import (
     opened_urls,
 )
 
-from runner.demo_server import DemoClient, OAuthDemoServer, follow_authorize
-from runner.engine import Engine, RunOptions
-from runner.events import AuthNote, BrowserShown, Event
-from runner.loader import parse_collection
-from runner.prompts import PauseRequest, StandardPrompter
-from runner.redact import Redactor
-from runner.render import pkce_challenge
-from runner.results import RunResult
-from runner.tokens import TokenCache
+from runner.auth.tokens import TokenCache
+from runner.core.events import AuthNote, BrowserShown, Event
+from runner.core.redact import Redactor
+from runner.core.results import RunResult
+from runner.demo.server import DemoClient, OAuthDemoServer, follow_authorize
+from runner.engine.engine import Engine, RunOptions
+from runner.format.loader import parse_collection
+from runner.pause.prompts import PauseRequest, StandardPrompter
+from runner.render.templates import pkce_challenge
 
 AUTH_CODE = """
 name: OAuth helper

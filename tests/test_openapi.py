@@ -17,10 +17,10 @@ import pytest
 from conftest import RunCli
 from local_http import LocalServer, reply_json
 
-from runner.exporters.openapi import export, validate
-from runner.importers.openapi import convert, dump_yaml, read_spec
-from runner.loader import load_collection, parse_data
-from runner.model import Folder, RequestStep, walk
+from runner.core.model import Folder, RequestStep, walk
+from runner.format.loader import load_collection, parse_data
+from runner.formats.openapi.exporter import export, validate
+from runner.formats.openapi.importer import convert, dump_yaml, read_spec
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "openapi"
 PETSTORE = FIXTURES / "petstore3.yaml"

@@ -13,11 +13,11 @@ import pytest
 from conftest import RunCli
 from postman_support import SHARED, WriteFile, corpus_collections, needs_shared, write_json
 
-from runner.exporters.postman import export_collection
-from runner.exporters.postman_scripts import Notes
-from runner.importers.postman import import_files
-from runner.loader import load_collection, parse_collection
-from runner.model import RequestStep, walk
+from runner.core.model import RequestStep, walk
+from runner.format.loader import load_collection, parse_collection
+from runner.formats.postman.exporter import export_collection
+from runner.formats.postman.importer import import_files
+from runner.formats.postman.script_export import Notes
 
 SCHEMA = SHARED / "postman-schemas" / "compiled" / "collection.v2.1.0.draft-04.json"
 

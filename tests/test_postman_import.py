@@ -23,10 +23,10 @@ from postman_support import (
     write_json,
 )
 
-from runner.importers.postman import import_files, write_all
-from runner.importers.postman_convert import iter_requests
-from runner.loader import load_collection
-from runner.model import Folder, RequestStep, walk
+from runner.core.model import Folder, RequestStep, walk
+from runner.format.loader import load_collection
+from runner.formats.postman.convert import iter_requests
+from runner.formats.postman.importer import import_files, write_all
 
 
 def do_import(run_cli: Any, tmp_path: Path, doc: Any, *args: str) -> tuple[dict[str, Any], str]:

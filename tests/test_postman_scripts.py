@@ -13,7 +13,7 @@ from conftest import RunCli
 from echo_server import EchoServer
 from postman_support import collection, request, write_json
 
-from runner.importers.postman_scripts import Translator
+from runner.formats.postman.script_import import Translator
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import pytest
 from server import TestServer
 
 import runner
-from runner.events import Event, RunFinished, StepFinished
-from runner.redact import Redactor
+from runner.core.events import Event, RunFinished, StepFinished
+from runner.core.redact import Redactor
 from runner.reporters import ConsoleReporter
 
 PUBLIC = [
@@ -97,7 +97,8 @@ def test_import_and_plugin_stay_light() -> None:
     """pytest imports the plugin in every session: it must not pull in the engine."""
     code = (
         "import sys, runner, runner.pytest_plugin; "
-        "print(sorted(m for m in ('httpx', 'jinja2', 'yaml', 'runner.engine') if m in sys.modules))"
+        "print(sorted(m for m in ('httpx', 'jinja2', 'yaml', 'runner.engine.engine') "
+        "if m in sys.modules))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True

@@ -572,7 +572,7 @@ def test_runner_run_fixture_gives_captures(
 def test_docs_python_api_matches_the_plugin(pytester: pytest.Pytester) -> None:
     """docs/python-api.md: its collections load, its failure points at the right line, and every
     option and ini name it gives exists."""
-    from runner.loader import parse_collection
+    from runner.format.loader import parse_collection
 
     doc = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
     blocks = [b.split("```", 1)[0] for b in doc.split("```yaml\n")[1:]]

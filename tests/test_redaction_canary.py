@@ -11,7 +11,7 @@ from pathlib import Path
 
 from oauth_support import ROOT, browser_command, child_env, free_port
 
-from runner.demo_server import DemoClient, OAuthDemoServer
+from runner.demo.server import DemoClient, OAuthDemoServer
 
 SECRET = "CANARY-client-secret-7f3a9"
 TOKENS = "CANARYTOK"  # every code and token the server issues starts with it

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import runner.render
-from runner.errors import RenderError, SourceLocation
-from runner.loader import parse_collection
-from runner.model import RequestStep, Text
-from runner.render import (
+import runner.render.templates
+from runner.core.errors import RenderError, SourceLocation
+from runner.core.model import RequestStep, Text
+from runner.format.loader import parse_collection
+from runner.render.templates import (
     MissingEnvironmentVariable,
     Renderer,
     pkce_challenge,
@@ -342,7 +342,7 @@ def test_names_of_blocks_and_plain_text(renderer: Renderer) -> None:
 def test_output_larger_than_the_cap_raises(
     renderer: Renderer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner.render, "MAX_RENDERED_CHARS", 1000)
+    monkeypatch.setattr(runner.render.templates, "MAX_RENDERED_CHARS", 1000)
     assert len(renderer.render_str("<< 'a' * 1000 >>", {})) == 1000
     with pytest.raises(RenderError) as info:
         renderer.render_str(at_loc("x<< 'a' * n >>"), {"n": 1000})
@@ -351,7 +351,7 @@ def test_output_larger_than_the_cap_raises(
 
 
 def test_real_cap_is_ten_mebibytes(renderer: Renderer) -> None:
-    assert runner.render.MAX_RENDERED_CHARS == 10 * 1024 * 1024
+    assert runner.render.templates.MAX_RENDERED_CHARS == 10 * 1024 * 1024
     with pytest.raises(RenderError, match="larger than 10485760 characters"):
         renderer.render_str("<< 'a' * (10 * 1024 * 1024 + 1) >>", {})
 
@@ -359,7 +359,7 @@ def test_real_cap_is_ten_mebibytes(renderer: Renderer) -> None:
 def test_exact_reference_larger_than_the_cap_raises(
     renderer: Renderer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner.render, "MAX_RENDERED_CHARS", 1000)
+    monkeypatch.setattr(runner.render.templates, "MAX_RENDERED_CHARS", 1000)
     with pytest.raises(RenderError, match="larger than 1000 characters"):
         renderer.render_value(at_loc("<< 'a' * 5000 >>"), {})
 

@@ -1,5 +1,5 @@
 """The renderer's fast path (text with plain ``<<name>>`` placeholders, rendered without
-Jinja) gives exactly what Jinja gives, errors included (runner.render)."""
+Jinja) gives exactly what Jinja gives, errors included (runner.render.templates)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from runner.errors import RenderError
-from runner.model import Text
-from runner.render import Renderer
+from runner.core.errors import RenderError
+from runner.core.model import Text
+from runner.render.templates import Renderer
 
 SCOPE: dict[str, Any] = {
     "s": "text",
@@ -75,7 +75,7 @@ def test_an_undefined_placeholder_is_the_same_error_as_from_jinja() -> None:
 
 def test_names_and_helper_names_need_no_jinja() -> None:
     code = (
-        "import sys; from runner.render import Renderer; r = Renderer({}); "
+        "import sys; from runner.render.templates import Renderer; r = Renderer({}); "
         "assert r.names('<<a>>/<<b>>') == {'a', 'b'}; "
         "assert 'guid' in r.helper_names and 'range' in r.helper_names; "
         "assert r.render_str('<<a>>', {'a': 1}) == '1'; "

@@ -22,13 +22,13 @@ import pytest
 from conftest import RunCli
 from server import TestServer
 
-from runner.engine import Engine, RunOptions
-from runner.errors import SourceLocation
-from runner.events import RunFinished, RunStarted, StepFinished
-from runner.loader import parse_collection
-from runner.redact import Redactor
+from runner.core.errors import SourceLocation
+from runner.core.events import RunFinished, RunStarted, StepFinished
+from runner.core.redact import Redactor
+from runner.core.results import CheckResult, RunResult, StepResult
+from runner.engine.engine import Engine, RunOptions
+from runner.format.loader import parse_collection
 from runner.reporters.console import ConsoleReporter
-from runner.results import CheckResult, RunResult, StepResult
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_SCHEMA = json.loads((ROOT / "runner" / "data" / "report.schema.json").read_text())
@@ -386,7 +386,7 @@ def test_reporter_plugin_found_through_its_entry_point(tmp_path: Path, server: T
     (plugins / "tapreport.py").write_text(
         textwrap.dedent(
             """\
-            from runner.events import RunFinished, StepFinished
+            from runner.core.events import RunFinished, StepFinished
 
             class TapReporter:
                 def __init__(self, options):

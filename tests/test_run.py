@@ -17,7 +17,7 @@ import pytest
 from conftest import CliResult, RunCli
 from server import Recorded, TestServer
 
-from runner.cli import Console, main
+from runner.cli.main import Console, main
 
 WriteFile = Callable[[str, str], Path]
 ANSI = "\x1b["

@@ -13,8 +13,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from runner import loader, schema
-from runner.errors import LoadError
+from runner.core.errors import LoadError
+from runner.format import loader, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,12 +46,12 @@ def errors(kind: str, text: str) -> list[str]:
 def test_the_shipped_files_are_what_the_loader_tables_generate() -> None:
     for kind in schema.KINDS:
         assert schema.shipped(kind) == schema.generate(kind), (
-            f"runner/data/{kind}.schema.json is stale: run python -m runner.schema --write"
+            f"runner/data/{kind}.schema.json is stale: run python -m runner.format.schema --write"
         )
 
 
 def test_every_loader_key_is_described() -> None:
-    assert schema.undescribed_keys() == [], "describe these keys in runner/schema.py"
+    assert schema.undescribed_keys() == [], "describe these keys in runner/format/schema.py"
 
 
 def test_every_key_of_the_loader_tables_can_be_completed() -> None:

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 
 import pytest
 
-from runner.errors import RenderError, SourceLocation
-from runner.loader import parse_collection, parse_environment
-from runner.model import Collection, Environment
-from runner.redact import MASK, Redactor, is_secret_name
-from runner.render import MissingEnvironmentVariable, Renderer
-from runner.scope import Scope, build_scope
+from runner.core.errors import RenderError, SourceLocation
+from runner.core.model import Collection, Environment
+from runner.core.redact import MASK, Redactor, is_secret_name
+from runner.format.loader import parse_collection, parse_environment
+from runner.render.scope import Scope, build_scope
+from runner.render.templates import MissingEnvironmentVariable, Renderer
 
 STEPS = "steps:\n  - request: a\n    url: http://h/\n"
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import RunCli
 from echo_server import EchoServer
 
-from runner.importers.postman_scripts import assigned_names
+from runner.formats.postman.script_import import assigned_names
 
 WriteFile = Callable[[str, str], Path]
 

@@ -1,4 +1,4 @@
-"""Postman test scripts run with ``runner run --scripts`` (runner.scripting) against the local
+"""Postman test scripts run with ``runner run --scripts`` (runner.scripts.sandbox) against the local
 Postman Echo stand-in, and the sandbox against hostile scripts."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from conftest import RunCli
 from echo_server import EchoServer
 
-from runner.scripting import ScriptContext, run_script
+from runner.scripts.sandbox import ScriptContext, run_script
 
 WriteFile = Callable[[str, str], Path]
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import RunCli
 from echo_server import EchoServer
 
-from runner.scripting import ScriptContext, run_script
+from runner.scripts.sandbox import ScriptContext, run_script
 
 WriteFile = Callable[[str, str], Path]
 ALGORITHMS = ["MD5", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512"]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.cli import build_parser
-from runner.redact import SECRET_NAME
+from runner.cli.main import build_parser
+from runner.core.redact import SECRET_NAME
 
 
 def _options(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import RunCli
 
-from runner.tokens import (
+from runner.auth.tokens import (
     TokenCache,
     TokenCacheError,
     TokenKey,
@@ -141,7 +141,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from runner.tokens import TokenCache, TokenKey, TokenSet
+    from runner.auth.tokens import TokenCache, TokenKey, TokenSet
     cache = TokenCache(Path(sys.argv[1]))
     key = TokenKey.make("https://auth.example.com/token", "client-1", [], "kill")
     big = "x" * 200_000  # a slow enough write that a kill often lands inside one

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from server import TestServer
 
-from runner.cli import Console, build_parser
-from runner.watch import Shape, rerun_range, shape_of, watch
+from runner.cli.main import Console, build_parser
+from runner.cli.watch import Shape, rerun_range, shape_of, watch
 
 COLLECTION = """\
 name: Watched

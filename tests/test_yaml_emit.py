@@ -7,8 +7,8 @@ import string
 
 import pytest
 
-from runner.importers.yaml_emit import dump, scalar
-from runner.loader import parse_collection, parse_data
+from runner.format.loader import parse_collection, parse_data
+from runner.formats.yaml_emit import dump, scalar
 
 
 @pytest.mark.parametrize(

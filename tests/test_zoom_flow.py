@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.demo_server import DemoClient, OAuthDemoServer, follow_authorize
-from runner.render import pkce_challenge
+from runner.demo.server import DemoClient, OAuthDemoServer, follow_authorize
+from runner.render.templates import pkce_challenge
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTION = str(ROOT / "collections" / "zoom_oauth_steps.yaml")

@@ -1,4 +1,4 @@
-"""Reporters: listeners on the run's event stream (runner.events) that show or write it.
+"""Reporters: listeners on the run's event stream (runner.core.events) that show or write it.
 
 Built-in reporters and third-party ones are found the same way, by name: first in
 ``BUILTIN_REPORTERS``, then in the entry-point group ``runner.reporters`` of the installed
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from runner.errors import UsageError, close_matches
-from runner.events import Event, Listener
-from runner.model import Collection
-from runner.redact import Redactor
+from runner.core.errors import UsageError, close_matches
+from runner.core.events import Event, Listener
+from runner.core.model import Collection
+from runner.core.redact import Redactor
 from runner.reporters.console import ConsoleReporter
 
 ENTRY_POINT_GROUP = "runner.reporters"

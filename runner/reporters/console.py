@@ -15,8 +15,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
-from runner.checks import MISSING
-from runner.events import (
+from runner.check.checks import MISSING
+from runner.core.events import (
     AuthNote,
     BrowserShown,
     Event,
@@ -29,8 +29,8 @@ from runner.events import (
     StepFinished,
     StepStarted,
 )
-from runner.redact import Redactor
-from runner.results import CheckResult, RunResult, StepResult
+from runner.core.redact import Redactor
+from runner.core.results import CheckResult, RunResult, StepResult
 
 if TYPE_CHECKING:
     from runner.reporters import ReporterOptions

@@ -17,10 +17,10 @@ from html import escape
 from tempfile import TemporaryFile
 from typing import IO, Any
 
-from runner.events import Event, Interrupted, RunFinished, RunStarted
+from runner.core.events import Event, Interrupted, RunFinished, RunStarted
+from runner.core.results import RunResult
 from runner.reporters import ReporterOptions
 from runner.reporters.output import AtomicOutput, StepAssembler, pretty_body, step_record
-from runner.results import RunResult
 
 MAX_STEPS_SHOWN = 2000  # per group (failures, the rest); the JSON report has them all
 CHART_STEPS = 300  # up to this many steps: one bar each; more: a histogram of times

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runner import __version__
-from runner.events import Event, Interrupted, RunFinished, RunStarted
+from runner.core.events import Event, Interrupted, RunFinished, RunStarted
 from runner.reporters import ReporterOptions
 from runner.reporters.output import AtomicOutput, StepAssembler, step_record
 

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from tempfile import TemporaryFile
 from xml.sax.saxutils import escape, quoteattr
 
-from runner.events import Event, Interrupted, RunFinished, RunStarted, StepFinished
+from runner.core.events import Event, Interrupted, RunFinished, RunStarted, StepFinished
+from runner.core.results import CheckResult, StepResult
 from runner.reporters import ReporterOptions
 from runner.reporters.output import AtomicOutput, masked
-from runner.results import CheckResult, StepResult
 
 # characters XML 1.0 cannot hold, even escaped
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from runner.checks import MISSING
-from runner.events import Event, RequestSent, ResponseReceived, StepFinished, StepStarted
-from runner.files import fsync_folder
-from runner.redact import Redactor
-from runner.results import CheckResult, StepResult
+from runner.check.checks import MISSING
+from runner.core.events import Event, RequestSent, ResponseReceived, StepFinished, StepStarted
+from runner.core.files import fsync_folder
+from runner.core.redact import Redactor
+from runner.core.results import CheckResult, StepResult
 
 MAX_REPORT_VALUE_CHARS = 4096
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from runner.events import Event, ResponseReceived, RunFinished, StepFinished, StepStarted
-from runner.files import write_atomic
+from runner.core.events import Event, ResponseReceived, RunFinished, StepFinished, StepStarted
+from runner.core.files import write_atomic
 from runner.reporters import ReporterOptions
 
 FORMAT = "runner-examples/1"

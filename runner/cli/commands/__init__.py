@@ -1,0 +1,1 @@
+"""runner.cli.main.commands."""

@@ -1,0 +1,655 @@
+"""Flow control within one iteration: which steps run, in which order, how often.
+
+The engine renders, sends and checks one step; this module decides around it:
+``skip_if``/``run_if`` (on steps and folders), ``delay``, ``retry`` (with ``until``),
+``repeat`` over a list, ``goto`` with its loop guard, folders whose steps run concurrently
+(``parallel``), and the selection of steps by ``--folder``, ``--tag`` and ``--exclude-tag``.
+
+Events keep their documented order. A retried request shows only its last attempt (the
+earlier attempts' events are dropped); a parallel folder's steps run together but their
+events are delivered in the order the steps are written.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from runner.core.errors import RenderError, UsageError
+from runner.core.events import CheckDone, Event, StepFinished, StepStarted
+from runner.core.model import (
+    BrowserStep,
+    Collection,
+    Flow,
+    Folder,
+    PauseStep,
+    RequestStep,
+    Step,
+    Text,
+    walk,
+)
+from runner.core.results import CheckResult, RunResult, StepResult
+from runner.render.scope import Scope
+
+if TYPE_CHECKING:
+    from runner.engine.engine import Engine
+    from runner.http.transport import Transport
+
+Leaf = RequestStep | BrowserStep | PauseStep
+Selected = list[tuple[Leaf, tuple[Folder, ...]]]
+FALSE_TEXT = frozenset({"", "false", "0", "no", "off", "none", "null"})
+
+
+# --- selection ---------------------------------------------------------------------------------
+
+
+def select_steps(
+    collection: Collection,
+    folders: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    exclude_tags: Iterable[str] = (),
+) -> Selected:
+    """The steps to run (folders left out), in order, with the folders that hold them.
+
+    ``folders`` keeps the steps inside any of the named folders (by name or id, at any
+    depth); ``tags`` keeps steps that carry one of them (a folder's and the collection's tags
+    count for every step inside); ``exclude_tags`` drops steps that carry one of those."""
+    everything = walk(collection.steps)
+    steps: Selected = [(s, p) for s, p in everything if not isinstance(s, Folder)]
+    wanted = tuple(folders)
+    if wanted:
+        known = [s for s, _ in everything if isinstance(s, Folder)]
+        names = {f.name for f in known} | {f.id for f in known if f.id}
+        for name in wanted:
+            if name not in names:
+                import difflib  # deferred, as below: start-up time
+
+                close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+                raise UsageError(
+                    f"--folder {name!r}: the collection has no folder of that name or id",
+                    hint=f"did you mean '{close[0]}'?"
+                    if close
+                    else "folders: " + (", ".join(sorted(names)) or "none"),
+                )
+        steps = [(s, p) for s, p in steps if any(f.name in wanted or f.id in wanted for f in p)]
+    include, exclude = set(tags), set(exclude_tags)
+    if include or exclude:
+        kept: Selected = []
+        for step, parents in steps:
+            carried = {*collection.tags, *step.tags, *(t for f in parents for t in f.tags)}
+            if include and not carried & include:
+                continue
+            if carried & exclude:
+                continue
+            kept.append((step, parents))
+        steps = kept
+    return steps
+
+
+# --- expressions -------------------------------------------------------------------------------
+
+
+def condition_template(text: str) -> str:
+    """``role == 'admin'`` becomes the template ``<<role == 'admin'>>`` (keeping its line)."""
+    if "<<" in text:
+        return text
+    return Text(f"<<{text}>>", getattr(text, "loc", None))
+
+
+def truthy(value: Any) -> bool:
+    """A condition's value: text such as ``false``, ``0``, ``no`` or empty is false (data files
+    give text), anything else by Python's rules."""
+    if isinstance(value, str):
+        return value.strip().lower() not in FALSE_TEXT
+    return bool(value)
+
+
+def flow_templates(flow: Flow | None) -> tuple[list[str], list[str]]:
+    """The templates a step's flow keys render: (before the step, after its captures)."""
+    if flow is None:
+        return [], []
+    before = [condition_template(t) for t in (flow.skip_if, flow.run_if) if t is not None]
+    if flow.repeat is not None:
+        over = flow.repeat.over
+        if isinstance(over, str):
+            before.append(over)
+        elif isinstance(over, list):
+            before.extend(_strings(over))
+    after = []
+    if flow.retry is not None and flow.retry.until is not None:
+        after.append(condition_template(flow.retry.until))
+    if flow.goto is not None and flow.goto.condition is not None:
+        after.append(condition_template(flow.goto.condition))
+    return before, after
+
+
+def repeat_names(flow: Flow | None) -> set[str]:
+    """Variables a step's ``repeat`` defines for the step itself."""
+    if flow is None or flow.repeat is None:
+        return set()
+    return {flow.repeat.var, "repeat_index"}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+
+
+class LocalScope(Scope):
+    """A scope with a few variables of its own on top (a repeat's item); captures go through
+    to the scope below, so later steps see them."""
+
+    def __init__(self, parent: Scope, local: Mapping[str, Any]) -> None:
+        self.parent = parent
+        self.base = parent.base
+        self.captures = parent.captures
+        self.overrides = parent.overrides
+        self._merged = {**parent._merged, **local}
+
+    def capture(self, name: str, value: Any) -> None:
+        self.parent.capture(name, value)
+        if name not in self.overrides:
+            self._merged[name] = value
+
+
+def child_scope(scope: Scope) -> Scope:
+    """A copy for a step of a parallel folder: it renders from its own dict while its
+    siblings capture; its captures are merged back in step order afterwards."""
+    return Scope({**scope.base, **scope.captures}, scope.overrides)
+
+
+# --- one iteration -----------------------------------------------------------------------------
+
+
+class Control:
+    """What every iteration of a run shares: the stop signal, --bail, the run's deadline."""
+
+    def __init__(self, result: RunResult, *, bail: bool, run_timeout: float | None) -> None:
+        self.result = result
+        self.bail = bail
+        self.run_timeout = run_timeout
+        self.deadline = None if run_timeout is None else time.monotonic() + run_timeout
+        self.stopped = threading.Event()
+        self.prompt_lock = threading.Lock()
+        self._lock = threading.Lock()
+
+    def stop(self, reason: str) -> None:
+        with self._lock:
+            if self.result.stopped_reason is None:
+                self.result.stopped_reason = reason
+        self.stopped.set()
+
+    def should_stop(self) -> bool:
+        if self.stopped.is_set():
+            return True
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.stop(f"--run-timeout: the run took longer than {self.run_timeout:g} s")
+            return True
+        return False
+
+    def remaining(self) -> float | None:
+        """Seconds left before the run's deadline (None: no deadline)."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline - time.monotonic(), 0.001)
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait, unless the run stops first; true when the wait went to its end."""
+        if seconds <= 0:
+            return not self.should_stop()
+        remaining = self.remaining()
+        if remaining is not None and remaining < seconds:
+            self.stopped.wait(remaining)
+            return not self.should_stop()
+        return not self.stopped.wait(seconds)
+
+
+@dataclass
+class Iteration:
+    """One pass over the steps, with its own variables and transport."""
+
+    number: int
+    scope: Scope
+    transport: Transport
+    browser_url: str | None = None
+    current: tuple[int, str] | None = None  # the step running now (for Interrupted)
+    jumps: dict[int, int] = field(default_factory=dict)
+
+
+SCRIPT_JUMP_MAX = 1000  # setNextRequest jumps from one request per iteration (loop guard)
+
+
+class Walker:
+    """Walks the selected steps of one iteration, applying the flow-control keys."""
+
+    def __init__(self, engine: Engine, control: Control) -> None:
+        self.engine = engine
+        self.control = control
+        self.steps = engine.steps
+        self.groups = parallel_groups(self.steps)
+        self.group_start = _group_starts(self.groups)
+        self.targets = goto_targets(self.steps, self.groups)
+
+    # -- the walk ----------------------------------------------------------------------------
+    def run(self, it: Iteration) -> None:
+        i = self.engine.options.start_at  # > 0 when resuming a run (runner.engine.resume)
+        stop = self.engine.options.stop_at or len(self.steps)
+        active: tuple[Folder, ...] = ()
+        skipped: dict[int, str] = {}  # id(folder) -> why its steps are skipped
+        while i < stop:
+            if self.control.should_stop():
+                return
+            parents = self.steps[i][1]
+            for depth, folder in enumerate(parents):
+                if depth < len(active) and active[depth] is folder:
+                    continue
+                skipped.pop(id(folder), None)
+                if any(id(f) in skipped for f in parents[:depth]):
+                    continue
+                reason = self._folder_gate(folder, it.scope)
+                if reason is not None:
+                    skipped[id(folder)] = reason
+            active = parents
+            reason = next((skipped[id(f)] for f in parents if id(f) in skipped), None)
+            if reason is not None:
+                self._skipped(it, i, reason)
+                i += 1
+                continue
+            end = self.groups.get(i)
+            if end is not None:
+                self._group(it, i, end)
+                i = end
+                continue
+            following = self.run_step(it, i, it.scope)
+            if following is None:
+                return
+            i = following
+
+    def _folder_gate(self, folder: Folder, scope: Scope) -> str | None:
+        """Why a folder's steps are skipped (its skip_if/run_if), or None; waits its delay."""
+        flow = folder.flow
+        if flow is None:
+            return None
+        try:
+            reason = self._condition_reason(flow, scope)
+        except RenderError as exc:
+            return f"folder '{folder.name}': {exc.message}"
+        if reason is not None:
+            return f"folder '{folder.name}': {reason}"
+        if flow.delay:
+            self.control.sleep(flow.delay)
+        return None
+
+    def _condition_reason(self, flow: Flow | None, scope: Scope) -> str | None:
+        if flow is None:
+            return None
+        if flow.skip_if is not None and self.evaluate(flow.skip_if, scope):
+            return f"skip_if {flow.skip_if.strip()} holds"
+        if flow.run_if is not None and not self.evaluate(flow.run_if, scope):
+            return f"run_if {flow.run_if.strip()} does not hold"
+        return None
+
+    def evaluate(self, condition: str, scope: Mapping[str, Any]) -> bool:
+        return truthy(self.engine.renderer.render_native(condition_template(condition), scope))
+
+    # -- one step ----------------------------------------------------------------------------
+    def run_step(self, it: Iteration, i: int, scope: Scope) -> int | None:
+        """Run step ``i`` (all its repetitions); the index of the next step, None to end."""
+        step, parents = self.steps[i]
+        flow = step.flow
+        if flow is not None:
+            try:
+                reason = self._condition_reason(flow, scope)
+            except RenderError as exc:
+                self._failed_before(it, i, exc.message)
+                return self._after_error(i)
+            if reason is not None:
+                self._skipped(it, i, reason)
+                return i + 1
+            if flow.delay and not self.control.sleep(flow.delay):
+                return None
+        items: list[Any] = [None]
+        if flow is not None and flow.repeat is not None:
+            try:
+                items = self._repeat_items(flow, scope)
+            except RenderError as exc:
+                self._failed_before(it, i, exc.message)
+                return self._after_error(i)
+            if not items:
+                self._skipped(it, i, "repeat: the list is empty")
+                return i + 1
+        following: int | None = i + 1
+        for number, item in enumerate(items, start=1):
+            local = scope
+            name = step.name
+            if flow is not None and flow.repeat is not None:
+                local = LocalScope(scope, {flow.repeat.var: item, "repeat_index": number})
+                name = f"{step.name} [{number}/{len(items)}]"
+            it.current = (i + 1, step.name)
+            self.engine._emit(StepStarted(i + 1, name, _kind(step), _path(parents), it.number))
+            result = self._attempts(it, i, local)
+            result.name = name
+            result.iteration = it.number
+            if number == len(items):
+                following = self._goto(it, i, result, local)
+            it.current = None
+            self.engine._emit(StepFinished(result))
+            if self.control.result.stopped_reason is not None:
+                self.control.stopped.set()
+                return None
+            if self.control.bail and result.status in ("failed", "error"):
+                self.control.stop(f"--bail: step '{step.name}' did not pass")
+                return None
+            if self.control.should_stop():
+                return None
+        return following
+
+    def _after_error(self, i: int) -> int | None:
+        step = self.steps[i][0]
+        if self.control.bail:
+            self.control.stop(f"--bail: step '{step.name}' did not pass")
+            return None
+        return i + 1
+
+    def _repeat_items(self, flow: Flow, scope: Scope) -> list[Any]:
+        assert flow.repeat is not None
+        over = flow.repeat.over
+        if isinstance(over, int):
+            return list(range(1, over + 1))
+        value = self.engine.renderer.render_value(over, scope)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return list(range(1, value + 1))
+        if isinstance(value, dict):
+            return list(value.items())
+        if not isinstance(value, list | tuple):
+            raise RenderError(
+                f"repeat needs a list, but {over!s} is a {type(value).__name__}",
+                flow.repeat.loc,
+            )
+        return list(value)
+
+    def _attempts(self, it: Iteration, i: int, scope: Scope) -> StepResult:
+        """The step, sent again under ``retry`` until it holds; only the last attempt's events
+        reach the listeners."""
+        step = self.steps[i][0]
+        retry = step.flow.retry if step.flow is not None else None
+        if retry is None or not isinstance(step, RequestStep):
+            return self._attempt(it, i, scope)
+        attempt = sent = 0
+        while True:
+            attempt += 1
+            last = attempt >= retry.max
+            with self._buffered(not last) as events:
+                result = self._attempt(it, i, scope)
+                sent += result.attempts  # each poll may be sent more than once (retries)
+                held, problem = self._retry_holds(retry.until, result, scope)
+            done = (
+                held
+                or last
+                or result.error_reason in ("render", "docs")
+                or self.control.should_stop()
+            )
+            if done:
+                events.flush()
+                break
+            if not self.control.sleep(retry.interval):
+                break
+        result.attempts = sent
+        if attempt > 1:
+            result.note = "; ".join(n for n in (f"{attempt} attempts", result.note) if n)
+        if retry.until is not None and not held:
+            check = CheckResult(
+                f"retry until {retry.until.strip()}",
+                False,
+                "to hold",
+                None,
+                problem or f"it did not hold after {attempt} attempts",
+                retry.loc,
+            )
+            result.checks.append(check)
+            self.engine._emit(CheckDone(i + 1, check))
+            if result.status == "passed":
+                result.status = "failed"
+        return result
+
+    def _retry_holds(
+        self, until: str | None, result: StepResult, scope: Scope
+    ) -> tuple[bool, str | None]:
+        if until is None:
+            return result.status == "passed", None
+        if result.status == "error":
+            return False, None
+        try:
+            return self.evaluate(until, scope), None
+        except RenderError as exc:
+            return False, exc.message
+
+    def _attempt(self, it: Iteration, i: int, scope: Scope) -> StepResult:
+        step, parents = self.steps[i]
+        engine, index, path = self.engine, i + 1, _path(parents)
+        if isinstance(step, RequestStep):
+            from runner.engine.engine import effective_auth
+
+            auth = effective_auth(step, parents, engine.collection)
+            return engine._request(index, step, path, auth, scope, it.transport)
+        if isinstance(step, BrowserStep):
+            result, url = engine._browser(index, step, path, scope)
+            it.browser_url = url
+            return result
+        assert isinstance(step, PauseStep)
+        with self.control.prompt_lock:
+            return engine._pause(index, step, path, scope, it.browser_url, self.control.result)
+
+    def _goto(self, it: Iteration, i: int, result: StepResult, scope: Scope) -> int | None:
+        step = self.steps[i][0]
+        jump = self.engine.take_script_jump()  # setNextRequest in a test script (--scripts)
+        if jump is not None and result.status != "error":
+            return self._script_jump(it, i, result, jump[0])
+        goto = step.flow.goto if step.flow is not None else None
+        if goto is None or result.status == "error":
+            return i + 1
+        if goto.condition is not None:
+            try:
+                if not self.evaluate(goto.condition, scope):
+                    return i + 1
+            except RenderError as exc:
+                self.engine._error(result, f"goto: {exc.message}", "render")
+                return i + 1
+        if goto.target is None:
+            return None
+        taken = it.jumps.get(i, 0) + 1
+        if taken > goto.max:
+            self.engine._error(
+                result,
+                f"goto '{goto.target}' would be taken a {_ordinal(taken)} time; "
+                f"stopped this iteration (loop guard: goto max is {goto.max})",
+                "loop",
+            )
+            return None
+        it.jumps[i] = taken
+        return self.targets[goto.target]
+
+    def _script_jump(
+        self, it: Iteration, i: int, result: StepResult, name: str | None
+    ) -> int | None:
+        """``postman.setNextRequest(name)``: go to that request; ``null`` ends the iteration. A
+        jump taken more than SCRIPT_JUMP_MAX times from one step stops it (loop guard)."""
+        if name is None:
+            return None
+        target = next(
+            (j for j, (step, _) in enumerate(self.steps) if name in (step.name, step.id)), None
+        )
+        if target is None:
+            self.engine._error(
+                result, f"setNextRequest('{name}'): no request of that name in this run", "flow"
+            )
+            return None
+        key = -1 - i  # beside the goto counts, never the same key
+        taken = it.jumps.get(key, 0) + 1
+        if taken > SCRIPT_JUMP_MAX:
+            self.engine._error(
+                result,
+                f"setNextRequest('{name}') would be taken a {_ordinal(taken)} time; stopped "
+                f"this iteration (loop guard: at most {SCRIPT_JUMP_MAX} from one request)",
+                "loop",
+            )
+            return None
+        it.jumps[key] = taken
+        return self.group_start.get(target, target)
+
+    # -- parallel folders ----------------------------------------------------------------------
+    def _group(self, it: Iteration, start: int, end: int) -> None:
+        """Run steps start..end-1 (a parallel folder) together; deliver their events in order."""
+        parents = self.steps[start][1]
+        depth = next(d for d, f in enumerate(parents) if f.parallel)
+        folder = parents[depth]
+        scopes = [child_scope(it.scope) for _ in range(start, end)]
+        buffers: list[_Buffer] = [_Buffer(self.engine) for _ in range(start, end)]
+
+        def one(offset: int) -> None:
+            with self.engine.events_to(buffers[offset].append):
+                i = start + offset
+                for inner in self.steps[i][1][depth + 1 :]:  # folders inside the parallel one
+                    try:
+                        reason = self._condition_reason(inner.flow, scopes[offset])
+                    except RenderError as exc:
+                        reason = exc.message
+                    if reason is not None:
+                        self._skipped(it, i, f"folder '{inner.name}': {reason}")
+                        return
+                self.run_step(it, i, scopes[offset])
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=folder.parallel) as pool:
+            futures = [pool.submit(one, offset) for offset in range(end - start)]
+        for offset, future in enumerate(futures):
+            buffers[offset].flush()
+            for name, value in scopes[offset].captures.items():
+                it.scope.capture(name, value)
+            future.result()
+
+    # -- reporting steps that did not run -------------------------------------------------------
+    def _skipped(self, it: Iteration, i: int, reason: str) -> None:
+        result = self._not_run(it, i)
+        result.status = "skipped"
+        result.note = reason
+        self._report_not_run(it, result)
+
+    def _failed_before(self, it: Iteration, i: int, message: str) -> None:
+        result = self._not_run(it, i)
+        self.engine._error(result, message, "render")
+        self._report_not_run(it, result)
+
+    def _not_run(self, it: Iteration, i: int) -> StepResult:
+        """The result of step ``i`` when it never got to render or send."""
+        step, parents = self.steps[i]
+        result = StepResult(i + 1, step.name, _kind(step), step.loc, _path(parents))
+        result.iteration = it.number
+        return result
+
+    def _report_not_run(self, it: Iteration, result: StepResult) -> None:
+        self.engine._emit(
+            StepStarted(result.index, result.name, result.kind, result.path, it.number)
+        )
+        self.engine._emit(StepFinished(result))
+
+    @contextmanager
+    def _buffered(self, active: bool) -> Iterator[_Buffer]:
+        buffer = _Buffer(self.engine)
+        if not active:
+            yield buffer
+            return
+        with self.engine.events_to(buffer.append):
+            yield buffer
+
+
+class _Buffer:
+    """Events held back, then passed on (in order) to whatever received events before."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.events: list[Event] = []
+        self.append: Callable[[Event], None] = self.events.append
+
+    def flush(self) -> None:
+        """Pass the held events on; call it outside the ``events_to`` that filled it."""
+        events, self.events = self.events, []
+        self.append = self.events.append
+        for event in events:
+            self.engine._emit(event)
+
+
+def parallel_groups(steps: Selected) -> dict[int, int]:
+    """start -> end (exclusive) of each outermost parallel folder's run of selected steps."""
+    groups: dict[int, int] = {}
+    i = 0
+    while i < len(steps):
+        folder = next((f for f in steps[i][1] if f.parallel), None)
+        if folder is None:
+            i += 1
+            continue
+        end = i + 1
+        while end < len(steps) and any(f is folder for f in steps[end][1]):
+            end += 1
+        if end - i > 1:
+            groups[i] = end
+        i = end
+    return groups
+
+
+def goto_targets(steps: Selected, groups: Mapping[int, int]) -> dict[str, int]:
+    """Every goto target of the selected steps -> the index it leads to; UsageError when
+    ``--folder``/``--tag`` left the target out of the run."""
+    index: dict[str, int] = {}
+    for i, (step, parents) in reversed(list(enumerate(steps))):
+        for item in (step, *parents):
+            index[item.name] = i  # reversed: the first step of a folder wins
+            if item.id is not None:
+                index[item.id] = i
+    inside = _group_starts(groups)
+    targets: dict[str, int] = {}
+    for step, _ in steps:
+        goto = step.flow.goto if step.flow is not None else None
+        if goto is None or goto.target is None:
+            continue
+        if goto.target not in index:
+            raise UsageError(
+                f"goto '{goto.target}' in step '{step.name}' leads to a step this run leaves out",
+                goto.loc,
+                "--folder, --tag and --exclude-tag must keep the step a goto leads to",
+            )
+        target = index[goto.target]
+        targets[goto.target] = inside.get(target, target)
+    return targets
+
+
+def _group_starts(groups: Mapping[int, int]) -> dict[int, int]:
+    """Each step inside a parallel folder -> the folder's first step (where a jump lands)."""
+    return {j: start for start, end in groups.items() for j in range(start, end)}
+
+
+def _kind(step: Step) -> Any:
+    if isinstance(step, RequestStep):
+        return "request"
+    return "browser" if isinstance(step, BrowserStep) else "pause"
+
+
+def _path(parents: tuple[Folder, ...]) -> tuple[str, ...]:
+    return tuple(f.name for f in parents)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

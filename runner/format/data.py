@@ -1,0 +1,240 @@
+"""Data files for data-driven runs (``--data``): one iteration per row, read as a stream.
+
+Why a stream: a data file may hold 100,000 rows, and Newman's habit of loading the whole
+file (and keeping every iteration) is what runs it out of memory. ``open_data`` reads the file
+once to check it (so a bad row is an error before anything is sent, with its line) and to
+count the rows; iterating the ``DataFile`` reads it again, one row at a time.
+
+Formats, chosen by the file's extension:
+
+- ``.csv``: a header row, then one row per iteration. UTF-8, a byte-order mark is dropped;
+  quoted fields may hold commas, quotes (doubled) and line breaks. Values stay strings, spaces
+  included (Newman trims them). As Newman's reader (csv-parse with ``relax`` and
+  ``relax_column_count``) does, a quote inside an unquoted field is a character, and a row
+  shorter than the header leaves its last columns unset (a partial column, checked before
+  sending like a JSON key that some rows lack); a longer row is an error (values would be
+  lost).
+- ``.json``: an array of objects, read with ijson's C parser; values keep their JSON types.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from runner.core.errors import LoadError, SourceLocation
+
+DataKind = Literal["csv", "json"]
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A checked data file: how many rows it has and which columns every row holds."""
+
+    path: Path
+    kind: DataKind
+    rows: int
+    columns: tuple[str, ...]  # in every row, in first-seen order
+    partial_columns: frozenset[str] = frozenset()  # in some rows only
+    # CSV: each partial column -> the line of the first row that lacks it (for the error)
+    first_missing: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """The rows, read from the file again, one at a time."""
+        if self.kind == "csv":
+            return _csv_rows(self.path)
+        return _json_rows(self.path)
+
+    def cycle(self, count: int) -> Iterator[dict[str, Any]]:
+        """``count`` rows: the file's rows in order, starting again from the first if needed."""
+        if self.rows == 0:
+            return iter(())
+        return itertools.islice(itertools.chain.from_iterable(_forever(self)), count)
+
+
+def _forever(data: DataFile) -> Iterator[Iterator[dict[str, Any]]]:
+    while True:
+        yield iter(data)
+
+
+def open_data(path: str | Path) -> DataFile:
+    """Check a data file by reading it once (rows are not kept); raises LoadError."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise LoadError(
+            f"unknown data file format {p.suffix or '(no extension)'!r}: {p}",
+            hint="use a .csv file with a header row, or a .json file holding an array of objects",
+        )
+    if not p.is_file():
+        raise LoadError(f"no such data file: {p}" if not p.exists() else f"{p} is not a file")
+    if suffix == ".csv":
+        return _check_csv(p)
+    return _check_json(p)
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def _open_text(path: Path) -> IO[str]:
+    try:
+        return path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise LoadError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _reader(path: Path, handle: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    """(line, fields) of each non-blank record; decoding and quoting errors name the line."""
+    reader = csv.reader(handle, strict=True)
+    line = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise LoadError(
+                f"data file is not UTF-8 text ({exc.reason})",
+                SourceLocation(str(path), _undecodable_line(path)),
+            ) from None
+        except csv.Error as exc:
+            raise LoadError(
+                f"malformed CSV: {exc}", SourceLocation(str(path), reader.line_num)
+            ) from None
+        if record and any(field.strip() for field in record):
+            yield line, record
+        line = reader.line_num + 1
+
+
+def _undecodable_line(path: Path) -> int:
+    """The line of the first byte that is not UTF-8 (the reader decodes whole blocks)."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
+
+
+def _header(path: Path, records: Iterator[tuple[int, list[str]]]) -> tuple[str, ...]:
+    first = next(records, None)
+    if first is None:
+        raise LoadError("the data file is empty", SourceLocation(str(path), 1))
+    line, names = first
+    header = tuple(name.strip() for name in names)
+    seen: set[str] = set()
+    for column, name in enumerate(header, start=1):
+        if not name:
+            raise LoadError(
+                f"column {column} of the header row has no name",
+                SourceLocation(str(path), line),
+                "the first row of a CSV data file names the variables",
+            )
+        if name in seen:
+            raise LoadError(
+                f"duplicate column {name!r} in the header row", SourceLocation(str(path), line)
+            )
+        seen.add(name)
+    return header
+
+
+def _check_csv(path: Path) -> DataFile:
+    with _open_text(path) as handle:
+        records = _reader(path, handle)
+        header = _header(path, records)
+        rows = 0
+        first_missing: dict[str, int] = {}
+        for line, fields in records:
+            if len(fields) > len(header):
+                raise LoadError(
+                    f"row has {len(fields)} fields but the header has {len(header)}",
+                    SourceLocation(str(path), line),
+                    'quote a value that holds a comma: "a, b"',
+                )
+            for name in header[len(fields) :]:  # a short row: these columns are unset
+                first_missing.setdefault(name, line)
+            rows += 1
+    if rows == 0:
+        raise LoadError(
+            "the data file has a header row but no data rows", SourceLocation(str(path), 1)
+        )
+    columns = tuple(name for name in header if name not in first_missing)
+    return DataFile(path, "csv", rows, columns, frozenset(first_missing), first_missing)
+
+
+def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
+    with _open_text(path) as handle:
+        records = _reader(path, handle)
+        header = _header(path, records)
+        for _, fields in records:
+            yield dict(zip(header, fields, strict=False))  # a short row lacks its last columns
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise LoadError(f"cannot read {path}: {exc.strerror}") from None
+    if handle.read(3) != _BOM:
+        handle.seek(0)
+    return handle
+
+
+def _json_items(path: Path, handle: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    import ijson  # type: ignore[import-untyped]  # deferred: only runs with JSON data pay
+
+    head = handle.read(1)
+    while head.isspace():
+        head = handle.read(1)
+    if head != b"[":
+        raise LoadError(
+            "a JSON data file must hold an array of objects: [{...}, {...}]",
+            SourceLocation(str(path), 1),
+        )
+    handle.seek(handle.tell() - 1)
+    index = 0
+    try:
+        for index, item in enumerate(ijson.items(handle, "item", use_float=True), start=1):
+            yield index, item
+    except ijson.JSONError as exc:
+        where = f"after item {index}" if index else "before the first item"
+        raise LoadError(f"malformed JSON {where}: {exc}", SourceLocation(str(path), 1)) from None
+
+
+def _check_json(path: Path) -> DataFile:
+    columns: dict[str, None] | None = None
+    seen: set[str] = set()
+    rows = 0
+    with _open_binary(path) as handle:
+        for index, item in _json_items(path, handle):
+            if not isinstance(item, dict):
+                raise LoadError(
+                    f"item {index} of the data file is a {type(item).__name__}, not an object",
+                    SourceLocation(str(path), 1),
+                    'each item names the variables of one iteration: {"user": "ada"}',
+                )
+            seen.update(item)
+            if columns is None:
+                columns = dict.fromkeys(item)
+            else:
+                columns = {name: None for name in columns if name in item}
+            rows += 1
+    if rows == 0:
+        raise LoadError("the data file holds an empty array", SourceLocation(str(path), 1))
+    common = tuple(columns or ())
+    return DataFile(path, "json", rows, common, frozenset(seen - set(common)))
+
+
+def _json_rows(path: Path) -> Iterator[dict[str, Any]]:
+    with _open_binary(path) as handle:
+        for _, item in _json_items(path, handle):
+            yield item

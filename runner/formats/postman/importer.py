@@ -1,0 +1,444 @@
+"""``runner import postman COLLECTION.json [-e ENV.json]... [-g GLOBALS.json] [-o DIR]``.
+
+Reads Postman Collection v2.0/v2.1 JSON (and environments, globals), writes
+``DIR/collections/NAME.yaml`` and ``DIR/environments/NAME.yaml``, and prints the import
+report. Nothing is written unless every file converts and loads back through our loader, and
+then all files are written atomically (temporary files, fsync, rename), so a failed import
+leaves nothing behind. The import parses JavaScript and never executes it
+(postman_scripts.py); the kept scripts run only with ``runner run --scripts``
+(runner.scripts.sandbox).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.core.errors import ExitStatus, LoadError, SourceLocation
+
+if TYPE_CHECKING:
+    from runner.cli.main import Console
+    from runner.formats.postman.convert import Report
+
+HELP = "a Postman collection (v2.0 or v2.1), with its environments and globals"
+MAX_INPUT_BYTES = 20 * 1024 * 1024  # the loader's limit: a larger collection could not load
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Convert a Postman collection into a runner collection (and its environments). "
+        "Common test scripts become expect/capture; other scripts are kept and listed "
+        "(inert unless `runner run --scripts` runs them)."
+    )
+    parser.add_argument("collection", metavar="COLLECTION.json", help="the exported collection")
+    parser.add_argument(
+        "-e",
+        "--environment",
+        metavar="ENV.json",
+        action="append",
+        default=[],
+        help="a Postman environment to convert too; repeat for more",
+    )
+    parser.add_argument("-g", "--globals", metavar="GLOBALS.json", help="Postman globals")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        default=".",
+        help="where collections/ and environments/ are written (default: here)",
+    )
+    parser.add_argument(
+        "--host-var",
+        metavar="ORIGIN=NAME",
+        action="append",
+        default=[],
+        type=_host_var,
+        help="write URLs that start with ORIGIN as <<NAME>>... so --var NAME=... can point "
+        "them elsewhere (e.g. https://postman-echo.com=echo); repeat for more",
+    )
+    parser.add_argument("--force", action="store_true", help="replace files that exist")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="list every script statement kept"
+    )
+
+
+def _host_var(text: str) -> tuple[str, str]:
+    origin, sep, name = text.rpartition("=")
+    if not sep or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+$", origin.rstrip("/")):
+        raise argparse.ArgumentTypeError(f"expected ORIGIN=NAME (https://host=name), got {text!r}")
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        raise argparse.ArgumentTypeError(f"{name!r} is not a variable name")
+    return origin.rstrip("/"), name
+
+
+@dataclass
+class Output:
+    """One file to write."""
+
+    path: Path
+    text: str
+    secret: bool  # holds secret values: mode 0600
+
+
+@dataclass
+class ImportResult:
+    outputs: list[Output]
+    report: Report
+    environments: list[tuple[str, int, int]]  # (file, variables, secrets)
+    env_notes: list[Any]
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    result = import_files(
+        Path(args.collection),
+        [Path(e) for e in args.environment],
+        Path(args.globals) if args.globals else None,
+        Path(args.output),
+        host_vars=dict(args.host_var),
+    )
+    existing = [o.path for o in result.outputs if o.path.exists()]
+    if existing and not args.force:
+        raise LoadError(
+            f"{existing[0]} exists; nothing was written",
+            hint="pass --force to replace it, or -o DIR to write elsewhere",
+        )
+    write_all(result.outputs)
+    print_report(result, console, verbose=args.verbose)
+    return int(ExitStatus.OK)
+
+
+def import_files(
+    collection: Path,
+    environments: Sequence[Path] = (),
+    globals_file: Path | None = None,
+    output: Path = Path("."),
+    *,
+    host_vars: dict[str, str] | None = None,
+) -> ImportResult:
+    """Convert everything in memory and check that it loads; raise LoadError otherwise."""
+    from runner.formats.postman.convert import Converter, Names, convert_environment
+    from runner.formats.yaml_emit import dump
+
+    data = read_json(collection)
+    env_data = [(path, read_json(path)) for path in environments]
+    globals_data = read_json(globals_file) if globals_file else None
+    names = Names()
+    for _, env in env_data:
+        names.defined.update(_keys(env))
+    if globals_data is not None:
+        names.defined.update(_keys(globals_data))
+    converter = Converter(names, host_vars=host_vars)
+    collection_yaml = converter.convert(data, collection.name)
+    report = converter.report
+    header = (
+        f"Imported from Postman ({collection.name}, Collection v{report.version}) by "
+        "`runner import postman` (see docs/postman.md).\nScripts under `scripts:` are kept as "
+        "they were: inert, unless `runner run --scripts` runs them (docs/scripts.md)."
+    )
+    slug = _slug(report.name) or "collection"
+    outputs = [
+        Output(
+            output / "collections" / f"{slug}.yaml",
+            dump(collection_yaml, header=header),
+            report.secrets_inline or _inline_auth_secret(collection_yaml),
+        )
+    ]
+    env_summary: list[tuple[str, int, int]] = []
+    env_notes: list[Any] = []
+    defined = set(collection_yaml.get("variables", {}))
+    used_slugs: set[str] = set()
+    sources: list[tuple[Path | None, Any]] = list(env_data)
+    if not sources and globals_data is not None:
+        sources = [(None, None)]
+    for path, env in sources:
+        env_yaml, notes, secret = convert_environment(
+            env,
+            names,
+            source=path.name if path else (globals_file.name if globals_file else ""),
+            globals_=globals_data,
+            collection_variables=frozenset(collection_yaml.get("variables", {})),
+        )
+        env_notes.extend(notes)
+        env_slug = _slug(str(env_yaml["name"])) or "environment"
+        while env_slug in used_slugs:
+            env_slug += "-2"
+        used_slugs.add(env_slug)
+        where = output / "environments" / f"{env_slug}.yaml"
+        source_name = path.name if path else (globals_file.name if globals_file else "globals")
+        outputs.append(
+            Output(
+                where,
+                dump(
+                    env_yaml,
+                    header=f"Imported from Postman ({source_name}) by `runner import postman`.",
+                ),
+                secret,
+            )
+        )
+        variables = env_yaml.get("variables", {})
+        defined |= set(variables)
+        env_summary.append((str(where), len(variables), len(env_yaml.get("secrets", []))))
+    report.undefined = sorted(
+        set(names.used) - defined - converter.captured - set(names.helpers_used)
+    )
+    _check_loads(outputs)
+    return ImportResult(outputs, report, env_summary, env_notes)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file (UTF-8 with or without BOM, or UTF-16 with a BOM), or a LoadError."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise LoadError(
+                f"{path} is too large ({size} bytes; the limit is {MAX_INPUT_BYTES})",
+                hint="split the collection into several collections in Postman",
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise LoadError(f"{path} is a directory, not a Postman JSON file") from None
+    except OSError as exc:
+        raise LoadError(f"cannot read {path}: {exc.strerror}") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"{path} is not {'UTF-16' if encoding == 'utf-16' else 'UTF-8'} text "
+            f"(byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            SourceLocation(str(path), raw[: exc.start].count(b"\n") + 1),
+        ) from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise LoadError(
+            f"{path} has a duplicate key {exc.args[0]!r} in a JSON object",
+            SourceLocation(str(path), 1),
+            "a repeated key hides the first value; export the collection from Postman again",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise LoadError(
+            f"{path} is not valid JSON: {exc.msg}",
+            SourceLocation(str(path), exc.lineno, exc.colno),
+            "export the collection from Postman again (Export > Collection v2.1)",
+        ) from None
+    except RecursionError:
+        raise LoadError(f"{path} is nested too deeply to be a Postman file") from None
+    except ValueError as exc:  # a number of more than 4300 digits (int_max_str_digits)
+        raise LoadError(f"{path} holds a value JSON cannot read: {exc}") from None
+
+
+class _DuplicateKey(Exception):
+    """A key seen twice in one JSON object; ``read_json`` turns it into a LoadError."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a key repeats (json keeps the last one silently)."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _keys(data: Any) -> set[str]:
+    values = data if isinstance(data, list) else (data or {}).get("values", [])
+    if not isinstance(values, list):
+        return set()
+    return {v["key"] for v in values if isinstance(v, dict) and isinstance(v.get("key"), str)}
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:80]
+
+
+# the auth keys that hold secrets (oauth1: consumer_secret, token_secret, private_key)
+AUTH_SECRET_KEYS = (
+    "password", "token", "client_secret", "value", "refresh_token",
+    "consumer_secret", "token_secret", "private_key",
+)  # fmt: skip
+
+
+def _inline_auth_secret(data: Any) -> bool:
+    """A password, token, client secret or key value written out (not a <<variable>>)."""
+    if isinstance(data, dict):
+        auth = data.get("auth")
+        if isinstance(auth, dict):
+            for key in AUTH_SECRET_KEYS:
+                value = auth.get(key)
+                if isinstance(value, str) and value and not value.startswith("<<"):
+                    return True
+        return any(_inline_auth_secret(v) for v in data.values() if isinstance(v, dict | list))
+    if isinstance(data, list):
+        return any(_inline_auth_secret(v) for v in data)
+    return False
+
+
+def _secret_values(outputs: list[Output]) -> list[str]:
+    """Secret values written in the files: variables listed under ``secrets:`` (or named like
+    credentials) and auth passwords, tokens, client secrets and key values."""
+    from runner.core.redact import is_secret_name
+    from runner.format.loader import parse_data
+
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            auth = node.get("auth")
+            if isinstance(auth, dict):
+                for key in AUTH_SECRET_KEYS:
+                    if isinstance(auth.get(key), str):
+                        found.append(auth[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for output in outputs:
+        data = parse_data(output.text, str(output.path))
+        if not isinstance(data, dict):
+            continue
+        variables = data.get("variables") or {}
+        names = set(data.get("secrets") or []) | {n for n in variables if is_secret_name(n)}
+        found.extend(str(variables[n]) for n in names if n in variables)
+        walk(data)
+    return [v for v in found if v and "<<" not in v]
+
+
+def _check_loads(outputs: list[Output]) -> None:
+    """Every file must load back through our loader: a bug here must not write a broken file."""
+    from runner.format.loader import parse_collection, parse_environment
+
+    for out in outputs:
+        try:
+            if out.path.parent.name == "collections":
+                parse_collection(out.text, str(out.path))
+            else:
+                parse_environment(out.text, str(out.path))
+        except LoadError as exc:
+            raise LoadError(
+                f"the converted {out.path.name} does not load ({exc}); nothing was written",
+                hint="this is a bug in the importer: please report it with the Postman file",
+            ) from None
+
+
+def write_all(outputs: list[Output]) -> None:
+    """Write every file or none: all to temporary files first, then rename each into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    temps: list[tuple[str, Path]] = []
+    done: list[Path] = []
+    try:
+        for out in outputs:
+            out.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{out.path.name}.", suffix=".tmp", dir=out.path.parent
+            )
+            temps.append((tmp, out.path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(out.text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o600 if out.secret else 0o666 & ~umask)
+        for tmp, path in temps:
+            existed = path.exists()
+            os.replace(tmp, path)
+            if not existed:
+                done.append(path)
+    except BaseException:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
+        for path in done:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def print_report(result: ImportResult, console: Console, *, verbose: bool = False) -> None:
+    """The report, through the redactor: script lines and notes may quote a secret."""
+    from runner.core.redact import Redactor
+
+    report = result.report
+    out = console.stdout
+    redactor = Redactor(_secret_values(result.outputs))
+
+    def w(text: str) -> None:
+        out.write(redactor.mask(text))
+
+    w(f"Imported '{report.name}' (Postman Collection v{report.version})\n")
+    collection_file = result.outputs[0].path
+    w(f"  wrote {collection_file}: {report.requests} requests in {report.folders} folders\n")
+    for path, count, secrets in result.environments:
+        extra = f", {secrets} secret" if secrets else ""
+        w(f"  wrote {path}: {count} variables{extra}\n")
+    for output in result.outputs:
+        if output.secret:
+            w(f"  {output.path} holds secret values in plain text: written with mode 0600\n")
+    w("\n")
+    w(f"  requests    {report.requests} (all imported)\n")
+    w(f"  folders     {report.folders}\n")
+    w(
+        f"  variables   {report.collection_variables} collection"
+        f"{f', {report.scoped_variables} folder/request' if report.scoped_variables else ''}\n"
+    )
+    share = f"{report.translated_share:.0%}"
+    w(
+        f"  tests       {report.test_scripts} test scripts, {report.test_lines} lines: "
+        f"{report.translated_lines} lines ({share}) became {report.checks} checks and "
+        f"{report.captures} captures\n"
+    )
+    if report.prerequest_scripts:
+        w(
+            f"              {report.prerequest_scripts} pre-request scripts kept as they are "
+            "(run by `runner run --scripts`)\n"
+        )
+    kept = [k for k in report.kept if k.listen == "test"]
+    if kept:
+        w(
+            f"\n  kept as script ({len(kept)} statements; inert unless `runner run --scripts` "
+            "runs them, docs/scripts.md):\n"
+        )
+        by_reason: dict[str, list[Any]] = {}
+        for item in kept:
+            by_reason.setdefault(item.reason, []).append(item)
+        for reason, items in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
+            w(f"    {reason}: {len(items)}\n")
+            for item in items if verbose else items[:2]:
+                w(f"      {item.where}, line {item.line}: {item.text}\n")
+            if not verbose and len(items) > 2:
+                w(f"      ... and {len(items) - 2} more (--verbose lists them)\n")
+    notes = [*report.notes, *result.env_notes]
+    if notes:
+        w(f"\n  notes ({len(notes)}):\n")
+        shown = notes if verbose else notes[:20]
+        for note in shown:
+            w(f"    {note.where}: {note.message}\n")
+        if len(notes) > len(shown):
+            w(f"    ... and {len(notes) - len(shown)} more (--verbose lists them)\n")
+    if report.renamed:
+        pairs = ", ".join(f"{k} -> {v}" for k, v in list(report.renamed.items())[:10])
+        more = f" and {len(report.renamed) - 10} more" if len(report.renamed) > 10 else ""
+        w(f"\n  renamed variables (names must be identifiers): {pairs}{more}\n")
+    if report.undefined:
+        w(f"\n  used but not defined here: {', '.join(report.undefined)}\n")
+        w(
+            "    (set by a kept script, or expected from an environment: pass --var NAME=VALUE "
+            "or add them to an environment)\n"
+        )
+    out.flush()
+
+
+__all__ = ["HELP", "add_arguments", "import_files", "run"]

@@ -1,0 +1,701 @@
+"""The only module that touches the network: one httpx.Client per run.
+
+Why: connection reuse across steps, one cookie jar, TLS verification on, and a wall-clock
+deadline per request on top of httpx's per-phase timeouts (a server that drips one byte a
+second never trips a read timeout). Failures become ``TransportError`` with a short reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import copy
+import json
+import os
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from http.cookiejar import Cookie, CookieJar, LoadError, MozillaCookieJar
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from runner.core.errors import TransportError, UsageError
+
+DEFAULT_TIMEOUT = 30.0
+MAX_BODY_BYTES = 50 * 1024 * 1024
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """A fully rendered request, ready to send."""
+
+    method: str
+    url: str
+    params: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    follow_redirects: bool = False
+    max_redirects: int = 20  # redirects followed at most; one more is a "redirects" error
+    keep_method: bool = False  # a 301/302/303 keeps method and body (followOriginalHttpMethod)
+    referer: bool = False  # each hop sends Referer: the URL it was redirected from
+    http2: bool = False  # offer HTTP/2 (TLS with ALPN); the server may still answer HTTP/1.1
+    digest: tuple[str, str] | None = None  # username, password: answer a Digest challenge
+    secret_headers: tuple[str, ...] = ()  # also never sent to another origin on a redirect
+    max_body_bytes: int | None = None  # the response size cap; None: the transport's
+
+
+@dataclass(slots=True)
+class Exchange:
+    """A request and the response it got."""
+
+    request: PreparedRequest
+    url: str  # the final URL, with the query string
+    status: int
+    reason: str
+    headers: httpx.Headers
+    body: bytes
+    elapsed_ms: float
+    _cookies: dict[str, str] | None = None
+    _json: Any = _UNSET
+    http_version: str = "HTTP/1.1"
+    # Reading cookies parses Set-Cookie through http.cookiejar (a tenth of a millisecond):
+    # done only when a capture asks for them.
+    _cookie_source: Callable[[], dict[str, str]] | None = None
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The cookies the client holds after this response, by name."""
+        if self._cookies is None:
+            self._cookies = self._cookie_source() if self._cookie_source is not None else {}
+        return self._cookies
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("content-type", ""))
+
+    def text(self) -> str:
+        return self.body.decode(_charset(self.content_type), errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON, once; raises ValueError with a readable reason."""
+        if self._json is _UNSET:
+            if not self.body.strip():
+                raise ValueError("the response body is empty")
+            try:
+                self._json = json.loads(self.body)
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+                preview = self.text()[:60].replace("\n", " ")
+                ctype = self.content_type or "no content-type"
+                raise ValueError(f"the response body is not JSON ({ctype}): {preview!r}") from exc
+        return self._json
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            name = str(value).strip().strip('"')
+            try:
+                codecs.lookup(name)  # a server may send a charset Python does not know
+            except LookupError:
+                return "utf-8"
+            return name
+    return "utf-8"
+
+
+class Transport:
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: bool | str = True,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        options: TransportOptions | None = None,
+        tls: TLSContexts | None = None,
+        cookies: CookieJar | None = None,
+    ) -> None:
+        """``options`` (TLS, proxies) win over ``verify``; ``tls`` shares the SSL contexts of
+        a run between its transports; ``cookies`` is the jar this transport fills."""
+        self.timeout = timeout
+        self.max_body_bytes = max_body_bytes
+        if options is None:
+            cacert = verify if isinstance(verify, str) else None
+            options = TransportOptions(verify=verify is not False, cacert=cacert)
+        self.options = options
+        self.tls = tls or TLSContexts(options)
+        self.cookies = cookies if cookies is not None else CookieJar()
+        self.client = httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            max_redirects=_MAX_REDIRECTS,  # the request's own limit is _count_redirect's
+            trust_env=False,  # proxies and CA bundles come from TransportOptions.environ
+            cookies=self.cookies,
+            transport=_Router(self.tls),
+            mounts=_proxy_mounts(options, self.tls),
+            event_hooks={"request": [_guard_redirect], "response": [_count_redirect]},
+        )
+        self._watchdog = _Watchdog()
+        self._urls: dict[str, httpx.URL] = {}
+
+    def close(self) -> None:
+        self._watchdog.stop()
+        self.client.close()
+
+    def _url(self, text: str) -> httpx.URL:
+        """The parsed URL, once per distinct URL (parsing costs as much as the rest of the
+        request's preparation; iterations send the same URLs again and again)."""
+        url = self._urls.get(text)
+        if url is None:
+            if len(self._urls) >= 512:
+                self._urls.clear()
+            url = self._urls[text] = httpx.URL(text)
+        return url
+
+    def reset_cookies(self, cookies: Iterable[Cookie] = ()) -> None:
+        """Start again from these cookies (each iteration of a run starts from the same jar)."""
+        self.cookies.clear()
+        for cookie in cookies:
+            self.cookies.set_cookie(copy.copy(cookie))
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, req: PreparedRequest) -> Exchange:
+        deadline = time.monotonic() + req.timeout
+        started = time.perf_counter()
+        try:
+            # merge, not replace: params add to a query string written in the URL
+            url = self._url(req.url)
+            if req.params:
+                url = url.copy_merge_params(req.params)
+            request = self.client.build_request(
+                req.method,
+                url,
+                headers=list(req.headers),
+                content=req.content,
+                timeout=httpx.Timeout(req.timeout),
+                extensions={_HTTP2: True} if req.http2 else None,
+            )
+            if req.follow_redirects:  # checked by _guard_redirect on every hop
+                request.extensions[_ORIGIN] = _Hops(
+                    origin=_origin(request.url),
+                    secret_headers=req.secret_headers,
+                    method=request.method,
+                    max=req.max_redirects,
+                    keep_method=req.keep_method,
+                    referer=req.referer,
+                    stream=request.stream,
+                    length=request.headers.get("content-length"),
+                )
+            auth: Any = httpx.DigestAuth(*req.digest) if req.digest else httpx.USE_CLIENT_DEFAULT
+            response = self.client.send(
+                request, stream=True, follow_redirects=req.follow_redirects, auth=auth
+            )
+            token = self._watchdog.arm(response, deadline)
+            limit = req.max_body_bytes or self.max_body_bytes
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_raw():
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_large(limit)
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise TransportError(
+                            f"no complete response within {req.timeout:g} s", "timeout"
+                        )
+                raw = b"".join(chunks)
+            except httpx.TransportError:
+                if time.monotonic() >= deadline:  # the watchdog cut a body that came too slowly
+                    raise TransportError(
+                        f"no complete response within {req.timeout:g} s", "timeout"
+                    ) from None
+                raise
+            finally:
+                self._watchdog.disarm(token)
+                response.close()
+        except TransportError:
+            raise
+        except httpx.TimeoutException as exc:
+            phase = {
+                "ConnectTimeout": "connecting",
+                "ReadTimeout": "waiting for the response",
+                "WriteTimeout": "sending the request",
+                "PoolTimeout": "waiting for a connection",
+            }
+            raise TransportError(
+                f"timed out after {req.timeout:g} s {phase.get(type(exc).__name__, '')}".rstrip(),
+                "timeout",
+            ) from None
+        except httpx.ConnectError as exc:
+            raise _connect_error(req.url, exc) from None
+        except ssl.SSLError as exc:
+            host = httpx.URL(req.url).host
+            raise TransportError(f"TLS failed with {host}: {exc}", "tls") from None
+        except httpx.TooManyRedirects:
+            raise TransportError(f"more than {_MAX_REDIRECTS} redirects", "redirects") from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise TransportError(f"invalid URL {req.url!r}: {exc}", "invalid_url") from None
+        except httpx.RemoteProtocolError as exc:
+            raise TransportError(f"the server broke the HTTP protocol: {exc}", "protocol") from None
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", "network") from None
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        body = _decode(raw, response.headers, limit)
+
+        def cookies() -> dict[str, str]:
+            held = {c.name: c.value or "" for c in self.client.cookies.jar}
+            held.update(response.cookies)
+            return held
+
+        return Exchange(
+            request=req,
+            url=str(response.url),
+            status=response.status_code,
+            reason=response.reason_phrase,
+            headers=response.headers,
+            body=body,
+            elapsed_ms=elapsed_ms,
+            http_version=response.http_version,
+            _cookie_source=cookies,
+        )
+
+
+class _Watchdog:
+    """Enforces wall-clock deadlines on response bodies: httpx's read timeout counts the gap
+    between chunks, so a server dripping a byte a second never trips it. One thread per
+    Transport (started on first use) shuts the socket down when a body's deadline passes;
+    arming and disarming cost a lock, not a thread per request."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, socket.socket]] = {}
+        self._next = 0
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self._wake_at = float("inf")  # when the thread wakes next (it waits until then)
+
+    def arm(self, response: httpx.Response, deadline: float) -> int | None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return None
+        with self._cond:
+            self._next += 1
+            self._armed[self._next] = (deadline, sock)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="runner-deadline", daemon=True
+                )
+                self._thread.start()
+            if deadline < self._wake_at:  # else it wakes in time anyway: no thread switch
+                self._cond.notify()
+            return self._next
+
+    def disarm(self, token: int | None) -> None:
+        if token is None:
+            return
+        with self._cond:
+            self._armed.pop(token, None)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                now = time.monotonic()
+                for token, (deadline, sock) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[token]
+                        with contextlib.suppress(OSError):
+                            sock.shutdown(socket.SHUT_RDWR)
+                soonest = min((d for d, _ in self._armed.values()), default=None)
+                self._wake_at = float("inf") if soonest is None else soonest
+                self._cond.wait(None if soonest is None else max(soonest - now, 0.001))
+
+
+def _decode(raw: bytes, headers: httpx.Headers, limit: int) -> bytes:
+    """Undo Content-Encoding with a size cap, so a gzip bomb cannot fill memory."""
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if not encoding or encoding == "identity":
+        return raw
+    import zlib
+
+    wbits = {"gzip": 47, "x-gzip": 47, "deflate": 15}.get(encoding)
+    if wbits is None:
+        return raw  # an encoding we do not undo (br, zstd): keep the bytes as sent
+    try:
+        decompressor = zlib.decompressobj(wbits)
+        out = decompressor.decompress(raw, limit + 1)
+    except zlib.error as exc:
+        raise TransportError(
+            f"cannot decode the {encoding} response body: {exc}", "decode"
+        ) from None
+    if len(out) > limit:
+        raise _too_large(limit, "decoded ")
+    return out
+
+
+def _too_large(limit: int, what: str = "") -> TransportError:
+    """The size cap crossed: reason ``too_large``, the cap named, and how to raise it."""
+    from runner.core.sizes import format_size
+
+    return TransportError(
+        f"{what}response body is larger than the {format_size(limit)} cap ({limit} bytes); "
+        "stopped reading (raise it with max_response_size or --max-response-size)",
+        "too_large",
+    )
+
+
+def _connect_error(url: str, exc: httpx.ConnectError) -> TransportError:
+    text = str(exc)
+    cause: BaseException | None = exc.__context__ or exc.__cause__
+    if isinstance(cause, ssl.SSLError) or "CERTIFICATE" in text.upper() or "SSL" in text:
+        return TransportError(f"TLS handshake with {httpx.URL(url).host} failed: {text}", "tls")
+    if "refused" in text.lower() or "Errno 111" in text:
+        return TransportError(f"connection refused by {httpx.URL(url).netloc.decode()}", "refused")
+    if (
+        "Name or service not known" in text
+        or "nodename nor servname" in text
+        or "getaddrinfo" in text
+    ):
+        return TransportError(f"cannot resolve host {httpx.URL(url).host!r}", "dns")
+    return TransportError(f"cannot connect to {httpx.URL(url).netloc.decode()}: {text}", "connect")
+
+
+# --- how to reach servers: TLS, proxies, HTTP/2, the cookie jar file (issue 6) -----------------
+
+_HTTP2 = "runner.http2"  # request extension: send over an HTTP/2-capable connection
+_ORIGIN = "runner.origin"  # request extension: the origin a followed request started at
+# Never sent to another origin when a redirect is followed (with any header named like a
+# credential, see redact.SECRET_HEADER, and the request's own secret_headers).
+_CROSS_ORIGIN_DROP = ("authorization", "proxy-authorization", "cookie")
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return (url.scheme, url.host, url.port or default)
+
+
+_MAX_REDIRECTS = 1000  # the client's own cap, above any request's redirects.max
+
+
+@dataclass(slots=True)
+class _Hops:
+    """One followed request's redirect settings and what its hops so far have seen (shared
+    by every hop: httpx hands the request's extensions on to each redirect it builds)."""
+
+    origin: tuple[str, str, int | None]  # where the request started
+    secret_headers: tuple[str, ...]
+    method: str
+    max: int
+    keep_method: bool
+    referer: bool
+    stream: Any = None  # the body, sent again on a hop that keeps the method
+    length: str | None = None  # its Content-Length
+    count: int = 0  # redirect answers followed so far
+    previous: httpx.URL | None = None  # the URL that answered with the last redirect
+
+
+def _count_redirect(response: httpx.Response) -> None:
+    """Called by httpx on every response: count the redirects of a followed request and stop
+    at its ``max`` (the client's own cap is per client, not per request)."""
+    hops = response.request.extensions.get(_ORIGIN)
+    if hops is None or not response.has_redirect_location:
+        return
+    hops.count += 1
+    hops.previous = response.request.url
+    if hops.count > hops.max:
+        raise TransportError(
+            f"too many redirects (more than {hops.max}; raise redirects.max)", "redirects"
+        )
+
+
+def _referer(previous: httpx.URL, url: httpx.URL) -> str | None:
+    """The Referer a browser sends (strict-origin-when-cross-origin): the whole URL within
+    its origin, only the origin across, nothing from https to http. Never the user:password
+    or the fragment, and never a query string (it may hold a key) to another origin."""
+    if previous.scheme == "https" and url.scheme != "https":
+        return None
+    if _origin(previous) != _origin(url):
+        return str(previous.copy_with(path="/", query=None, fragment=None, userinfo=b""))
+    return str(previous.copy_with(fragment=None, userinfo=b""))
+
+
+def _guard_redirect(request: httpx.Request) -> None:
+    """Called by httpx before every request it sends, each redirect hop included. On a hop:
+    keep the method and body when asked (``keep_method``; httpx turns a 301/302/303 into
+    GET without a body, Postman's followOriginalHttpMethod keeps both), set Referer when
+    asked. When a followed redirect leaves the origin the request started at (scheme, host
+    and port), drop the Authorization, Cookie and secret headers, and refuse a 307/308 that
+    would send the body there. httpx alone forwards custom secret headers and 307 bodies."""
+    from runner.core.redact import SECRET_HEADER
+
+    hops = request.extensions.get(_ORIGIN)
+    if not isinstance(hops, _Hops):
+        return
+    if hops.previous is not None:  # a redirect hop, not the request itself
+        if hops.keep_method and request.method != hops.method:
+            request.method = hops.method  # and the body httpx dropped, as Postman sends it
+            request.stream = hops.stream
+            if hops.length is not None:
+                request.headers["Content-Length"] = hops.length
+        if hops.referer:
+            referer = _referer(hops.previous, request.url)
+            if referer is None:
+                request.headers.pop("referer", None)
+            else:
+                request.headers["Referer"] = referer
+    if _origin(request.url) == hops.origin:
+        return
+    secret = {name.lower() for name in hops.secret_headers}
+    for name in list(request.headers.keys()):
+        lower = name.lower()
+        if lower in _CROSS_ORIGIN_DROP or lower in secret or SECRET_HEADER.search(lower):
+            del request.headers[name]
+    has_body = request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
+    if has_body:
+        target = f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}"
+        raise TransportError(
+            f"not following the redirect to {target}: it would send the request body to "
+            "another origin",
+            "redirect_refused",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TransportOptions:
+    """TLS trust and client certificate, proxies. ``environ`` is where HTTP_PROXY,
+    HTTPS_PROXY, ALL_PROXY, NO_PROXY, SSL_CERT_FILE and SSL_CERT_DIR are read (default:
+    ``os.environ``); ``proxy``/``no_proxy`` (the flags) win over it."""
+
+    verify: bool = True  # False: --insecure
+    cacert: str | None = None  # a CA bundle (PEM) to trust instead of the default one
+    cert: str | None = None  # a client certificate (PEM), with its key in it or in ``key``
+    key: str | None = None
+    proxy: str | None = None
+    no_proxy: str | None = None  # comma-separated hosts, as in NO_PROXY
+    environ: Mapping[str, str] | None = None
+
+
+class TLSContexts:
+    """The SSL contexts of a run, built on first use and shared by its transports.
+
+    Why lazily: loading the default CA bundle costs about 50 ms, which a run that sends only
+    plain-HTTP requests should not pay at start-up. One context per ALPN setting, because
+    httpcore sets the ALPN protocols on the context it is given."""
+
+    def __init__(self, options: TransportOptions) -> None:
+        self.options = options
+        self._contexts: dict[bool, ssl.SSLContext] = {}
+        self._lock = threading.Lock()
+
+    def context(self, http2: bool = False) -> ssl.SSLContext:
+        with self._lock:
+            ctx = self._contexts.get(http2)
+            if ctx is None:
+                ctx = self._contexts[http2] = build_ssl_context(self.options)
+            return ctx
+
+
+def build_ssl_context(options: TransportOptions) -> ssl.SSLContext:
+    """Verification on (the default bundle, ``--cacert`` or SSL_CERT_FILE/DIR) unless
+    ``--insecure``; the client certificate loaded when given. Raises UsageError."""
+    environ = os.environ if options.environ is None else options.environ
+    try:
+        if not options.verify:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        else:
+            cafile = options.cacert or environ.get("SSL_CERT_FILE") or None
+            capath = None if cafile else environ.get("SSL_CERT_DIR") or None
+            if cafile is None and capath is None:
+                import certifi  # httpx's own dependency: Mozilla's bundle
+
+                cafile = certifi.where()
+            ctx = ssl.create_default_context(cafile=cafile, capath=capath)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(
+            f"cannot load the CA certificates ({options.cacert or 'SSL_CERT_FILE'}): {exc}",
+            hint="--cacert takes a PEM file of one or more CA certificates",
+        ) from None
+    if options.cert:
+        try:
+            # an encrypted key fails here instead of OpenSSL asking on the terminal
+            ctx.load_cert_chain(options.cert, options.key, password=lambda: "")
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(
+                f"cannot load the client certificate {options.cert}: {exc}",
+                hint="--cert takes a PEM certificate; give its private key with --key "
+                "unless the same file holds it",
+            ) from None
+    return ctx
+
+
+class _Router(httpx.BaseTransport):
+    """Plain HTTP on a pool that never does TLS; HTTPS on pools built on first use (with
+    HTTP/2 offered for requests that ask for it)."""
+
+    def __init__(self, tls: TLSContexts) -> None:
+        self.tls = tls
+        self.plain = httpx.HTTPTransport(verify=False)  # used for http:// URLs only
+        self._secure: dict[bool, httpx.HTTPTransport] = {}
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme != "https":
+            return self.plain.handle_request(request)
+        http2 = bool(request.extensions.get(_HTTP2))
+        transport = self._secure.get(http2)
+        if transport is None:
+            transport = self._create(http2)
+        return transport.handle_request(request)
+
+    def _create(self, http2: bool) -> httpx.HTTPTransport:
+        with self._lock:
+            transport = self._secure.get(http2)
+            if transport is None:
+                try:
+                    ctx = self.tls.context(http2)
+                except UsageError as exc:
+                    raise TransportError(exc.message, "tls") from None
+                try:
+                    if http2:  # httpcore would offer h2 by ALPN, then fail to import it
+                        import h2  # noqa: F401 - the optional `http2` extra (start-up cost)
+                except ImportError:
+                    raise TransportError(
+                        "http2: true needs the h2 package, which is not installed "
+                        "(pip install 'runner[http2]')",
+                        "http2",
+                    ) from None
+                transport = httpx.HTTPTransport(verify=ctx, http2=http2)
+                self._secure[http2] = transport
+            return transport
+
+    def close(self) -> None:
+        self.plain.close()
+        for transport in self._secure.values():
+            transport.close()
+
+
+class _Lazy(httpx.BaseTransport):
+    """A proxy's transport, built on first use (it needs the SSL context)."""
+
+    def __init__(self, proxy: str, tls: TLSContexts) -> None:
+        self.proxy = proxy
+        self.tls = tls
+        self._inner: httpx.HTTPTransport | None = None
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            if self._inner is None:
+                try:
+                    ctx = self.tls.context()
+                except UsageError as exc:
+                    raise TransportError(exc.message, "tls") from None
+                self._inner = httpx.HTTPTransport(verify=ctx, proxy=self.proxy)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        if self._inner is not None:
+            self._inner.close()
+
+
+def proxy_map(options: TransportOptions) -> dict[str, str | None]:
+    """URL pattern -> proxy URL (None: go direct), as httpx mounts read them."""
+    environ = os.environ if options.environ is None else options.environ
+
+    def env(name: str) -> str | None:
+        return environ.get(name) or environ.get(name.lower()) or None
+
+    mapping: dict[str, str | None] = {}
+    if options.proxy:
+        mapping["all://"] = options.proxy
+    else:
+        for scheme in ("all", "http", "https"):
+            value = env(f"{scheme.upper()}_PROXY")
+            if value:
+                mapping[f"{scheme}://"] = value if "://" in value else f"http://{value}"
+    if not mapping:
+        return {}
+    no_proxy = options.no_proxy if options.no_proxy is not None else env("NO_PROXY")
+    for host in (h.strip() for h in (no_proxy or "").split(",")):
+        if not host:
+            continue
+        if host == "*":
+            return {}
+        mapping[_no_proxy_pattern(host)] = None
+    return mapping
+
+
+def _no_proxy_pattern(host: str) -> str:
+    import ipaddress  # deferred: only runs with NO_PROXY hosts need it
+
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        if host.lower() == "localhost":
+            return "all://localhost"
+        return f"all://*{host}"  # the host and its subdomains
+    return f"all://[{address}]" if address.version == 6 else f"all://{address}"
+
+
+def _proxy_mounts(
+    options: TransportOptions, tls: TLSContexts
+) -> dict[str, httpx.BaseTransport | None]:
+    return {
+        pattern: None if proxy is None else _Lazy(proxy, tls)
+        for pattern, proxy in proxy_map(options).items()
+    }
+
+
+def load_cookie_jar(path: str | Path) -> list[Cookie]:
+    """The cookies of a Netscape/curl cookie file (none when it does not exist yet)."""
+    jar = MozillaCookieJar()
+    try:
+        jar.load(str(path), ignore_discard=True, ignore_expires=False)
+    except FileNotFoundError:
+        return []
+    except (LoadError, OSError, ValueError) as exc:
+        raise UsageError(
+            f"cannot read the cookie jar {path}: {exc}",
+            hint="--cookie-jar reads and writes the Netscape cookie file format (as curl does)",
+        ) from None
+    return list(jar)
+
+
+def save_cookie_jar(path: str | Path, cookies: Iterable[Cookie]) -> None:
+    """Write the cookies (session cookies too) atomically, readable by the owner only."""
+    target = Path(path)
+    jar = MozillaCookieJar()
+    for cookie in cookies:
+        jar.set_cookie(cookie)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    try:
+        jar.save(str(tmp), ignore_discard=True, ignore_expires=True)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
