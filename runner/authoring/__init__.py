@@ -1,1 +1,2 @@
-"""runner.authoring."""
+"""Tools for people writing collections: ``fmt``, ``new`` (scaffold), ``docs`` (documentation
+pages)."""

@@ -1,1 +1,1 @@
-"""runner.check."""
+"""Check: captures taken out of responses and expectations checked against them."""

@@ -1,1 +1,2 @@
-"""runner.cli.commands.demo."""
+"""The demo's local OAuth authorization server (Zoom-shaped): demo and test support, not
+runtime code."""

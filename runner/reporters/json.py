@@ -12,8 +12,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from runner import __version__
 from runner.core.events import Event, Interrupted, RunFinished, RunStarted
+from runner.core.version import __version__
 from runner.reporters import ReporterOptions
 from runner.reporters.output import AtomicOutput, StepAssembler, step_record
 

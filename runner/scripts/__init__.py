@@ -1,1 +1,1 @@
-"""runner.scripts."""
+"""Postman scripts run in a locked-down JavaScript sandbox."""

@@ -1,1 +1,1 @@
-"""runner.formats.curl."""
+"""curl command lines: import and export."""

@@ -1,1 +1,1 @@
-"""runner.formats.postman."""
+"""Postman Collection v2.0/v2.1 and environments: import, export, script translation."""
