@@ -22,6 +22,7 @@ from http.cookiejar import Cookie, CookieJar, LoadError, MozillaCookieJar
 from pathlib import Path
 from typing import Any
 
+import httpcore
 import httpx
 
 from runner.core.errors import TransportError, UsageError
@@ -29,6 +30,9 @@ from runner.core.errors import TransportError, UsageError
 DEFAULT_TIMEOUT = 30.0
 MAX_BODY_BYTES = 50 * 1024 * 1024
 _UNSET: Any = object()
+# Methods a client may send again when a kept-alive connection was closed before any answer
+# (RFC 9110 section 9.2.2): the server cannot have acted on a request it never read.
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,7 @@ class Transport:
             transport=_Router(self.tls),
             mounts=_proxy_mounts(options, self.tls),
             event_hooks={"request": [_guard_redirect], "response": [_count_redirect]},
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
         self._watchdog = _Watchdog()
         self._urls: dict[str, httpx.URL] = {}
@@ -173,6 +178,13 @@ class Transport:
     def send(self, req: PreparedRequest) -> Exchange:
         deadline = time.monotonic() + req.timeout
         started = time.perf_counter()
+        _DEADLINE.value = deadline  # every socket operation of this request ends by then
+        try:
+            return self._send(req, deadline, started)
+        finally:
+            _DEADLINE.value = None
+
+    def _send(self, req: PreparedRequest, deadline: float, started: float) -> Exchange:
         try:
             # merge, not replace: params add to a query string written in the URL
             url = self._url(req.url)
@@ -198,9 +210,18 @@ class Transport:
                     length=request.headers.get("content-length"),
                 )
             auth: Any = httpx.DigestAuth(*req.digest) if req.digest else httpx.USE_CLIENT_DEFAULT
-            response = self.client.send(
-                request, stream=True, follow_redirects=req.follow_redirects, auth=auth
-            )
+            try:
+                response = self.client.send(
+                    request, stream=True, follow_redirects=req.follow_redirects, auth=auth
+                )
+            except httpx.RemoteProtocolError as exc:
+                # A kept-alive connection the server had closed: httpcore finds out only when
+                # the answer never comes. Once, on a new connection, for idempotent requests.
+                if req.method.upper() not in IDEMPOTENT or not _closed_before_answer(exc):
+                    raise
+                response = self.client.send(
+                    request, stream=True, follow_redirects=req.follow_redirects, auth=auth
+                )
             token = self._watchdog.arm(response, deadline)
             limit = req.max_body_bytes or self.max_body_bytes
             try:
@@ -272,6 +293,92 @@ class Transport:
         )
 
 
+def _closed_before_answer(exc: httpx.RemoteProtocolError) -> bool:
+    return "without sending a response" in str(exc) or "Server disconnected" in str(exc)
+
+
+class _Deadline(threading.local):
+    value: float | None = None
+
+
+_DEADLINE = _Deadline()  # the deadline of the request this thread is sending, if any
+
+
+def _remaining(timeout: float | None) -> float | None:
+    """The timeout of one socket operation: httpx's per-phase one, cut to what is left of the
+    request's deadline, so a server that drips its status line and headers a byte at a time
+    is cut off too (httpx's read timeout counts only the gap between two bytes)."""
+    deadline = _DEADLINE.value
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the request's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the request's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:  # fmt: skip
+        return _DeadlineStream(
+            self.inner.start_tls(ssl_context, server_hostname, _remaining(timeout))
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own socket backend, its streams wrapped in ``_DeadlineStream``."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self.inner = inner
+
+    def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None,
+        local_address: str | None = None, socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:  # fmt: skip
+        stream = self.inner.connect_tcp(
+            host, port, _remaining(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:  # fmt: skip
+        return _DeadlineStream(
+            self.inner.connect_unix_socket(path, _remaining(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+def _with_deadlines(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
+    """httpx takes no network backend of its own; its pool (httpcore's) does. The attribute
+    is httpcore's, pinned by tests/test_network_faults.py (a server dripping its headers)."""
+    pool: Any = transport._pool
+    pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return transport
+
+
 class _Watchdog:
     """Enforces wall-clock deadlines on response bodies: httpx's read timeout counts the gap
     between chunks, so a server dripping a byte a second never trips it. One thread per
@@ -329,25 +436,63 @@ class _Watchdog:
 
 
 def _decode(raw: bytes, headers: httpx.Headers, limit: int) -> bytes:
-    """Undo Content-Encoding with a size cap, so a gzip bomb cannot fill memory."""
-    encoding = headers.get("content-encoding", "").strip().lower()
-    if not encoding or encoding == "identity":
-        return raw
-    import zlib
+    """Undo Content-Encoding with a size cap, so a gzip bomb cannot fill memory. Stacked
+    encodings (``gzip, br``) are undone last first, each under the cap; an encoding that was
+    not asked for (Accept-Encoding says which: ``ACCEPT_ENCODING``) keeps the bytes as sent."""
+    codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if any(c not in _DECODERS for c in codings):
+        return raw  # something we did not advertise (zstd, compress): the bytes as sent
+    body = raw
+    for coding in reversed(codings):
+        try:
+            body = _DECODERS[coding](body, limit + 1)
+        except Exception as exc:  # zlib.error, brotli.error: a corrupt body, not a crash
+            raise TransportError(
+                f"cannot decode the {coding} response body: {exc}", "decode"
+            ) from None
+        if len(body) > limit:
+            raise _too_large(limit, "decoded ")
+    return body
 
-    wbits = {"gzip": 47, "x-gzip": 47, "deflate": 15}.get(encoding)
-    if wbits is None:
-        return raw  # an encoding we do not undo (br, zstd): keep the bytes as sent
+
+def _inflate(wbits: int) -> Callable[[bytes, int], bytes]:
+    def decode(data: bytes, cap: int) -> bytes:
+        import zlib
+
+        return zlib.decompressobj(wbits).decompress(data, cap)
+
+    return decode
+
+
+def _unbrotli(data: bytes, cap: int) -> bytes:
+    import brotli  # type: ignore[import-untyped]
+
+    out = brotli.Decompressor().process(data, output_buffer_limit=cap)
+    return bytes(out[: cap + 1])
+
+
+def _brotli_bounded() -> bool:
+    """brotli 1.2 and later bound the output of one call (``output_buffer_limit``); earlier
+    versions could be made to inflate a small body into gigabytes, so br is not asked for."""
+    import importlib.metadata
+
     try:
-        decompressor = zlib.decompressobj(wbits)
-        out = decompressor.decompress(raw, limit + 1)
-    except zlib.error as exc:
-        raise TransportError(
-            f"cannot decode the {encoding} response body: {exc}", "decode"
-        ) from None
-    if len(out) > limit:
-        raise _too_large(limit, "decoded ")
-    return out
+        major, minor, *_ = importlib.metadata.version("brotli").split(".")
+        return (int(major), int(minor)) >= (1, 2)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
+
+
+_DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
+    "gzip": _inflate(47),
+    "x-gzip": _inflate(47),
+    "deflate": _inflate(15),
+}
+if _brotli_bounded():
+    _DECODERS["br"] = _unbrotli
+# What every request offers: exactly the encodings _decode undoes.
+ACCEPT_ENCODING = ", ".join(c for c in ("gzip", "deflate", "br") if c in _DECODERS)
 
 
 def _too_large(limit: int, what: str = "") -> TransportError:
@@ -555,7 +700,7 @@ class _Router(httpx.BaseTransport):
 
     def __init__(self, tls: TLSContexts) -> None:
         self.tls = tls
-        self.plain = httpx.HTTPTransport(verify=False)  # used for http:// URLs only
+        self.plain = _with_deadlines(httpx.HTTPTransport(verify=False))  # http:// URLs only
         self._secure: dict[bool, httpx.HTTPTransport] = {}
         self._lock = threading.Lock()
 
@@ -585,7 +730,7 @@ class _Router(httpx.BaseTransport):
                         "(pip install 'runner[http2]')",
                         "http2",
                     ) from None
-                transport = httpx.HTTPTransport(verify=ctx, http2=http2)
+                transport = _with_deadlines(httpx.HTTPTransport(verify=ctx, http2=http2))
                 self._secure[http2] = transport
             return transport
 
@@ -611,7 +756,7 @@ class _Lazy(httpx.BaseTransport):
                     ctx = self.tls.context()
                 except UsageError as exc:
                     raise TransportError(exc.message, "tls") from None
-                self._inner = httpx.HTTPTransport(verify=ctx, proxy=self.proxy)
+                self._inner = _with_deadlines(httpx.HTTPTransport(verify=ctx, proxy=self.proxy))
         return self._inner.handle_request(request)
 
     def close(self) -> None:
