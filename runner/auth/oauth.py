@@ -44,15 +44,16 @@ def parse_pasted(
         ) from None
     query = parse_qs(parts.query or value.lstrip("?"), keep_blank_values=True)
     fragment = parse_qs(parts.fragment, keep_blank_values=True)
+    for name in (param, "state", "error"):  # a redirect carries each once (RFC 6749 §3.1)
+        if len(query.get(name, [])) + len(fragment.get(name, [])) > 1:
+            raise PauseRefusedError(
+                f"the pasted URL gives '{name}' more than once; refused",
+                loc,
+                "paste the redirect URL exactly as the browser shows it",
+            )
     fields = {k: v[0] for k, v in {**fragment, **query}.items() if v}
-    if "error" in fields:
-        description = fields.get("error_description", "")
-        raise PauseRefusedError(
-            f"authorization failed: {fields['error']}"
-            + (f": {description}" if description else ""),
-            loc,
-            "the authorization server refused; nothing more was sent",
-        )
+    # The state first, on error redirects too: an error that is not this run's answer is not
+    # trusted either (a forged access_denied could otherwise end the run).
     if expected_state is not None:
         got = fields.get("state")
         if got is None:
@@ -67,6 +68,14 @@ def parse_pasted(
                 loc,
                 "authorize again with the URL this run printed, then paste its redirect",
             )
+    if "error" in fields:
+        description = fields.get("error_description", "")
+        raise PauseRefusedError(
+            f"authorization failed: {fields['error']}"
+            + (f": {description}" if description else ""),
+            loc,
+            "the authorization server refused; nothing more was sent",
+        )
     if param not in fields or not fields[param]:
         raise PauseRefusedError(
             f"the pasted URL has no '{param}' parameter",
