@@ -114,7 +114,25 @@ class Renderer:
         import jinja2
         from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-        env = ImmutableSandboxedEnvironment(
+        from runner.render import bounds
+
+        class BoundedSandbox(ImmutableSandboxedEnvironment):
+            """The immutable sandbox with runner.render.bounds checked before each ``*``,
+            ``**``, ``%`` and call."""
+
+            intercepted_binops = frozenset({"*", "**", "%"})
+
+            def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+                bounds.check_binop(operator, left, right)
+                if operator == "%":
+                    bounds.check_printf(left)
+                return super().call_binop(context, operator, left, right)
+
+            def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+                bounds.check_call(__obj, args, kwargs)
+                return super().call(__context, __obj, *args, **kwargs)
+
+        env = BoundedSandbox(
             variable_start_string="<<",
             variable_end_string=">>",
             block_start_string="<<%",
@@ -133,6 +151,7 @@ class Renderer:
             env.globals.pop(name, None)
         env.globals.update(self._helpers)
         env.filters["b64encode"] = _b64encode
+        env.filters.update(bounds.bounded_filters(env.filters))
         return env
 
     def helpers(self) -> dict[str, Callable[..., Any]]:
