@@ -150,6 +150,19 @@ def schema_for_status(by_status: Mapping[str, Any], status: int) -> Any | None:
     return None
 
 
+def _offline_registry() -> Any:
+    """A registry that resolves nothing it does not hold. Without one, jsonschema fetches an
+    ``http(s)`` ``$ref`` itself (a deprecated fallback): nothing is fetched that the user did
+    not name, and file references were embedded by the loader (runner.format.schema_refs)."""
+    from referencing import Registry
+    from referencing.exceptions import NoSuchResource
+
+    def refuse(uri: str) -> Any:
+        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
+
+    return Registry(retrieve=refuse)  # type: ignore[call-arg]
+
+
 def _schema(check: Check, exchange: Exchange) -> CheckResult:
     import jsonschema  # deferred: only collections with schemas pay for the import
 
@@ -165,8 +178,15 @@ def _schema(check: Check, exchange: Exchange) -> CheckResult:
         instance = exchange.json()
     except ValueError as exc:
         return CheckResult(label, False, "valid against the schema", None, str(exc), check.loc)
-    validator = jsonschema.validators.validator_for(schema)(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    from referencing.exceptions import Unresolvable
+
+    validator = jsonschema.validators.validator_for(schema)(schema, registry=_offline_registry())
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    except Unresolvable as exc:
+        return CheckResult(
+            label, False, "valid against the schema", None, f"cannot resolve {exc}", check.loc
+        )
     if error is None:
         return CheckResult(label, True, "valid", "valid", None, check.loc)
     where = error.json_path

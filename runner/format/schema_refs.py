@@ -26,9 +26,13 @@ EMBED_PREFIX = "file:"  # the keys of embedded files in $defs: "file:schemas/use
 def resolve_file_refs(schema: dict[str, Any], base: Path) -> dict[str, Any]:
     """Return ``schema`` with its file ``$ref``s embedded; ``base`` is the collection's folder.
 
+    Every file, those that referenced files name included, must lie inside ``base``: a
+    collection from someone else cannot read ``../../.ssh`` or ``file:///etc`` through a
+    schema, and a ``$ref`` to the network is an error wherever it is written.
     A schema without file references is returned unchanged."""
     loaded: dict[Path, dict[str, Any]] = {}
-    rewritten: dict[str, Any] = _rewrite(schema, base.resolve(), loaded)
+    root = base.resolve()
+    rewritten: dict[str, Any] = _rewrite(schema, root, loaded, root)
     if not loaded:
         return schema
     old = any(d in str(schema.get("$schema", "")) for d in _OLD_DRAFTS)
@@ -51,23 +55,23 @@ def _display(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def _rewrite(node: Any, folder: Path, loaded: dict[Path, dict[str, Any]]) -> Any:
+def _rewrite(node: Any, folder: Path, loaded: dict[Path, dict[str, Any]], root: Path) -> Any:
     """Copy of ``node`` with file refs made absolute; referenced files go into ``loaded``."""
     if isinstance(node, list):
-        return [_rewrite(item, folder, loaded) for item in node]
+        return [_rewrite(item, folder, loaded, root) for item in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
-            out[key] = _absolute_ref(value, folder, loaded)
+            out[key] = _absolute_ref(value, folder, loaded, root)
         else:
-            out[key] = _rewrite(value, folder, loaded)
+            out[key] = _rewrite(value, folder, loaded, root)
     return out
 
 
-def _absolute_ref(ref: str, folder: Path, loaded: dict[Path, dict[str, Any]]) -> str:
-    loc: SourceLocation | None = getattr(ref, "loc", None)
+def _target(ref: str, folder: Path, root: Path, loc: SourceLocation | None) -> Path:
+    """The file a ``$ref`` names, which must be inside ``root``; LoadError otherwise."""
     split = urlsplit(ref)
     if split.scheme and split.scheme != "file":
         raise LoadError(
@@ -76,14 +80,32 @@ def _absolute_ref(ref: str, folder: Path, loaded: dict[Path, dict[str, Any]]) ->
             "refer to a file relative to the collection (schemas/user.json); "
             "nothing is fetched from the network",
         )
-    target = (folder / unquote(split.path)).resolve()
-    _load(target, loaded, loc, ref)
+    path = unquote(split.path)
+    target = (Path(path) if split.scheme == "file" else folder / path).resolve()
+    if not target.is_relative_to(root):
+        raise LoadError(
+            f"schema $ref {ref!r} is outside the collection's folder",
+            loc,
+            f"keep schema files inside {root}; a collection may not read other files",
+        )
+    return target
+
+
+def _absolute_ref(ref: str, folder: Path, loaded: dict[Path, dict[str, Any]], root: Path) -> str:
+    loc: SourceLocation | None = getattr(ref, "loc", None)
+    target = _target(ref, folder, root, loc)
+    _load(target, loaded, loc, ref, root)
+    fragment = urlsplit(ref).fragment
     uri = target.as_uri()
-    return f"{uri}#{split.fragment}" if split.fragment else uri
+    return f"{uri}#{fragment}" if fragment else uri
 
 
 def _load(
-    path: Path, loaded: dict[Path, dict[str, Any]], loc: SourceLocation | None, ref: str
+    path: Path,
+    loaded: dict[Path, dict[str, Any]],
+    loc: SourceLocation | None,
+    ref: str,
+    root: Path,
 ) -> None:
     if path in loaded:
         return
@@ -100,22 +122,33 @@ def _load(
         raise LoadError(f"schema file {path} must hold a JSON Schema mapping", loc)
     loaded[path] = {}  # reserve the slot first: files may refer to each other
     # Refs inside a file resolve against its own $id; files it names are embedded beside it.
-    _collect(document, path.parent, loaded)
+    _collect(document, path, loaded, root, loc)
     loaded[path] = {**document, "$id": path.as_uri()}
 
 
-def _collect(node: Any, folder: Path, loaded: dict[Path, dict[str, Any]]) -> None:
+def _collect(
+    node: Any,
+    path: Path,
+    loaded: dict[Path, dict[str, Any]],
+    root: Path,
+    loc: SourceLocation | None,
+) -> None:
+    """Load the files that the schema file ``path`` refers to; the error of a bad one points
+    at the ``$ref`` in the collection that led there (``loc``) and names the file it is in."""
     if isinstance(node, list):
         for item in node:
-            _collect(item, folder, loaded)
+            _collect(item, path, loaded, root, loc)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
-                split = urlsplit(value)
-                if not split.scheme or split.scheme == "file":
-                    _load((folder / unquote(split.path)).resolve(), loaded, None, value)
+                try:
+                    target = _target(value, path.parent, root, loc)
+                except LoadError as exc:
+                    exc.message = f"{exc.message} (in {_display(path, root)})"
+                    raise
+                _load(target, loaded, None, value, root)
             else:
-                _collect(value, folder, loaded)
+                _collect(value, path, loaded, root, loc)
 
 
 def read_schema_file(path: Path) -> Any:
