@@ -287,3 +287,46 @@ def test_secret_columns_are_masked(
     assert fresh_server.log[0].query["password"] == ["hunter2-secret"]
     assert "hunter2-secret" not in result.output
     assert "password=[REDACTED]" in result.out
+
+
+# --- bounds (robustness issue, point 3) ---------------------------------------------------------
+
+
+def test_a_row_nested_past_the_bound_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    """200 KB nested 100,000 deep: refused from ijson's events, in a fraction of a second."""
+    import resource
+    import time
+
+    from runner.format.data import MAX_DEPTH
+
+    path = tmp_path / "deep.json"
+    path.write_bytes(b'[{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with pytest.raises(LoadError) as info:
+        open_data(path)
+    assert info.value.message == f"row 1 of the data file nests deeper than {MAX_DEPTH} levels"
+    assert time.monotonic() - started < 2.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KiB
+
+
+def test_nesting_up_to_the_bound_is_read(tmp_path: Path) -> None:
+    from runner.format.data import MAX_DEPTH
+
+    path = tmp_path / "ok.json"
+    path.write_bytes(b'[{"a": ' + b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1) + b"}]")
+    data = open_data(path)
+    assert data.rows == 1 and data.columns == ("a",)
+
+
+def test_a_value_longer_than_the_cell_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runner.format.data
+
+    monkeypatch.setattr(runner.format.data, "MAX_CELL_CHARS", 10)
+    path = tmp_path / "long.json"
+    path.write_text('[{"a": "short"}, {"a": "' + "x" * 11 + '"}]')
+    with pytest.raises(LoadError) as info:
+        open_data(path)
+    assert info.value.message == "a value in row 2 of the data file is longer than 10 characters"

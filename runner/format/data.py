@@ -189,9 +189,8 @@ def _open_binary(path: Path) -> IO[bytes]:
     return handle
 
 
-def _json_items(path: Path, handle: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    import ijson  # type: ignore[import-untyped]  # deferred: only runs with JSON data pay
-
+def _json_array_start(path: Path, handle: IO[bytes]) -> None:
+    """Check that the file holds an array; leave the handle at its ``[``."""
     head = handle.read(1)
     while head.isspace():
         head = handle.read(1)
@@ -201,6 +200,12 @@ def _json_items(path: Path, handle: IO[bytes]) -> Iterator[tuple[int, Any]]:
             SourceLocation(str(path), 1),
         )
     handle.seek(handle.tell() - 1)
+
+
+def _json_items(path: Path, handle: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    import ijson  # type: ignore[import-untyped]  # deferred: only runs with JSON data pay
+
+    _json_array_start(path, handle)
     index = 0
     try:
         for index, item in enumerate(ijson.items(handle, "item", use_float=True), start=1):
@@ -210,24 +215,67 @@ def _json_items(path: Path, handle: IO[bytes]) -> Iterator[tuple[int, Any]]:
         raise LoadError(f"malformed JSON {where}: {exc}", SourceLocation(str(path), 1)) from None
 
 
+MAX_DEPTH = 64  # nesting of arrays and objects in one JSON data row
+MAX_CELL_CHARS = 10 * 1024 * 1024  # characters of one string value (a CSV field: 128 KiB)
+
+
+def _type_name(event: str, value: Any) -> str:
+    """The Python type an item would have been read as (``list`` for an array)."""
+    return "list" if event == "start_array" else type(value).__name__
+
+
 def _check_json(path: Path) -> DataFile:
+    """One pass over ijson's events (no row is built): the rows, their columns, and the
+    bounds, so a 200 KB file nested 100,000 deep is refused before it becomes gigabytes."""
+    import ijson
+
     columns: dict[str, None] | None = None
     seen: set[str] = set()
-    rows = 0
+    row: dict[str, None] = {}
+    rows = done = depth = 0  # rows begun, rows ended, nesting
     with _open_binary(path) as handle:
-        for index, item in _json_items(path, handle):
-            if not isinstance(item, dict):
-                raise LoadError(
-                    f"item {index} of the data file is a {type(item).__name__}, not an object",
-                    SourceLocation(str(path), 1),
-                    'each item names the variables of one iteration: {"user": "ada"}',
-                )
-            seen.update(item)
-            if columns is None:
-                columns = dict.fromkeys(item)
-            else:
-                columns = {name: None for name in columns if name in item}
-            rows += 1
+        _json_array_start(path, handle)
+        try:
+            for event, value in ijson.basic_parse(handle, use_float=True):
+                if event in ("end_map", "end_array"):
+                    depth -= 1
+                    if depth == 1 and event == "end_map":  # a row ends
+                        done += 1
+                        seen.update(row)
+                        columns = (
+                            dict(row) if columns is None else {n: None for n in columns if n in row}
+                        )
+                    continue
+                level = depth  # 0: the file's array; 1: an item; 2: a row's keys and values
+                if level == 1:
+                    if event != "start_map":
+                        raise LoadError(
+                            f"item {done + 1} of the data file is a {_type_name(event, value)}, "
+                            "not an object",
+                            SourceLocation(str(path), 1),
+                            'each item names the variables of one iteration: {"user": "ada"}',
+                        )
+                    rows, row = rows + 1, {}
+                elif level == 2 and event == "map_key":
+                    row[value] = None
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                    if depth > MAX_DEPTH + 1:
+                        raise LoadError(
+                            f"row {rows} of the data file nests deeper than {MAX_DEPTH} levels",
+                            SourceLocation(str(path), 1),
+                        )
+                elif event == "string" and len(value) > MAX_CELL_CHARS:
+                    raise LoadError(
+                        f"a value in row {rows} of the data file is longer than "
+                        f"{MAX_CELL_CHARS} characters",
+                        SourceLocation(str(path), 1),
+                    )
+        except ijson.JSONError as exc:
+            where = f"after item {done}" if done else "before the first item"
+            raise LoadError(
+                f"malformed JSON {where}: {exc}", SourceLocation(str(path), 1)
+            ) from None
     if rows == 0:
         raise LoadError("the data file holds an empty array", SourceLocation(str(path), 1))
     common = tuple(columns or ())
