@@ -324,10 +324,8 @@ class Renderer:
             exc.location = exc.location or loc
             return exc
         if isinstance(exc, jinja2.TemplateSyntaxError):
-            if loc is not None and exc.lineno:
-                loc = SourceLocation(
-                    loc.file, loc.line + exc.lineno - 1, loc.column if exc.lineno == 1 else 1
-                )
+            if loc is not None and exc.lineno and exc.lineno > 1:  # on line 1: all of the text
+                loc = SourceLocation(loc.file, loc.line + exc.lineno - 1, 1)
             return RenderError(
                 f"template syntax error: {exc.message}",
                 loc,
