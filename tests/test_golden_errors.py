@@ -27,6 +27,10 @@ from pathlib import Path
 import pytest
 
 from runner.cli.main import Console, main
+from runner.core.errors import LoadError, SourceLocation, format_error
+from runner.core.model import Text
+from runner.format.loader import parse_data
+from runner.render.templates import name_location
 
 CASES = Path(__file__).parent / "cases"
 UPDATE = os.environ.get("RUNNER_UPDATE_GOLDEN") == "1"
@@ -103,3 +107,43 @@ def test_golden_error_output(name: str, tmp_path: Path, monkeypatch: pytest.Monk
 def test_there_are_enough_cases() -> None:
     """The corpus covers the loader's, the variable check's and the CLI's errors."""
     assert len(case_names()) >= 40
+
+
+# --- how a span is drawn ---------------------------------------------------------------------
+
+
+def caret_line(loc: SourceLocation, text: str) -> str:
+    return format_error(LoadError("x", loc), sources={"f.yaml": text}).splitlines()[4]
+
+
+def test_the_caret_spans_the_token_on_its_line() -> None:
+    assert caret_line(SourceLocation("f.yaml", 1, 7, 1, 11), "name: soon\n") == "  |       ^^^^"
+
+
+def test_one_caret_without_an_end_or_for_a_token_over_several_lines() -> None:
+    assert caret_line(SourceLocation("f.yaml", 1, 7), "name: soon\n") == "  |       ^"
+    assert caret_line(SourceLocation("f.yaml", 1, 1, 3, 1), "a: 1\nb: 2\n") == "  | ^"
+
+
+def test_the_span_stops_at_the_end_of_the_line() -> None:
+    assert caret_line(SourceLocation("f.yaml", 1, 3, 1, 40), "a: 1\n") == "  |   ^^"
+
+
+def test_the_end_takes_no_part_in_equality() -> None:
+    assert SourceLocation("f.yaml", 1, 3, 1, 9) == SourceLocation("f.yaml", 1, 3)
+    assert hash(SourceLocation("f.yaml", 1, 3, 1, 9)) == hash(SourceLocation("f.yaml", 1, 3))
+
+
+@pytest.mark.parametrize(
+    ("source", "span"),
+    [
+        ("u: <<id>>/x", (4, 10)),  # plain
+        ("u: 'a-<< id | upper >>'", (7, 23)),  # quoted: after the quote
+        ('u: "\\t<<id>>"', (4, 14)),  # an escape: the whole value, as before
+    ],
+)
+def test_an_undefined_variable_is_placed_on_its_tag(source: str, span: tuple[int, int]) -> None:
+    value = parse_data(source)["u"]
+    assert isinstance(value, Text)
+    loc = name_location(value, "id")
+    assert loc is not None and (loc.column, loc.end_column) == span
