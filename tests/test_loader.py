@@ -927,7 +927,7 @@ def test_format_error_draws_location_source_line_and_caret() -> None:
         "  --> users.yaml:4:5",
         "  |",
         "4 |     metod: POST",
-        "  |     ^",
+        "  |     ^^^^^",
         "  = help: did you mean 'method'?",
     ]
 
@@ -943,7 +943,7 @@ def test_format_error_reads_the_file_and_aligns_the_caret(write_file: WriteFile)
     assert out[1] == f"  --> {path}:12:14"
     assert out[2] == "   |"
     assert out[3] == "12 |     timeout: soon"
-    assert out[4] == "   |              ^"
+    assert out[4] == "   |              ^^^^"
     caret = out[4].index("^")
     assert out[3][caret:].startswith("soon")
     assert len(out) == 5  # no hint line

@@ -220,7 +220,8 @@ def test_undefined_reference_in_the_environment_points_at_that_file() -> None:
 def test_undefined_reference_deep_in_a_value_points_at_its_string() -> None:
     err = scope_error("variables:\n  b:\n    k: [1, '<<nope>>']\n")
     assert err.message == "undefined variable 'nope' in the value of variable 'b'"
-    assert err.location == SourceLocation("c.yaml", 3, 12)
+    assert err.location == SourceLocation("c.yaml", 3, 13)  # the <<nope>> inside the quotes
+    assert err.location is not None and err.location.end_column == 21
 
 
 def test_a_var_satisfies_a_reference() -> None:

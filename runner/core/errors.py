@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,14 +37,28 @@ class ExitStatus(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class SourceLocation:
-    """A point in a user's file, 1-based, as editors count."""
+    """A point in a user's file, 1-based, as editors count; with the end of the faulty token
+    when it is known (exclusive, as editors select), so that ``format_error`` underlines all
+    of it.
+
+    The end takes no part in equality: a location is where something is, its span only how
+    it is drawn."""
 
     file: str
     line: int
     column: int = 1
+    end_line: int | None = field(default=None, compare=False)
+    end_column: int | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
+
+    @property
+    def width(self) -> int:
+        """How many columns the caret spans: the token's on one line, else 1."""
+        if self.end_column is None or self.end_line not in (None, self.line):
+            return 1
+        return max(self.end_column - self.column, 1)
 
 
 class RunnerError(Exception):
@@ -105,8 +119,9 @@ class PauseRefusedError(PauseError):
 
 
 def format_error(error: RunnerError, *, sources: dict[str, str] | None = None) -> str:
-    """Draw an error as ``error: message``, ``--> file:line:col``, the source line, a caret,
-    and the hint, in the manner of Hurl and rustc."""
+    """Draw an error as ``error: message``, ``--> file:line:col``, the source line, carets
+    under the faulty token (one when its end is unknown), and the hint, in the manner of Hurl
+    and rustc."""
     lines = [f"error: {error.message}"]
     loc = error.location
     if loc is not None:
@@ -117,7 +132,9 @@ def format_error(error: RunnerError, *, sources: dict[str, str] | None = None) -
             pad = " " * len(gutter)
             lines.append(f"{pad} |")
             lines.append(f"{gutter} | {text}")
-            lines.append(f"{pad} | {' ' * max(loc.column - 1, 0)}^")
+            start = max(loc.column - 1, 0)
+            width = max(min(loc.width, len(text) - start), 1)
+            lines.append(f"{pad} | {' ' * start}{'^' * width}")
     if error.hint:
         lines.append(f"  = help: {error.hint}")
     return "\n".join(lines)

@@ -88,7 +88,7 @@ from runner.http.transport import (
 )
 from runner.pause.prompts import PauseRequest, Prompter, StandardPrompter
 from runner.render.scope import Scope, build_scope, template_strings
-from runner.render.templates import Renderer
+from runner.render.templates import Renderer, name_location
 
 if TYPE_CHECKING:
     from runner.core.errors import SourceLocation
@@ -391,7 +391,7 @@ class Engine:
                         )
                     raise RenderError(
                         f"undefined variable '{name}' in step '{step.name}'",
-                        getattr(text, "loc", None) or step.loc,
+                        name_location(text, name) or step.loc,
                         hint,
                     )
             if group_end is not None:

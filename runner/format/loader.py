@@ -186,11 +186,14 @@ class _Doc:
 
     # -- locations and failures ---------------------------------------------------------
     def loc(self, node: Node) -> SourceLocation:
-        mark = node.start_mark
+        """Where ``node`` starts, and where it ends (so that an error underlines all of it)."""
+        mark, end = node.start_mark, node.end_mark
         if isinstance(node, ScalarNode) and node.style in ("|", ">"):
             # a block scalar's text starts on the line after its indicator
             return SourceLocation(self.path, mark.line + 2, 1)
-        return SourceLocation(self.path, mark.line + 1, mark.column + 1)
+        return SourceLocation(
+            self.path, mark.line + 1, mark.column + 1, end.line + 1, end.column + 1
+        )
 
     def fail(self, node: Node, message: str, hint: str | None = None) -> NoReturn:
         raise LoadError(message, self.loc(node), hint)

@@ -14,7 +14,7 @@ from typing import Any
 from runner.core.errors import RenderError, SourceLocation
 from runner.core.model import Collection, Environment
 from runner.core.redact import Redactor, is_secret_name
-from runner.render.templates import Renderer
+from runner.render.templates import Renderer, name_location
 
 
 def template_strings(value: Any) -> Iterator[str]:
@@ -157,6 +157,5 @@ def build_scope(
 def _loc_of(value: Any, name: str, renderer: Renderer) -> SourceLocation | None:
     for text in template_strings(value):
         if name in renderer.names(text):
-            loc: SourceLocation | None = getattr(text, "loc", None)
-            return loc
+            return name_location(text, name)
     return None

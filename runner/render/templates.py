@@ -343,10 +343,8 @@ class Renderer:
             exc.location = exc.location or loc
             return exc
         if isinstance(exc, jinja2.TemplateSyntaxError):
-            if loc is not None and exc.lineno:
-                loc = SourceLocation(
-                    loc.file, loc.line + exc.lineno - 1, loc.column if exc.lineno == 1 else 1
-                )
+            if loc is not None and exc.lineno and exc.lineno > 1:  # on line 1: all of the text
+                loc = SourceLocation(loc.file, loc.line + exc.lineno - 1, 1)
             return RenderError(
                 f"template syntax error: {exc.message}",
                 loc,
@@ -358,7 +356,7 @@ class Renderer:
                 name = found.group(1)
                 return RenderError(
                     f"undefined variable '{name}'",
-                    loc,
+                    name_location(text, name),
                     f"define '{name}' in the environment, the collection's variables, "
                     f"or pass --var {name}=VALUE",
                 )
@@ -410,3 +408,32 @@ def _remember(cache: dict[str, _V], key: str, value: _V, limit: int) -> _V:
 
 def _loc(text: str) -> SourceLocation | None:
     return getattr(text, "loc", None)
+
+
+_TAG = re.compile(r"<<%.*?%>>|<<(?![#%]).*?>>", re.S)
+
+
+def name_location(text: str, name: str) -> SourceLocation | None:
+    """Where the tag that reads ``name`` (``<<name>>``, ``<<name | upper>>``) is in ``text``'s
+    file, spanning the tag, so that an undefined variable's caret is under the variable; the
+    location of ``text`` itself when that cannot be known.
+
+    Only a text written on one line, as a plain scalar or a quoted one without escapes, maps
+    character for character to its source: that is when the source's width (from the
+    location's end) is the text's length, or two more (the quotes)."""
+    loc = _loc(text)
+    if loc is None or loc.end_column is None or loc.end_line not in (None, loc.line):
+        return loc
+    written = loc.end_column - loc.column
+    if written == len(text):
+        offset = 0
+    elif written == len(text) + 2:
+        offset = 1
+    else:
+        return loc
+    word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+    for tag in _TAG.finditer(text):
+        if word.search(tag.group()):
+            start = loc.column + offset + tag.start()
+            return SourceLocation(loc.file, loc.line, start, loc.line, start + len(tag.group()))
+    return loc
