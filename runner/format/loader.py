@@ -56,18 +56,15 @@ from runner.core.model import (
     walk,
 )
 from runner.core.redact import is_secret_name
+from runner.format import spec
+from runner.format.spec import CUSTOM_METHOD, HTTP_METHODS, JSON_TYPE_NAMES, PARAM_TYPES
 from runner.format.yaml_compose import compose
 
 _T = TypeVar("_T")
 
 MAX_DEPTH = 64
 MAX_FILE_BYTES = 20 * 1024 * 1024
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
-# Other methods (WebDAV's COPY, PURGE, a Postman collection's custom verb) are taken when
-# written in capitals, at least four long and not a near miss of a standard method, so that
-# `gte`, `GETS` or `PSOT` still get "did you mean".
-CUSTOM_METHOD = re.compile(r"^[A-Z][A-Z0-9_-]{3,}$")
+IDENTIFIER = re.compile(spec.IDENTIFIER_PATTERN)
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -337,6 +334,15 @@ class _Doc:
                     f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(allowed)}"
                 )
                 self.fail(key_node, f"unknown key '{key}' in {what}", hint)
+        self.require(entries, node, what, required)
+
+    def require(
+        self,
+        entries: dict[str, tuple[ScalarNode, Node]],
+        node: Node,
+        what: str,
+        required: Iterable[str],
+    ) -> None:
         for key in required:
             if key not in entries:
                 self.fail(node, f"{what} is missing the required key '{key}'")
@@ -419,40 +425,10 @@ def _parse_root(
 
 # --- collection ------------------------------------------------------------------------------
 
-COLLECTION_KEYS = (
-    "name", "description", "variables", "secrets", "auth", "tags", "steps", "scripts", "http2",
-    "load", "run_scripts", "retries", "max_response_size", "redirects",
-)  # fmt: skip
-REQUEST_KEYS = (
-    "request", "id", "description", "method", "url", "params", "headers", "body", "auth",
-    "timeout", "follow_redirects", "expect", "capture", "tags", "examples", "scripts",
-    "skip_if", "run_if", "delay", "retry", "repeat", "goto", "http2",
-    "retries", "idempotent", "max_response_size", "redirects",
-)  # fmt: skip
-BROWSER_KEYS = (
-    "browser", "id", "description", "method", "url", "params", "open", "tags",
-    "skip_if", "run_if", "delay", "goto",
-)  # fmt: skip
-PAUSE_KEYS = (
-    "pause", "id", "description", "variable", "prompt", "from_url", "state", "secret", "tags",
-    "skip_if", "run_if", "delay", "goto",
-)  # fmt: skip
-FOLDER_KEYS = (
-    "folder", "id", "description", "auth", "steps", "tags", "scripts",
-    "skip_if", "run_if", "delay", "parallel", "redirects",
-)  # fmt: skip
-STEP_KINDS = {
-    "request": REQUEST_KEYS,
-    "browser": BROWSER_KEYS,
-    "pause": PAUSE_KEYS,
-    "folder": FOLDER_KEYS,
-}
-PARAM_KEYS = ("value", "type", "required", "description", "enabled", "enum")
-JSON_TYPE_NAMES = ("string", "number", "integer", "boolean", "array", "object", "null")
-PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
-BODY_KINDS = ("json", "form", "text", "multipart", "graphql", "file")
-EXPECT_KEYS = ("status", "headers", "json", "body", "max_time_ms", "schema")
-CAPTURE_SOURCES = ("json", "header", "regex", "cookie", "status", "body")
+# The keys each mapping allows and requires come from runner.format.spec (the one definition
+# of the format, which the editor schemas are generated from too); the code here reads them.
+BODY_KINDS = spec.BODY.one_of
+CAPTURE_SOURCES = spec.CAPTURE.one_of
 
 
 def parse_data(text: str, path: str = "<data>") -> Any:
@@ -472,7 +448,7 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
     stream = _StepStream(_Doc(path))  # the steps are read one at a time: flat memory
     doc, root = _parse_root(text, path, "collection", stream)
     entries = doc.mapping(root, "the collection")
-    doc.check_keys(entries, root, "the collection", COLLECTION_KEYS, ("steps",))
+    doc.check_keys(entries, root, "the collection", spec.COLLECTION.names, spec.COLLECTION.required)
     variables, variable_locs = _variables(doc, entries)
     secrets = _secret_names(doc, entries, variables)
     steps_node = entries["steps"][1]
@@ -500,19 +476,14 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
     )  # fmt: skip
 
 
-LOAD_KEYS = ("thresholds", "think_time")
-
-
 def _load_settings(doc: _Doc, node: Node) -> LoadSettings:
     """``load:`` (runner load): thresholds, and think time as seconds or [min, max]."""
-    from runner.core.model import THRESHOLD_METRICS
-
     entries = doc.mapping(node, "load")
-    doc.check_keys(entries, node, "load", LOAD_KEYS)
+    doc.check_keys(entries, node, "load", spec.LOAD.names)
     thresholds: list[Threshold] = []
     if "thresholds" in entries:
         table = doc.mapping(entries["thresholds"][1], "load.thresholds")
-        doc.check_keys(table, entries["thresholds"][1], "load.thresholds", THRESHOLD_METRICS)
+        doc.check_keys(table, entries["thresholds"][1], "load.thresholds", spec.THRESHOLDS.names)
         for metric, (_, value) in table.items():
             if metric == "error_rate" and isinstance(value, ScalarNode) and value.tag == _STR:
                 text = value.value.strip()
@@ -568,16 +539,13 @@ def _secret_names(
     return frozenset(names)
 
 
-SCRIPT_KEYS = ("prerequest", "test")
-
-
 def _scripts(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> Scripts | None:
     """``scripts: {prerequest: JS, test: JS}``: JavaScript kept verbatim from an import; inert."""
     if "scripts" not in entries:
         return None
     node = entries["scripts"][1]
     found = doc.mapping(node, "scripts")
-    doc.check_keys(found, node, "scripts", SCRIPT_KEYS)
+    doc.check_keys(found, node, "scripts", spec.SCRIPT_MAP.names)
     return Scripts(
         prerequest=_opt_text(doc, found, "prerequest"),
         test=_opt_text(doc, found, "test"),
@@ -604,7 +572,7 @@ def _steps(doc: _Doc, node: Node, what: str) -> list[Step]:
 
 def _step(doc: _Doc, node: Node) -> Step:
     entries = doc.mapping(node, "a step")
-    kinds = [k for k in STEP_KINDS if k in entries]
+    kinds = [k for k in spec.STEPS if k in entries]
     if len(kinds) != 1:
         if kinds:
             doc.fail(
@@ -619,13 +587,13 @@ def _step(doc: _Doc, node: Node) -> Step:
     kind = kinds[0]
     name = doc.text(entries[kind][1], f"the {kind} name")
     what = f"{kind} step '{name}'"
-    doc.check_keys(entries, node, what, STEP_KINDS[kind])
+    keys = spec.STEPS[kind]
+    doc.check_keys(entries, node, what, keys.names)
     loc = doc.loc(node)
     step_id = _opt_text(doc, entries, "id")
     description = _opt_text(doc, entries, "description")
     if kind == "folder":
-        if "steps" not in entries:
-            doc.fail(node, f"{what} is missing the required key 'steps'")
+        doc.require(entries, node, what, keys.required)
         folder_steps = tuple(_steps(doc, entries["steps"][1], "steps"))
         if not folder_steps:
             doc.fail(entries["steps"][1], f"{what} has no steps")
@@ -638,7 +606,7 @@ def _step(doc: _Doc, node: Node) -> Step:
             redirects=_redirects(doc, entries),
         )  # fmt: skip
     if kind == "pause":
-        doc.check_keys(entries, node, what, PAUSE_KEYS, ("variable",))
+        doc.require(entries, node, what, keys.required)
         from_url = entries.get(Text("from_url"))
         if "state" in entries and from_url is None:
             doc.fail(
@@ -655,7 +623,7 @@ def _step(doc: _Doc, node: Node) -> Step:
             secret=doc.boolean(entries["secret"][1], "secret") if "secret" in entries else True,
             tags=_tags(doc, entries), flow=_flow(doc, entries),
         )  # fmt: skip
-    doc.check_keys(entries, node, what, STEP_KINDS[kind], ("url",))
+    doc.require(entries, node, what, keys.required)
     method = _method(doc, entries)
     url = doc.text(entries["url"][1], "url")
     params = _params(doc, entries["params"][1], "params") if "params" in entries else ()
@@ -728,7 +696,7 @@ def _param_value(doc: _Doc, node: Node, what: str) -> Any:
 
 def _documented_param(doc: _Doc, name: str, node: MappingNode, what: str) -> Param:
     entries = doc.mapping(node, f"{what}.{name}")
-    doc.check_keys(entries, node, f"{what}.{name}", PARAM_KEYS)
+    doc.check_keys(entries, node, f"{what}.{name}", spec.PARAM.names)
     type_ = None
     if "type" in entries:
         type_ = doc.text(entries["type"][1], "type")
@@ -759,7 +727,7 @@ def _documented_param(doc: _Doc, name: str, node: MappingNode, what: str) -> Par
 
 def _body(doc: _Doc, node: Node) -> Body:
     entries = doc.mapping(node, "body")
-    doc.check_keys(entries, node, "body", (*BODY_KINDS, "content_type", "fields"))
+    doc.check_keys(entries, node, "body", spec.BODY.names)
     kinds = [k for k in BODY_KINDS if k in entries]
     if len(kinds) != 1:
         doc.fail(node, "body needs exactly one of json, form, text, multipart, graphql or file")
@@ -793,58 +761,21 @@ def _body(doc: _Doc, node: Node) -> Body:
     return Body("text", text=doc.text(value_node, "body.text"), content_type=content_type, loc=loc)
 
 
-AUTH_KEYS = {
-    "none": ("type",),
-    "basic": ("type", "username", "password"),
-    "bearer": ("type", "token"),
-    "apikey": ("type", "key", "value", "in"),
-    "digest": ("type", "username", "password"),
-    "oauth2": (
-        "type", "grant", "token_url", "auth_url", "client_id", "client_secret", "scopes",
-        "redirect_uri", "pkce", "client_auth", "account_id", "refresh_token",
-    ),
-    "oauth1": (
-        "type", "consumer_key", "consumer_secret", "token", "token_secret", "signature_method",
-        "private_key", "realm", "callback", "verifier", "nonce", "timestamp", "version", "in",
-        "body_hash",
-    ),
-}  # fmt: skip
-AUTH_REQUIRED = {
-    "apikey": ("type", "key", "value"),
-    "oauth2": ("type",),
-    "oauth1": ("type", "consumer_key"),
-}
-# oauth2: the keys each grant requires, and the keys that belong to one grant only
-OAUTH_GRANT_KEYS = {
-    "authorization_code": ("auth_url", "redirect_uri"),
-    "client_credentials": (),
-    "account_credentials": ("account_id",),
-    "refresh_token": ("refresh_token",),
-}
-_OAUTH_GRANT_ONLY = {
-    "auth_url": "authorization_code",
-    "redirect_uri": "authorization_code",
-    "pkce": "authorization_code",
-    "account_id": "account_credentials",
-    "refresh_token": "refresh_token",
-}
-
-
 def _auth(doc: _Doc, node: Node) -> Auth:
-    kinds = ", ".join(AUTH_KEYS)
+    kinds = ", ".join(spec.AUTH_TYPES)
     entries = doc.mapping(node, "auth")
     if "type" not in entries:
         doc.fail(node, "auth is missing the required key 'type'", f"use type: {kinds}")
     kind = doc.text(entries["type"][1], "auth type")
-    if kind not in AUTH_KEYS:
-        close = close_matches(kind, AUTH_KEYS, n=1)
+    if kind not in spec.AUTH_TYPES:
+        close = close_matches(kind, spec.AUTH_TYPES, n=1)
         doc.fail(
             entries["type"][1],
             f"unknown auth type {kind!r}",
             f"did you mean '{close[0]}'?" if close else f"use {kinds}",
         )
-    keys = AUTH_KEYS[kind]
-    doc.check_keys(entries, node, f"{kind} auth", keys, AUTH_REQUIRED.get(kind, keys))
+    keys = spec.AUTH_TYPES[kind]
+    doc.check_keys(entries, node, f"{kind} auth", keys.names, keys.required)
     loc = doc.loc(node)
     if kind in ("basic", "digest"):
         return Auth(
@@ -917,22 +848,19 @@ def _oauth1(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
 
 
 def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) -> OAuth2:
-    grants = tuple(OAUTH_GRANT_KEYS)
-    for key in ("grant", "token_url", "client_id"):
-        if key not in entries:
-            doc.fail(node, f"oauth2 auth is missing the required key '{key}'")
+    grants = tuple(spec.OAUTH2_GRANTS)
     grant = doc.text(entries["grant"][1], "oauth2 grant")
-    if grant not in OAUTH_GRANT_KEYS:
+    if grant not in spec.OAUTH2_GRANTS:
         close = close_matches(grant, grants, n=1)
         doc.fail(
             entries["grant"][1],
             f"unknown oauth2 grant {grant!r}",
             f"did you mean '{close[0]}'?" if close else f"use {', '.join(grants)}",
         )
-    for key in OAUTH_GRANT_KEYS[grant]:
+    for key in spec.OAUTH2_GRANTS[grant]:
         if key not in entries:
             doc.fail(node, f"oauth2 auth with grant {grant} is missing the required key '{key}'")
-    for key, owner in _OAUTH_GRANT_ONLY.items():
+    for key, owner in spec.OAUTH2_GRANT_ONLY.items():
         if key in entries and owner != grant:
             doc.fail(entries[key][0], f"'{key}' applies to grant {owner} only, not {grant}")
 
@@ -1011,7 +939,7 @@ def _matchers(doc: _Doc, node: Node) -> tuple[Matcher, ...]:
 
 def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
     entries = doc.mapping(node, "expect")
-    doc.check_keys(entries, node, "expect", EXPECT_KEYS)
+    doc.check_keys(entries, node, "expect", spec.EXPECT.names)
     checks: list[Check] = []
     for key, (key_node, value_node) in entries.items():
         loc = doc.loc(key_node)
@@ -1084,15 +1012,12 @@ def _check_schema(doc: _Doc, node: Node, schema: dict[str, Any]) -> dict[str, An
     return schema
 
 
-EXAMPLE_KEYS = ("status", "description", "headers", "json", "text")
-
-
 def _examples(doc: _Doc, node: Node) -> tuple[Example, ...]:
     """Example responses for the documentation: status, description, headers, json or text."""
     out: list[Example] = []
     for item in doc.sequence(node, "examples"):
         entries = doc.mapping(item, "an example")
-        doc.check_keys(entries, item, "an example", EXAMPLE_KEYS, ("status",))
+        doc.check_keys(entries, item, "an example", spec.EXAMPLE.names, spec.EXAMPLE.required)
         if "json" in entries and "text" in entries:
             doc.fail(item, "an example has json or text, not both")
         status = doc.integer(entries["status"][1], "status")
@@ -1135,9 +1060,7 @@ def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
             out.append(Capture(str(name), "json", shared, is_secret_name(name), loc=loc))
             continue
         entries = doc.mapping(value_node, f"capture {name}")
-        doc.check_keys(
-            entries, value_node, f"capture {name}", (*CAPTURE_SOURCES, "secret", "group")
-        )
+        doc.check_keys(entries, value_node, f"capture {name}", spec.CAPTURE.names)
         sources = [k for k in CAPTURE_SOURCES if k in entries]
         if len(sources) != 1:
             doc.fail(
@@ -1185,17 +1108,12 @@ def _check_unique_ids(steps: list[Step]) -> None:
 
 # --- flow control, multipart and GraphQL bodies (issue 6) --------------------------------------
 
-RETRY_KEYS = ("max", "interval", "until")
-REPEAT_KEYS = ("over", "as")
-GOTO_KEYS = ("step", "end", "if", "max")
-PART_KEYS = ("value", "file", "filename", "content_type", "enabled")
-GRAPHQL_KEYS = ("query", "variables", "operation_name")
-MAX_PARALLEL = 64
+MAX_PARALLEL = spec.MAX_PARALLEL
 
 
 def _flow(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> Flow | None:
     """The flow-control keys of a step (only those its kind allows reach here)."""
-    if not any(k in entries for k in ("skip_if", "run_if", "delay", "retry", "repeat", "goto")):
+    if not any(k in entries for k in spec.FLOW_KEYS):
         return None
     return Flow(
         skip_if=_expression(doc, entries, "skip_if"),
@@ -1221,7 +1139,7 @@ def _retry(doc: _Doc, node: Node) -> Retry:
     if isinstance(node, ScalarNode):
         return Retry(doc.count(node, "retry", 1, "1 or more attempts"), loc=doc.loc(node))
     entries = doc.mapping(node, "retry")
-    doc.check_keys(entries, node, "retry", RETRY_KEYS, ("max",))
+    doc.check_keys(entries, node, "retry", spec.RETRY.names, spec.RETRY.required)
     attempts = doc.count(entries["max"][1], "retry.max", 1, "1 or more attempts")
     interval = 1.0
     if "interval" in entries:
@@ -1229,15 +1147,12 @@ def _retry(doc: _Doc, node: Node) -> Retry:
     return Retry(attempts, interval, _expression(doc, entries, "until"), doc.loc(node))
 
 
-RETRIES_KEYS = ("max", "backoff", "max_delay")
-
-
 def _retries(doc: _Doc, node: Node) -> Retries:
     """``retries: N`` or ``{max, backoff, max_delay}`` (runner.engine.retries)."""
     if isinstance(node, ScalarNode):
         return Retries(doc.count(node, "retries", 0, "0 (off) or more"), loc=doc.loc(node))
     entries = doc.mapping(node, "retries")
-    doc.check_keys(entries, node, "retries", RETRIES_KEYS, ("max",))
+    doc.check_keys(entries, node, "retries", spec.RETRIES_MAP.names, spec.RETRIES_MAP.required)
     count = doc.count(entries["max"][1], "retries.max", 0, "0 (off) or more")
     seconds = {
         key: doc.seconds(entries[key][1], f"retries.{key}")
@@ -1247,8 +1162,7 @@ def _retries(doc: _Doc, node: Node) -> Retries:
     return Retries(count, **seconds, loc=doc.loc(node))
 
 
-REDIRECTS_KEYS = ("follow", "max", "keep_method", "referer")
-MAX_REDIRECTS = 1000
+MAX_REDIRECTS = spec.MAX_REDIRECTS
 
 
 def _redirects(
@@ -1263,7 +1177,7 @@ def _redirects(
         found = Redirects(follow=doc.boolean(node, "redirects"), loc=doc.loc(node))
     else:
         keys = doc.mapping(node, "redirects")
-        doc.check_keys(keys, node, "redirects", REDIRECTS_KEYS)
+        doc.check_keys(keys, node, "redirects", spec.REDIRECTS_MAP.names)
         flags = {
             k: doc.boolean(keys[k][1], f"redirects.{k}")
             for k in ("follow", "keep_method", "referer")
@@ -1323,7 +1237,7 @@ def _repeat(doc: _Doc, node: Node) -> Repeat:
     var = "item"
     if isinstance(node, MappingNode):
         entries = doc.mapping(node, "repeat")
-        doc.check_keys(entries, node, "repeat", REPEAT_KEYS, ("over",))
+        doc.check_keys(entries, node, "repeat", spec.REPEAT.names, spec.REPEAT.required)
         if "as" in entries:
             var = str(doc.identifier(entries["as"][1], "repeat.as"))
         node = entries["over"][1]
@@ -1346,7 +1260,7 @@ def _goto(doc: _Doc, node: Node) -> Goto:
     if isinstance(node, ScalarNode):
         return Goto(str(doc.text(node, "goto")), loc=doc.loc(node))
     entries = doc.mapping(node, "goto")
-    doc.check_keys(entries, node, "goto", GOTO_KEYS)
+    doc.check_keys(entries, node, "goto", spec.GOTO_MAP.names)
     if ("step" in entries) == ("end" in entries):
         doc.fail(node, "goto needs exactly one of 'step' (where to go on) or 'end: true'")
     target = None
@@ -1381,7 +1295,7 @@ def _parts(doc: _Doc, node: Node) -> tuple[Part, ...]:
             out.append(Part(name, value=doc.text(value_node, f"multipart {name}"), loc=loc))
             continue
         entries = doc.mapping(value_node, f"multipart {name}")
-        doc.check_keys(entries, value_node, f"multipart part '{name}'", PART_KEYS)
+        doc.check_keys(entries, value_node, f"multipart part '{name}'", spec.PART.names)
         if ("value" in entries) == ("file" in entries):
             doc.fail(value_node, f"multipart part '{name}' needs exactly one of value or file")
         if "filename" in entries and "file" not in entries:
@@ -1405,7 +1319,7 @@ def _graphql(doc: _Doc, node: Node) -> GraphQL:
     if isinstance(node, ScalarNode):
         return GraphQL(doc.text(node, "graphql query"), loc=doc.loc(node))
     entries = doc.mapping(node, "body.graphql")
-    doc.check_keys(entries, node, "body.graphql", GRAPHQL_KEYS, ("query",))
+    doc.check_keys(entries, node, "body.graphql", spec.GRAPHQL.names, spec.GRAPHQL.required)
     variables = doc.value(entries["variables"][1]) if "variables" in entries else None
     if variables is not None and not isinstance(variables, dict):
         doc.fail(entries["variables"][1], "graphql variables must be a mapping")
@@ -1460,8 +1374,6 @@ def _check_flow(steps: list[Step]) -> None:
 
 # --- environment -----------------------------------------------------------------------------
 
-ENVIRONMENT_KEYS = ("name", "description", "variables", "secrets")
-
 
 def load_environment(path: str | Path) -> Environment:
     """Load an environment file: ``variables`` (a mapping) and optional ``secrets`` (names)."""
@@ -1472,7 +1384,7 @@ def load_environment(path: str | Path) -> Environment:
 def parse_environment(text: str, path: str = "<environment>") -> Environment:
     doc, root = _parse_root(text, path, "environment")
     entries = doc.mapping(root, "the environment")
-    doc.check_keys(entries, root, "the environment", ENVIRONMENT_KEYS)
+    doc.check_keys(entries, root, "the environment", spec.ENVIRONMENT.names)
     variables, locs = _variables(doc, entries)
     name = doc.text(entries["name"][1], "name") if "name" in entries else Path(path).stem
     return Environment(str(name), path, variables, locs, _secret_names(doc, entries, variables))
