@@ -12,6 +12,7 @@ large file never has all its nodes in memory at once.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -57,6 +58,7 @@ from runner.core.model import (
 )
 from runner.core.redact import is_secret_name
 from runner.format import spec
+from runner.format.schema_refs import resolve_file_refs
 from runner.format.spec import CUSTOM_METHOD, HTTP_METHODS, JSON_TYPE_NAMES, PARAM_TYPES
 from runner.format.yaml_compose import compose
 
@@ -984,8 +986,6 @@ STATUS_KEY = re.compile(r"^(?:[1-5][0-9][0-9]|[1-5]XX|default)$")
 def _schema_check(doc: _Doc, node: Node, loc: SourceLocation) -> Check:
     """``schema:`` is one JSON Schema, or a mapping of status code (``200``, ``4XX``,
     ``default``) to the schema of that status; ``$ref`` may name a file (schema_refs.py)."""
-    from runner.format.schema_refs import resolve_file_refs
-
     schema = doc.value(node)
     if not isinstance(schema, dict):
         doc.fail(node, "schema must be a JSON Schema mapping")
@@ -996,10 +996,25 @@ def _schema_check(doc: _Doc, node: Node, loc: SourceLocation) -> Check:
             sub = doc.value(sub_node)
             if not isinstance(sub, dict):
                 doc.fail(sub_node, f"the schema for status {status} must be a mapping")
-            by_status[str(status)] = _check_schema(doc, sub_node, resolve_file_refs(sub, base))
+            by_status[str(status)] = _check_schema(
+                doc, sub_node, resolve_file_refs(sub, base, read_schema_file)
+            )
         return Check("schema", None, (Matcher("in", by_status),), loc)
-    schema = _check_schema(doc, node, resolve_file_refs(schema, base))
+    schema = _check_schema(doc, node, resolve_file_refs(schema, base, read_schema_file))
     return Check("schema", None, (Matcher("eq", schema),), loc)
+
+
+def read_schema_file(path: Path) -> Any:
+    """A schema file named by a ``$ref``, as plain data: JSON, or YAML through the safe path."""
+    text = read_text(path)
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LoadError(
+                f"malformed JSON: {exc.msg}", SourceLocation(str(path), exc.lineno, exc.colno)
+            ) from None
+    return parse_data(text, str(path))
 
 
 def _check_schema(doc: _Doc, node: Node, schema: dict[str, Any]) -> dict[str, Any]:

@@ -1,21 +1,36 @@
 """``$ref`` to schema files in ``expect: schema``, resolved when the collection is loaded.
 
 A ``$ref`` that is not only a fragment (``schemas/user.json``, ``api.schemas.json#/$defs/Pet``)
-names a file relative to the file that holds it. Each such file is read once (JSON, or YAML
-through the loader's safe path) and embedded in the step's schema as a resource with its own
-``$id`` (the file's URI), and the ``$ref`` is rewritten to that URI. The validator then
-resolves everything offline, with JSON pointers and references inside the files working as
-written. A missing or malformed file is a LoadError at the ``$ref`` that names it.
+names a file relative to the file that holds it. Each such file is read once (by the reader
+the loader passes in: JSON, or YAML through its safe path) and embedded in the step's schema
+as a resource with its own ``$id`` (the file's URI), and the ``$ref`` is rewritten to that
+URI. The validator then resolves everything offline, with JSON pointers and references inside
+the files working as written. A missing or malformed file is a LoadError at the ``$ref`` that
+names it.
+
+This module sits below the loader and never imports it: the loader hands it the reader.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from runner.core.errors import LoadError, SourceLocation
+
+Reader = Callable[[Path], Any]  # a schema file as plain data, or a LoadError
+
+
+@dataclass
+class _Files:
+    """The schema files met so far (path -> document), and how to read another."""
+
+    read: Reader
+    loaded: dict[Path, dict[str, Any]]
+
 
 MAX_SCHEMA_FILES = 64
 # the dialects whose embedded resources live under "definitions" and whose $ref hides siblings
@@ -23,12 +38,13 @@ _OLD_DRAFTS = ("draft-04", "draft-06", "draft-07")
 EMBED_PREFIX = "file:"  # the keys of embedded files in $defs: "file:schemas/user.json"
 
 
-def resolve_file_refs(schema: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Return ``schema`` with its file ``$ref``s embedded; ``base`` is the collection's folder.
+def resolve_file_refs(schema: dict[str, Any], base: Path, read: Reader) -> dict[str, Any]:
+    """Return ``schema`` with its file ``$ref``s embedded; ``base`` is the collection's folder,
+    ``read`` turns a referenced file into data.
 
     A schema without file references is returned unchanged."""
     loaded: dict[Path, dict[str, Any]] = {}
-    rewritten: dict[str, Any] = _rewrite(schema, base.resolve(), loaded)
+    rewritten: dict[str, Any] = _rewrite(schema, base.resolve(), _Files(read, loaded))
     if not loaded:
         return schema
     old = any(d in str(schema.get("$schema", "")) for d in _OLD_DRAFTS)
@@ -51,22 +67,22 @@ def _display(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def _rewrite(node: Any, folder: Path, loaded: dict[Path, dict[str, Any]]) -> Any:
-    """Copy of ``node`` with file refs made absolute; referenced files go into ``loaded``."""
+def _rewrite(node: Any, folder: Path, files: _Files) -> Any:
+    """Copy of ``node`` with file refs made absolute; referenced files go into ``files``."""
     if isinstance(node, list):
-        return [_rewrite(item, folder, loaded) for item in node]
+        return [_rewrite(item, folder, files) for item in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
-            out[key] = _absolute_ref(value, folder, loaded)
+            out[key] = _absolute_ref(value, folder, files)
         else:
-            out[key] = _rewrite(value, folder, loaded)
+            out[key] = _rewrite(value, folder, files)
     return out
 
 
-def _absolute_ref(ref: str, folder: Path, loaded: dict[Path, dict[str, Any]]) -> str:
+def _absolute_ref(ref: str, folder: Path, files: _Files) -> str:
     loc: SourceLocation | None = getattr(ref, "loc", None)
     split = urlsplit(ref)
     if split.scheme and split.scheme != "file":
@@ -77,14 +93,13 @@ def _absolute_ref(ref: str, folder: Path, loaded: dict[Path, dict[str, Any]]) ->
             "nothing is fetched from the network",
         )
     target = (folder / unquote(split.path)).resolve()
-    _load(target, loaded, loc, ref)
+    _load(target, files, loc, ref)
     uri = target.as_uri()
     return f"{uri}#{split.fragment}" if split.fragment else uri
 
 
-def _load(
-    path: Path, loaded: dict[Path, dict[str, Any]], loc: SourceLocation | None, ref: str
-) -> None:
+def _load(path: Path, files: _Files, loc: SourceLocation | None, ref: str) -> None:
+    loaded = files.loaded
     if path in loaded:
         return
     if len(loaded) >= MAX_SCHEMA_FILES:
@@ -95,39 +110,24 @@ def _load(
             loc,
             "the path is relative to the file that holds the $ref",
         )
-    document = read_schema_file(path)
+    document = files.read(path)
     if not isinstance(document, dict):
         raise LoadError(f"schema file {path} must hold a JSON Schema mapping", loc)
     loaded[path] = {}  # reserve the slot first: files may refer to each other
     # Refs inside a file resolve against its own $id; files it names are embedded beside it.
-    _collect(document, path.parent, loaded)
+    _collect(document, path.parent, files)
     loaded[path] = {**document, "$id": path.as_uri()}
 
 
-def _collect(node: Any, folder: Path, loaded: dict[Path, dict[str, Any]]) -> None:
+def _collect(node: Any, folder: Path, files: _Files) -> None:
     if isinstance(node, list):
         for item in node:
-            _collect(item, folder, loaded)
+            _collect(item, folder, files)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
                 split = urlsplit(value)
                 if not split.scheme or split.scheme == "file":
-                    _load((folder / unquote(split.path)).resolve(), loaded, None, value)
+                    _load((folder / unquote(split.path)).resolve(), files, None, value)
             else:
-                _collect(value, folder, loaded)
-
-
-def read_schema_file(path: Path) -> Any:
-    """A JSON or YAML file as plain data; YAML through the loader's safe path."""
-    from runner.format.loader import parse_data, read_text
-
-    text = read_text(path)
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise LoadError(
-                f"malformed JSON: {exc.msg}", SourceLocation(str(path), exc.lineno, exc.colno)
-            ) from None
-    return parse_data(text, str(path))
+                _collect(value, folder, files)
