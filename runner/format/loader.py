@@ -284,6 +284,20 @@ class _Doc:
             self.fail(node, f"{what} must be 0 or more seconds")
         return num
 
+    def option(
+        self, entries: dict[str, tuple[ScalarNode, Node]], key: spec.Key, what: str = ""
+    ) -> Any:
+        """An optional key of the spec: its value, read by its type, or the spec's default.
+        ``what`` names it in errors (the key's name by default)."""
+        if key.name not in entries:
+            return key.default
+        node = entries[key.name][1]
+        if key.type == "bool":
+            return self.boolean(node, what or key.name)
+        if key.type == "text":
+            return self.text(node, what or key.name)
+        raise TypeError(f"{key.name}: a {key.type} key is read by its own code")
+
     def identifier(self, node: Node, what: str) -> Text:
         name = self.text(node, what)
         if not IDENTIFIER.match(name):
@@ -466,11 +480,8 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
         name=str(name), steps=tuple(steps), path=path, description=description,
         variables=variables, variable_locs=variable_locs, secrets=secrets, auth=auth,
         tags=_tags(doc, entries), scripts=_scripts(doc, entries),
-        http2=doc.boolean(entries["http2"][1], "http2") if "http2" in entries else False,
-        run_scripts=(
-            doc.boolean(entries["run_scripts"][1], "run_scripts")
-            if "run_scripts" in entries else False
-        ),
+        http2=doc.option(entries, spec.COLLECTION["http2"]),
+        run_scripts=doc.option(entries, spec.COLLECTION["run_scripts"]),
         load=_load_settings(doc, entries["load"][1]) if "load" in entries else None,
         retries=_retries(doc, entries["retries"][1]) if "retries" in entries else None,
         max_response_size=_size(doc, entries, "max_response_size"),
@@ -622,7 +633,7 @@ def _step(doc: _Doc, node: Node) -> Step:
             id=step_id, description=description, prompt=_opt_text(doc, entries, "prompt"),
             from_url=str(doc.text(from_url[1], "from_url")) if from_url else None,
             state=_opt_text(doc, entries, "state"),
-            secret=doc.boolean(entries["secret"][1], "secret") if "secret" in entries else True,
+            secret=doc.option(entries, keys["secret"]),
             tags=_tags(doc, entries), flow=_flow(doc, entries),
         )  # fmt: skip
     doc.require(entries, node, what, keys.required)
@@ -633,7 +644,7 @@ def _step(doc: _Doc, node: Node) -> Step:
         return BrowserStep(
             name=str(name), url=url, loc=loc, id=step_id, description=description, method=method,
             params=params,
-            open=doc.boolean(entries["open"][1], "open") if "open" in entries else False,
+            open=doc.option(entries, keys["open"]),
             tags=_tags(doc, entries), flow=_flow(doc, entries),
         )  # fmt: skip
     return RequestStep(
@@ -717,11 +728,9 @@ def _documented_param(doc: _Doc, name: str, node: MappingNode, what: str) -> Par
         if "value" in entries
         else None,
         type=str(type_) if type_ else None,
-        required=doc.boolean(entries["required"][1], "required")
-        if "required" in entries
-        else False,
+        required=doc.option(entries, spec.PARAM["required"]),
         description=_opt_text(doc, entries, "description"),
-        enabled=doc.boolean(entries["enabled"][1], "enabled") if "enabled" in entries else True,
+        enabled=doc.option(entries, spec.PARAM["enabled"]),
         enum=enum,
         loc=doc.loc(node),
     )
@@ -842,9 +851,7 @@ def _oauth1(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
         timestamp=text("timestamp"),
         version="1.0" if "version" not in entries else (text("version") or ""),
         where=where,  # type: ignore[arg-type]
-        body_hash=doc.boolean(entries["body_hash"][1], "oauth1 body_hash")
-        if "body_hash" in entries
-        else False,
+        body_hash=doc.option(entries, spec.AUTH_ANY["body_hash"], "oauth1 body_hash"),
         loc=doc.loc(node),
     )
 
@@ -892,7 +899,7 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
         client_secret=text("client_secret"),
         scopes=scopes,
         redirect_uri=text("redirect_uri"),
-        pkce=doc.boolean(entries["pkce"][1], "oauth2 pkce") if "pkce" in entries else True,
+        pkce=doc.option(entries, spec.AUTH_ANY["pkce"], "oauth2 pkce"),
         client_auth=client_auth,  # type: ignore[arg-type]
         account_id=text("account_id"),
         refresh_token=text("refresh_token"),
@@ -1315,7 +1322,6 @@ def _parts(doc: _Doc, node: Node) -> tuple[Part, ...]:
             doc.fail(value_node, f"multipart part '{name}' needs exactly one of value or file")
         if "filename" in entries and "file" not in entries:
             doc.fail(entries["filename"][0], "filename names a file part; add 'file: PATH'")
-        enabled = entries.get("enabled")
         out.append(
             Part(
                 name,  # a Text: names are templates, their errors point here
@@ -1324,7 +1330,7 @@ def _parts(doc: _Doc, node: Node) -> tuple[Part, ...]:
                 filename=_opt_text(doc, entries, "filename"),
                 content_type=_opt_text(doc, entries, "content_type"),
                 loc=loc,
-                enabled=doc.boolean(enabled[1], "enabled") if enabled else True,
+                enabled=doc.option(entries, spec.PART["enabled"]),
             )
         )
     return tuple(out)

@@ -91,18 +91,17 @@ class Mapping:
     one_of: tuple[str, ...] = ()
     at_most_one: tuple[str, ...] = ()
     names: tuple[str, ...] = field(init=False)
+    by_name: dict[str, Key] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(k.name for k in self.keys))
+        object.__setattr__(self, "by_name", {k.name: k for k in self.keys})
         unknown = {*self.required, *self.one_of, *self.at_most_one} - set(self.names)
         if unknown or len(set(self.names)) != len(self.names):
             raise ValueError(f"{self.where}: bad key table ({sorted(unknown)})")
 
     def __getitem__(self, name: str) -> Key:
-        for key in self.keys:
-            if key.name == name:
-                return key
-        raise KeyError(name)
+        return self.by_name[name]
 
 
 def _mapping(where: str, *keys: Key, **rules: tuple[str, ...]) -> Mapping:
