@@ -1,4 +1,4 @@
-"""The JSON Schemas for editors: generated from the loader, shipped, and in step with it."""
+"""The JSON Schemas for editors: generated from the spec, shipped, and in step with the loader."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from runner.core.errors import LoadError
-from runner.format import loader, schema
+from runner.format import loader, schema, spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,31 +43,31 @@ def errors(kind: str, text: str) -> list[str]:
     return [e.message for e in validator(kind).iter_errors(loader.parse_data(text))]
 
 
-def test_the_shipped_files_are_what_the_loader_tables_generate() -> None:
+def test_the_shipped_files_are_what_the_spec_generates() -> None:
     for kind in schema.KINDS:
         assert schema.shipped(kind) == schema.generate(kind), (
             f"runner/data/{kind}.schema.json is stale: run python -m runner.format.schema --write"
         )
 
 
-def test_every_loader_key_is_described() -> None:
-    assert schema.undescribed_keys() == [], "describe these keys in runner/format/schema.py"
+def test_every_key_of_the_spec_is_described() -> None:
+    for where, mapping in spec.MAPPINGS.items():
+        for key in mapping.keys:
+            assert key.doc.strip(), f"{where}: describe {key.name} in runner/format/spec.py"
 
 
-def test_every_key_of_the_loader_tables_can_be_completed() -> None:
-    defs = json.loads(schema.shipped("collection"))["definitions"]
-    assert list(json.loads(schema.shipped("collection"))["properties"]) == list(
-        loader.COLLECTION_KEYS
-    )
-    for kind, keys in loader.STEP_KINDS.items():
+def test_every_key_of_the_spec_can_be_completed() -> None:
+    collection = json.loads(schema.shipped("collection"))
+    defs = collection["definitions"]
+    assert list(collection["properties"]) == list(spec.COLLECTION.names)
+    for kind, mapping in spec.STEPS.items():
         step = defs[f"{kind}_step"]
-        assert list(step["properties"]) == list(keys)
+        assert list(step["properties"]) == list(mapping.names)
         assert step["additionalProperties"] is False
-        assert all(step["properties"][k].get("description") or "$ref" in step["properties"][k]
-                   for k in keys)  # fmt: skip
-    assert set(defs["auth"]["properties"]["type"]["enum"]) == set(loader.AUTH_KEYS)
+        assert all(step["properties"][k].get("description") for k in mapping.names)
+    assert set(defs["auth"]["properties"]["type"]["enum"]) == set(spec.AUTH_TYPES)
     assert list(json.loads(schema.shipped("environment"))["properties"]) == list(
-        loader.ENVIRONMENT_KEYS
+        spec.ENVIRONMENT.names
     )
 
 
@@ -118,7 +118,7 @@ def test_the_docs_examples_get_the_same_verdict_from_schema_and_loader(
         return
     if "steps" in data:
         kind = "collection"
-    elif data and set(data) <= set(loader.ENVIRONMENT_KEYS):
+    elif data and set(data) <= set(spec.ENVIRONMENT.names):
         kind = "environment"
     else:
         return  # a fragment (one step), not a file

@@ -37,7 +37,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from runner.core.errors import LoadError, RunnerError, SourceLocation, UsageError
-from runner.format import loader
+from runner.format import loader, spec
 
 if TYPE_CHECKING:
     from runner.cli.main import Console
@@ -124,31 +124,15 @@ def _resolves_to_other_type(text: str) -> bool:
 
 def _order(ctx: str, keys: Sequence[str], node: Any) -> tuple[str, ...] | None:
     """The canonical key order of a mapping in context ``ctx``, or None to keep it."""
-    if ctx == "collection":
-        return loader.COLLECTION_KEYS
-    if ctx == "environment":
-        return loader.ENVIRONMENT_KEYS
     if ctx == "step":
-        kinds = [k for k in loader.STEP_KINDS if k in keys]
-        return loader.STEP_KINDS[kinds[0]] if len(kinds) == 1 else None
+        kinds = [k for k in spec.STEPS if k in keys]
+        return spec.STEPS[kinds[0]].names if len(kinds) == 1 else None
     if ctx == "auth":
         kind = node.get("type") if hasattr(node, "get") else None
-        return loader.AUTH_KEYS.get(str(kind), ("type",)) if kind is not None else ("type",)
-    fixed: dict[str, tuple[str, ...]] = {
-        "body": (*loader.BODY_KINDS, "content_type", "fields"),
-        "param": loader.PARAM_KEYS,
-        "expect": loader.EXPECT_KEYS,
-        "capture": (*loader.CAPTURE_SOURCES, "secret", "group"),
-        "example": loader.EXAMPLE_KEYS,
-        "scripts": loader.SCRIPT_KEYS,
-        "retry": loader.RETRY_KEYS,
-        "retries": loader.RETRIES_KEYS,
-        "repeat": loader.REPEAT_KEYS,
-        "goto": loader.GOTO_KEYS,
-        "part": loader.PART_KEYS,
-        "graphql": loader.GRAPHQL_KEYS,
-    }
-    return fixed.get(ctx)
+        found = spec.AUTH_TYPES.get(str(kind)) if kind is not None else None
+        return found.names if found is not None else ("type",)
+    fixed = {"collection": spec.COLLECTION, "environment": spec.ENVIRONMENT, **spec.MAPPINGS}
+    return fixed[ctx].names if ctx in fixed else None
 
 
 _STEP_CHILDREN = {
@@ -192,7 +176,7 @@ def _canonical_values(node: Any, ctx: str | None) -> None:
                 node.move_to_end(key)
         if ctx == "step" and isinstance(node.get("method"), str):
             method = node["method"]
-            if method.upper() in loader.HTTP_METHODS and method != method.upper():
+            if method.upper() in spec.HTTP_METHODS and method != method.upper():
                 node["method"] = type(method)(method.upper())
         for key in keys:
             _canonical_values(node[key], _child(ctx, key))
@@ -281,7 +265,7 @@ def _shape(node: Node) -> Any:
         for key, value in node.value:
             shape = _shape(value)
             if (key.value, value.tag) == ("method", "tag:yaml.org,2002:str") and (
-                str(value.value).upper() in loader.HTTP_METHODS
+                str(value.value).upper() in spec.HTTP_METHODS
             ):
                 shape = (value.tag, str(value.value).upper())  # fmt writes methods in capitals
             out[_shape(key)] = shape
@@ -329,7 +313,7 @@ def kind_of(text: str, path: str) -> str | None:
     keys = {k.value for k, _ in root.value if isinstance(k, ScalarNode)}
     if "steps" in keys:
         return "collection"
-    if keys and keys <= set(loader.ENVIRONMENT_KEYS):
+    if keys and keys <= set(spec.ENVIRONMENT.names):
         return "environment"
     return None
 

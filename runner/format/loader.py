@@ -12,6 +12,7 @@ large file never has all its nodes in memory at once.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -56,18 +57,16 @@ from runner.core.model import (
     walk,
 )
 from runner.core.redact import is_secret_name
+from runner.format import spec
+from runner.format.schema_refs import resolve_file_refs
+from runner.format.spec import CUSTOM_METHOD, HTTP_METHODS, JSON_TYPE_NAMES, PARAM_TYPES
 from runner.format.yaml_compose import compose
 
 _T = TypeVar("_T")
 
 MAX_DEPTH = 64
 MAX_FILE_BYTES = 20 * 1024 * 1024
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
-# Other methods (WebDAV's COPY, PURGE, a Postman collection's custom verb) are taken when
-# written in capitals, at least four long and not a near miss of a standard method, so that
-# `gte`, `GETS` or `PSOT` still get "did you mean".
-CUSTOM_METHOD = re.compile(r"^[A-Z][A-Z0-9_-]{3,}$")
+IDENTIFIER = re.compile(spec.IDENTIFIER_PATTERN)
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -288,6 +287,20 @@ class _Doc:
             self.fail(node, f"{what} must be 0 or more seconds")
         return num
 
+    def option(
+        self, entries: dict[str, tuple[ScalarNode, Node]], key: spec.Key, what: str = ""
+    ) -> Any:
+        """An optional key of the spec: its value, read by its type, or the spec's default.
+        ``what`` names it in errors (the key's name by default)."""
+        if key.name not in entries:
+            return key.default
+        node = entries[key.name][1]
+        if key.type == "bool":
+            return self.boolean(node, what or key.name)
+        if key.type == "text":
+            return self.text(node, what or key.name)
+        raise TypeError(f"{key.name}: a {key.type} key is read by its own code")
+
     def identifier(self, node: Node, what: str) -> Text:
         name = self.text(node, what)
         if not IDENTIFIER.match(name):
@@ -340,6 +353,15 @@ class _Doc:
                     f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(allowed)}"
                 )
                 self.fail(key_node, f"unknown key '{key}' in {what}", hint)
+        self.require(entries, node, what, required)
+
+    def require(
+        self,
+        entries: dict[str, tuple[ScalarNode, Node]],
+        node: Node,
+        what: str,
+        required: Iterable[str],
+    ) -> None:
         for key in required:
             if key not in entries:
                 self.fail(node, f"{what} is missing the required key '{key}'")
@@ -422,40 +444,10 @@ def _parse_root(
 
 # --- collection ------------------------------------------------------------------------------
 
-COLLECTION_KEYS = (
-    "name", "description", "variables", "secrets", "auth", "tags", "steps", "scripts", "http2",
-    "load", "run_scripts", "retries", "max_response_size", "redirects",
-)  # fmt: skip
-REQUEST_KEYS = (
-    "request", "id", "description", "method", "url", "params", "headers", "body", "auth",
-    "timeout", "follow_redirects", "expect", "capture", "tags", "examples", "scripts",
-    "skip_if", "run_if", "delay", "retry", "repeat", "goto", "http2",
-    "retries", "idempotent", "max_response_size", "redirects",
-)  # fmt: skip
-BROWSER_KEYS = (
-    "browser", "id", "description", "method", "url", "params", "open", "tags",
-    "skip_if", "run_if", "delay", "goto",
-)  # fmt: skip
-PAUSE_KEYS = (
-    "pause", "id", "description", "variable", "prompt", "from_url", "state", "secret", "tags",
-    "skip_if", "run_if", "delay", "goto",
-)  # fmt: skip
-FOLDER_KEYS = (
-    "folder", "id", "description", "auth", "steps", "tags", "scripts",
-    "skip_if", "run_if", "delay", "parallel", "redirects",
-)  # fmt: skip
-STEP_KINDS = {
-    "request": REQUEST_KEYS,
-    "browser": BROWSER_KEYS,
-    "pause": PAUSE_KEYS,
-    "folder": FOLDER_KEYS,
-}
-PARAM_KEYS = ("value", "type", "required", "description", "enabled", "enum")
-JSON_TYPE_NAMES = ("string", "number", "integer", "boolean", "array", "object", "null")
-PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
-BODY_KINDS = ("json", "form", "text", "multipart", "graphql", "file")
-EXPECT_KEYS = ("status", "headers", "json", "body", "max_time_ms", "schema")
-CAPTURE_SOURCES = ("json", "header", "regex", "cookie", "status", "body")
+# The keys each mapping allows and requires come from runner.format.spec (the one definition
+# of the format, which the editor schemas are generated from too); the code here reads them.
+BODY_KINDS = spec.BODY.one_of
+CAPTURE_SOURCES = spec.CAPTURE.one_of
 
 
 def parse_data(text: str, path: str = "<data>") -> Any:
@@ -475,7 +467,7 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
     stream = _StepStream(_Doc(path))  # the steps are read one at a time: flat memory
     doc, root = _parse_root(text, path, "collection", stream)
     entries = doc.mapping(root, "the collection")
-    doc.check_keys(entries, root, "the collection", COLLECTION_KEYS, ("steps",))
+    doc.check_keys(entries, root, "the collection", spec.COLLECTION.names, spec.COLLECTION.required)
     variables, variable_locs = _variables(doc, entries)
     secrets = _secret_names(doc, entries, variables)
     steps_node = entries["steps"][1]
@@ -491,11 +483,8 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
         name=str(name), steps=tuple(steps), path=path, description=description,
         variables=variables, variable_locs=variable_locs, secrets=secrets, auth=auth,
         tags=_tags(doc, entries), scripts=_scripts(doc, entries),
-        http2=doc.boolean(entries["http2"][1], "http2") if "http2" in entries else False,
-        run_scripts=(
-            doc.boolean(entries["run_scripts"][1], "run_scripts")
-            if "run_scripts" in entries else False
-        ),
+        http2=doc.option(entries, spec.COLLECTION["http2"]),
+        run_scripts=doc.option(entries, spec.COLLECTION["run_scripts"]),
         load=_load_settings(doc, entries["load"][1]) if "load" in entries else None,
         retries=_retries(doc, entries["retries"][1]) if "retries" in entries else None,
         max_response_size=_size(doc, entries, "max_response_size"),
@@ -503,19 +492,14 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
     )  # fmt: skip
 
 
-LOAD_KEYS = ("thresholds", "think_time")
-
-
 def _load_settings(doc: _Doc, node: Node) -> LoadSettings:
     """``load:`` (runner load): thresholds, and think time as seconds or [min, max]."""
-    from runner.core.model import THRESHOLD_METRICS
-
     entries = doc.mapping(node, "load")
-    doc.check_keys(entries, node, "load", LOAD_KEYS)
+    doc.check_keys(entries, node, "load", spec.LOAD.names)
     thresholds: list[Threshold] = []
     if "thresholds" in entries:
         table = doc.mapping(entries["thresholds"][1], "load.thresholds")
-        doc.check_keys(table, entries["thresholds"][1], "load.thresholds", THRESHOLD_METRICS)
+        doc.check_keys(table, entries["thresholds"][1], "load.thresholds", spec.THRESHOLDS.names)
         for metric, (_, value) in table.items():
             if metric == "error_rate" and isinstance(value, ScalarNode) and value.tag == _STR:
                 text = value.value.strip()
@@ -571,16 +555,13 @@ def _secret_names(
     return frozenset(names)
 
 
-SCRIPT_KEYS = ("prerequest", "test")
-
-
 def _scripts(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> Scripts | None:
     """``scripts: {prerequest: JS, test: JS}``: JavaScript kept verbatim from an import; inert."""
     if "scripts" not in entries:
         return None
     node = entries["scripts"][1]
     found = doc.mapping(node, "scripts")
-    doc.check_keys(found, node, "scripts", SCRIPT_KEYS)
+    doc.check_keys(found, node, "scripts", spec.SCRIPT_MAP.names)
     return Scripts(
         prerequest=_opt_text(doc, found, "prerequest"),
         test=_opt_text(doc, found, "test"),
@@ -607,7 +588,7 @@ def _steps(doc: _Doc, node: Node, what: str) -> list[Step]:
 
 def _step(doc: _Doc, node: Node) -> Step:
     entries = doc.mapping(node, "a step")
-    kinds = [k for k in STEP_KINDS if k in entries]
+    kinds = [k for k in spec.STEPS if k in entries]
     if len(kinds) != 1:
         if kinds:
             doc.fail(
@@ -622,13 +603,13 @@ def _step(doc: _Doc, node: Node) -> Step:
     kind = kinds[0]
     name = doc.text(entries[kind][1], f"the {kind} name")
     what = f"{kind} step '{name}'"
-    doc.check_keys(entries, node, what, STEP_KINDS[kind])
+    keys = spec.STEPS[kind]
+    doc.check_keys(entries, node, what, keys.names)
     loc = doc.loc(node)
     step_id = _opt_text(doc, entries, "id")
     description = _opt_text(doc, entries, "description")
     if kind == "folder":
-        if "steps" not in entries:
-            doc.fail(node, f"{what} is missing the required key 'steps'")
+        doc.require(entries, node, what, keys.required)
         folder_steps = tuple(_steps(doc, entries["steps"][1], "steps"))
         if not folder_steps:
             doc.fail(entries["steps"][1], f"{what} has no steps")
@@ -641,7 +622,7 @@ def _step(doc: _Doc, node: Node) -> Step:
             redirects=_redirects(doc, entries),
         )  # fmt: skip
     if kind == "pause":
-        doc.check_keys(entries, node, what, PAUSE_KEYS, ("variable",))
+        doc.require(entries, node, what, keys.required)
         from_url = entries.get(Text("from_url"))
         if "state" in entries and from_url is None:
             doc.fail(
@@ -655,10 +636,10 @@ def _step(doc: _Doc, node: Node) -> Step:
             id=step_id, description=description, prompt=_opt_text(doc, entries, "prompt"),
             from_url=str(doc.text(from_url[1], "from_url")) if from_url else None,
             state=_opt_text(doc, entries, "state"),
-            secret=doc.boolean(entries["secret"][1], "secret") if "secret" in entries else True,
+            secret=doc.option(entries, keys["secret"]),
             tags=_tags(doc, entries), flow=_flow(doc, entries),
         )  # fmt: skip
-    doc.check_keys(entries, node, what, STEP_KINDS[kind], ("url",))
+    doc.require(entries, node, what, keys.required)
     method = _method(doc, entries)
     url = doc.text(entries["url"][1], "url")
     params = _params(doc, entries["params"][1], "params") if "params" in entries else ()
@@ -666,7 +647,7 @@ def _step(doc: _Doc, node: Node) -> Step:
         return BrowserStep(
             name=str(name), url=url, loc=loc, id=step_id, description=description, method=method,
             params=params,
-            open=doc.boolean(entries["open"][1], "open") if "open" in entries else False,
+            open=doc.option(entries, keys["open"]),
             tags=_tags(doc, entries), flow=_flow(doc, entries),
         )  # fmt: skip
     return RequestStep(
@@ -731,7 +712,7 @@ def _param_value(doc: _Doc, node: Node, what: str) -> Any:
 
 def _documented_param(doc: _Doc, name: str, node: MappingNode, what: str) -> Param:
     entries = doc.mapping(node, f"{what}.{name}")
-    doc.check_keys(entries, node, f"{what}.{name}", PARAM_KEYS)
+    doc.check_keys(entries, node, f"{what}.{name}", spec.PARAM.names)
     type_ = None
     if "type" in entries:
         type_ = doc.text(entries["type"][1], "type")
@@ -750,11 +731,9 @@ def _documented_param(doc: _Doc, name: str, node: MappingNode, what: str) -> Par
         if "value" in entries
         else None,
         type=str(type_) if type_ else None,
-        required=doc.boolean(entries["required"][1], "required")
-        if "required" in entries
-        else False,
+        required=doc.option(entries, spec.PARAM["required"]),
         description=_opt_text(doc, entries, "description"),
-        enabled=doc.boolean(entries["enabled"][1], "enabled") if "enabled" in entries else True,
+        enabled=doc.option(entries, spec.PARAM["enabled"]),
         enum=enum,
         loc=doc.loc(node),
     )
@@ -762,7 +741,7 @@ def _documented_param(doc: _Doc, name: str, node: MappingNode, what: str) -> Par
 
 def _body(doc: _Doc, node: Node) -> Body:
     entries = doc.mapping(node, "body")
-    doc.check_keys(entries, node, "body", (*BODY_KINDS, "content_type", "fields"))
+    doc.check_keys(entries, node, "body", spec.BODY.names)
     kinds = [k for k in BODY_KINDS if k in entries]
     if len(kinds) != 1:
         doc.fail(node, "body needs exactly one of json, form, text, multipart, graphql or file")
@@ -796,58 +775,21 @@ def _body(doc: _Doc, node: Node) -> Body:
     return Body("text", text=doc.text(value_node, "body.text"), content_type=content_type, loc=loc)
 
 
-AUTH_KEYS = {
-    "none": ("type",),
-    "basic": ("type", "username", "password"),
-    "bearer": ("type", "token"),
-    "apikey": ("type", "key", "value", "in"),
-    "digest": ("type", "username", "password"),
-    "oauth2": (
-        "type", "grant", "token_url", "auth_url", "client_id", "client_secret", "scopes",
-        "redirect_uri", "pkce", "client_auth", "account_id", "refresh_token",
-    ),
-    "oauth1": (
-        "type", "consumer_key", "consumer_secret", "token", "token_secret", "signature_method",
-        "private_key", "realm", "callback", "verifier", "nonce", "timestamp", "version", "in",
-        "body_hash",
-    ),
-}  # fmt: skip
-AUTH_REQUIRED = {
-    "apikey": ("type", "key", "value"),
-    "oauth2": ("type",),
-    "oauth1": ("type", "consumer_key"),
-}
-# oauth2: the keys each grant requires, and the keys that belong to one grant only
-OAUTH_GRANT_KEYS = {
-    "authorization_code": ("auth_url", "redirect_uri"),
-    "client_credentials": (),
-    "account_credentials": ("account_id",),
-    "refresh_token": ("refresh_token",),
-}
-_OAUTH_GRANT_ONLY = {
-    "auth_url": "authorization_code",
-    "redirect_uri": "authorization_code",
-    "pkce": "authorization_code",
-    "account_id": "account_credentials",
-    "refresh_token": "refresh_token",
-}
-
-
 def _auth(doc: _Doc, node: Node) -> Auth:
-    kinds = ", ".join(AUTH_KEYS)
+    kinds = ", ".join(spec.AUTH_TYPES)
     entries = doc.mapping(node, "auth")
     if "type" not in entries:
         doc.fail(node, "auth is missing the required key 'type'", f"use type: {kinds}")
     kind = doc.text(entries["type"][1], "auth type")
-    if kind not in AUTH_KEYS:
-        close = close_matches(kind, AUTH_KEYS, n=1)
+    if kind not in spec.AUTH_TYPES:
+        close = close_matches(kind, spec.AUTH_TYPES, n=1)
         doc.fail(
             entries["type"][1],
             f"unknown auth type {kind!r}",
             f"did you mean '{close[0]}'?" if close else f"use {kinds}",
         )
-    keys = AUTH_KEYS[kind]
-    doc.check_keys(entries, node, f"{kind} auth", keys, AUTH_REQUIRED.get(kind, keys))
+    keys = spec.AUTH_TYPES[kind]
+    doc.check_keys(entries, node, f"{kind} auth", keys.names, keys.required)
     loc = doc.loc(node)
     if kind in ("basic", "digest"):
         return Auth(
@@ -912,30 +854,25 @@ def _oauth1(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
         timestamp=text("timestamp"),
         version="1.0" if "version" not in entries else (text("version") or ""),
         where=where,  # type: ignore[arg-type]
-        body_hash=doc.boolean(entries["body_hash"][1], "oauth1 body_hash")
-        if "body_hash" in entries
-        else False,
+        body_hash=doc.option(entries, spec.AUTH_ANY["body_hash"], "oauth1 body_hash"),
         loc=doc.loc(node),
     )
 
 
 def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) -> OAuth2:
-    grants = tuple(OAUTH_GRANT_KEYS)
-    for key in ("grant", "token_url", "client_id"):
-        if key not in entries:
-            doc.fail(node, f"oauth2 auth is missing the required key '{key}'")
+    grants = tuple(spec.OAUTH2_GRANTS)
     grant = doc.text(entries["grant"][1], "oauth2 grant")
-    if grant not in OAUTH_GRANT_KEYS:
+    if grant not in spec.OAUTH2_GRANTS:
         close = close_matches(grant, grants, n=1)
         doc.fail(
             entries["grant"][1],
             f"unknown oauth2 grant {grant!r}",
             f"did you mean '{close[0]}'?" if close else f"use {', '.join(grants)}",
         )
-    for key in OAUTH_GRANT_KEYS[grant]:
+    for key in spec.OAUTH2_GRANTS[grant]:
         if key not in entries:
             doc.fail(node, f"oauth2 auth with grant {grant} is missing the required key '{key}'")
-    for key, owner in _OAUTH_GRANT_ONLY.items():
+    for key, owner in spec.OAUTH2_GRANT_ONLY.items():
         if key in entries and owner != grant:
             doc.fail(entries[key][0], f"'{key}' applies to grant {owner} only, not {grant}")
 
@@ -965,7 +902,7 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
         client_secret=text("client_secret"),
         scopes=scopes,
         redirect_uri=text("redirect_uri"),
-        pkce=doc.boolean(entries["pkce"][1], "oauth2 pkce") if "pkce" in entries else True,
+        pkce=doc.option(entries, spec.AUTH_ANY["pkce"], "oauth2 pkce"),
         client_auth=client_auth,  # type: ignore[arg-type]
         account_id=text("account_id"),
         refresh_token=text("refresh_token"),
@@ -1014,7 +951,7 @@ def _matchers(doc: _Doc, node: Node) -> tuple[Matcher, ...]:
 
 def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
     entries = doc.mapping(node, "expect")
-    doc.check_keys(entries, node, "expect", EXPECT_KEYS)
+    doc.check_keys(entries, node, "expect", spec.EXPECT.names)
     checks: list[Check] = []
     for key, (key_node, value_node) in entries.items():
         loc = doc.loc(key_node)
@@ -1059,8 +996,6 @@ STATUS_KEY = re.compile(r"^(?:[1-5][0-9][0-9]|[1-5]XX|default)$")
 def _schema_check(doc: _Doc, node: Node, loc: SourceLocation) -> Check:
     """``schema:`` is one JSON Schema, or a mapping of status code (``200``, ``4XX``,
     ``default``) to the schema of that status; ``$ref`` may name a file (schema_refs.py)."""
-    from runner.format.schema_refs import resolve_file_refs
-
     schema = doc.value(node)
     if not isinstance(schema, dict):
         doc.fail(node, "schema must be a JSON Schema mapping")
@@ -1071,10 +1006,25 @@ def _schema_check(doc: _Doc, node: Node, loc: SourceLocation) -> Check:
             sub = doc.value(sub_node)
             if not isinstance(sub, dict):
                 doc.fail(sub_node, f"the schema for status {status} must be a mapping")
-            by_status[str(status)] = _check_schema(doc, sub_node, resolve_file_refs(sub, base))
+            by_status[str(status)] = _check_schema(
+                doc, sub_node, resolve_file_refs(sub, base, read_schema_file)
+            )
         return Check("schema", None, (Matcher("in", by_status),), loc)
-    schema = _check_schema(doc, node, resolve_file_refs(schema, base))
+    schema = _check_schema(doc, node, resolve_file_refs(schema, base, read_schema_file))
     return Check("schema", None, (Matcher("eq", schema),), loc)
+
+
+def read_schema_file(path: Path) -> Any:
+    """A schema file named by a ``$ref``, as plain data: JSON, or YAML through the safe path."""
+    text = read_text(path)
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LoadError(
+                f"malformed JSON: {exc.msg}", SourceLocation(str(path), exc.lineno, exc.colno)
+            ) from None
+    return parse_data(text, str(path))
 
 
 def _check_schema(doc: _Doc, node: Node, schema: dict[str, Any]) -> dict[str, Any]:
@@ -1087,15 +1037,12 @@ def _check_schema(doc: _Doc, node: Node, schema: dict[str, Any]) -> dict[str, An
     return schema
 
 
-EXAMPLE_KEYS = ("status", "description", "headers", "json", "text")
-
-
 def _examples(doc: _Doc, node: Node) -> tuple[Example, ...]:
     """Example responses for the documentation: status, description, headers, json or text."""
     out: list[Example] = []
     for item in doc.sequence(node, "examples"):
         entries = doc.mapping(item, "an example")
-        doc.check_keys(entries, item, "an example", EXAMPLE_KEYS, ("status",))
+        doc.check_keys(entries, item, "an example", spec.EXAMPLE.names, spec.EXAMPLE.required)
         if "json" in entries and "text" in entries:
             doc.fail(item, "an example has json or text, not both")
         status = doc.integer(entries["status"][1], "status")
@@ -1138,9 +1085,7 @@ def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
             out.append(Capture(str(name), "json", shared, is_secret_name(name), loc=loc))
             continue
         entries = doc.mapping(value_node, f"capture {name}")
-        doc.check_keys(
-            entries, value_node, f"capture {name}", (*CAPTURE_SOURCES, "secret", "group")
-        )
+        doc.check_keys(entries, value_node, f"capture {name}", spec.CAPTURE.names)
         sources = [k for k in CAPTURE_SOURCES if k in entries]
         if len(sources) != 1:
             doc.fail(
@@ -1188,17 +1133,12 @@ def _check_unique_ids(steps: list[Step]) -> None:
 
 # --- flow control, multipart and GraphQL bodies (issue 6) --------------------------------------
 
-RETRY_KEYS = ("max", "interval", "until")
-REPEAT_KEYS = ("over", "as")
-GOTO_KEYS = ("step", "end", "if", "max")
-PART_KEYS = ("value", "file", "filename", "content_type", "enabled")
-GRAPHQL_KEYS = ("query", "variables", "operation_name")
-MAX_PARALLEL = 64
+MAX_PARALLEL = spec.MAX_PARALLEL
 
 
 def _flow(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> Flow | None:
     """The flow-control keys of a step (only those its kind allows reach here)."""
-    if not any(k in entries for k in ("skip_if", "run_if", "delay", "retry", "repeat", "goto")):
+    if not any(k in entries for k in spec.FLOW_KEYS):
         return None
     return Flow(
         skip_if=_expression(doc, entries, "skip_if"),
@@ -1224,7 +1164,7 @@ def _retry(doc: _Doc, node: Node) -> Retry:
     if isinstance(node, ScalarNode):
         return Retry(doc.count(node, "retry", 1, "1 or more attempts"), loc=doc.loc(node))
     entries = doc.mapping(node, "retry")
-    doc.check_keys(entries, node, "retry", RETRY_KEYS, ("max",))
+    doc.check_keys(entries, node, "retry", spec.RETRY.names, spec.RETRY.required)
     attempts = doc.count(entries["max"][1], "retry.max", 1, "1 or more attempts")
     interval = 1.0
     if "interval" in entries:
@@ -1232,15 +1172,12 @@ def _retry(doc: _Doc, node: Node) -> Retry:
     return Retry(attempts, interval, _expression(doc, entries, "until"), doc.loc(node))
 
 
-RETRIES_KEYS = ("max", "backoff", "max_delay")
-
-
 def _retries(doc: _Doc, node: Node) -> Retries:
     """``retries: N`` or ``{max, backoff, max_delay}`` (runner.engine.retries)."""
     if isinstance(node, ScalarNode):
         return Retries(doc.count(node, "retries", 0, "0 (off) or more"), loc=doc.loc(node))
     entries = doc.mapping(node, "retries")
-    doc.check_keys(entries, node, "retries", RETRIES_KEYS, ("max",))
+    doc.check_keys(entries, node, "retries", spec.RETRIES_MAP.names, spec.RETRIES_MAP.required)
     count = doc.count(entries["max"][1], "retries.max", 0, "0 (off) or more")
     seconds = {
         key: doc.seconds(entries[key][1], f"retries.{key}")
@@ -1250,8 +1187,7 @@ def _retries(doc: _Doc, node: Node) -> Retries:
     return Retries(count, **seconds, loc=doc.loc(node))
 
 
-REDIRECTS_KEYS = ("follow", "max", "keep_method", "referer")
-MAX_REDIRECTS = 1000
+MAX_REDIRECTS = spec.MAX_REDIRECTS
 
 
 def _redirects(
@@ -1266,7 +1202,7 @@ def _redirects(
         found = Redirects(follow=doc.boolean(node, "redirects"), loc=doc.loc(node))
     else:
         keys = doc.mapping(node, "redirects")
-        doc.check_keys(keys, node, "redirects", REDIRECTS_KEYS)
+        doc.check_keys(keys, node, "redirects", spec.REDIRECTS_MAP.names)
         flags = {
             k: doc.boolean(keys[k][1], f"redirects.{k}")
             for k in ("follow", "keep_method", "referer")
@@ -1326,7 +1262,7 @@ def _repeat(doc: _Doc, node: Node) -> Repeat:
     var = "item"
     if isinstance(node, MappingNode):
         entries = doc.mapping(node, "repeat")
-        doc.check_keys(entries, node, "repeat", REPEAT_KEYS, ("over",))
+        doc.check_keys(entries, node, "repeat", spec.REPEAT.names, spec.REPEAT.required)
         if "as" in entries:
             var = str(doc.identifier(entries["as"][1], "repeat.as"))
         node = entries["over"][1]
@@ -1349,7 +1285,7 @@ def _goto(doc: _Doc, node: Node) -> Goto:
     if isinstance(node, ScalarNode):
         return Goto(str(doc.text(node, "goto")), loc=doc.loc(node))
     entries = doc.mapping(node, "goto")
-    doc.check_keys(entries, node, "goto", GOTO_KEYS)
+    doc.check_keys(entries, node, "goto", spec.GOTO_MAP.names)
     if ("step" in entries) == ("end" in entries):
         doc.fail(node, "goto needs exactly one of 'step' (where to go on) or 'end: true'")
     target = None
@@ -1384,12 +1320,11 @@ def _parts(doc: _Doc, node: Node) -> tuple[Part, ...]:
             out.append(Part(name, value=doc.text(value_node, f"multipart {name}"), loc=loc))
             continue
         entries = doc.mapping(value_node, f"multipart {name}")
-        doc.check_keys(entries, value_node, f"multipart part '{name}'", PART_KEYS)
+        doc.check_keys(entries, value_node, f"multipart part '{name}'", spec.PART.names)
         if ("value" in entries) == ("file" in entries):
             doc.fail(value_node, f"multipart part '{name}' needs exactly one of value or file")
         if "filename" in entries and "file" not in entries:
             doc.fail(entries["filename"][0], "filename names a file part; add 'file: PATH'")
-        enabled = entries.get("enabled")
         out.append(
             Part(
                 name,  # a Text: names are templates, their errors point here
@@ -1398,7 +1333,7 @@ def _parts(doc: _Doc, node: Node) -> tuple[Part, ...]:
                 filename=_opt_text(doc, entries, "filename"),
                 content_type=_opt_text(doc, entries, "content_type"),
                 loc=loc,
-                enabled=doc.boolean(enabled[1], "enabled") if enabled else True,
+                enabled=doc.option(entries, spec.PART["enabled"]),
             )
         )
     return tuple(out)
@@ -1408,7 +1343,7 @@ def _graphql(doc: _Doc, node: Node) -> GraphQL:
     if isinstance(node, ScalarNode):
         return GraphQL(doc.text(node, "graphql query"), loc=doc.loc(node))
     entries = doc.mapping(node, "body.graphql")
-    doc.check_keys(entries, node, "body.graphql", GRAPHQL_KEYS, ("query",))
+    doc.check_keys(entries, node, "body.graphql", spec.GRAPHQL.names, spec.GRAPHQL.required)
     variables = doc.value(entries["variables"][1]) if "variables" in entries else None
     if variables is not None and not isinstance(variables, dict):
         doc.fail(entries["variables"][1], "graphql variables must be a mapping")
@@ -1463,8 +1398,6 @@ def _check_flow(steps: list[Step]) -> None:
 
 # --- environment -----------------------------------------------------------------------------
 
-ENVIRONMENT_KEYS = ("name", "description", "variables", "secrets")
-
 
 def load_environment(path: str | Path) -> Environment:
     """Load an environment file: ``variables`` (a mapping) and optional ``secrets`` (names)."""
@@ -1475,7 +1408,7 @@ def load_environment(path: str | Path) -> Environment:
 def parse_environment(text: str, path: str = "<environment>") -> Environment:
     doc, root = _parse_root(text, path, "environment")
     entries = doc.mapping(root, "the environment")
-    doc.check_keys(entries, root, "the environment", ENVIRONMENT_KEYS)
+    doc.check_keys(entries, root, "the environment", spec.ENVIRONMENT.names)
     variables, locs = _variables(doc, entries)
     name = doc.text(entries["name"][1], "name") if "name" in entries else Path(path).stem
     return Environment(str(name), path, variables, locs, _secret_names(doc, entries, variables))

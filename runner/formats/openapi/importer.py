@@ -256,7 +256,7 @@ def _json_schema(node: Any, v30: bool, prefix: str) -> Any:
 
 def convert(spec: Mapping[str, Any], *, source: str = "the OpenAPI document") -> Conversion:
     """Turn a validated OpenAPI document into a collection (plain data) and its schemas."""
-    from runner.format.loader import AUTH_KEYS
+    from runner.format.spec import AUTH_TYPES
 
     spec = plain(spec)
     doc = _Spec(spec)
@@ -281,7 +281,7 @@ def convert(spec: Mapping[str, Any], *, source: str = "the OpenAPI document") ->
         name: doc.deref(s)
         for name, s in ((spec.get("components") or {}).get("securitySchemes") or {}).items()
     }
-    mapper = _AuthMapper(schemes, "oauth2" in AUTH_KEYS, "apikey" in AUTH_KEYS, result)
+    mapper = _AuthMapper(schemes, "oauth2" in AUTH_TYPES, "apikey" in AUTH_TYPES, result)
     collection: dict[str, Any] = {"name": title}
     if info.get("description"):
         collection["description"] = str(info["description"]).strip()
