@@ -1005,13 +1005,10 @@ def _redactor(
         if is_secret_name(name) and "<<" not in _as_text(value):
             redactor.add(_as_text(value))
     for text in _credentials(collection):  # as the engine masks them (_register_literal_secrets)
-        filled = _PLACEHOLDER.sub(lambda m: _as_text(plain.get(m.group(1), m.group(0))), text)
+        filled = _PLAIN_REF.sub(lambda m: _as_text(plain.get(m.group(1), m.group(0))), text)
         if "<<" not in filled:
             redactor.add(filled)
     return redactor
-
-
-_PLACEHOLDER = re.compile(r"<<\s*(\w+)\s*>>")
 
 
 def _credentials(collection: Collection) -> list[str]:
