@@ -35,7 +35,7 @@ from runner.auth.oauth import parse_pasted
 from runner.core.errors import PauseError, RunnerError, SourceLocation, TransportError
 from runner.core.events import AuthNote, BrowserShown, Event
 from runner.core.model import Auth, OAuth2
-from runner.core.redact import Redactor
+from runner.core.redact import Redactor, token_request_secrets
 from runner.pause.prompts import PauseRequest, Prompter
 from runner.render.templates import Renderer, pkce_challenge, pkce_verifier, random_state
 
@@ -527,6 +527,7 @@ class AuthSession:
             body["client_id"] = client.client_id
             if client.client_secret:
                 body["client_secret"] = client.client_secret
+        self.redactor.add(token_request_secrets(body.items()))  # the code, the verifier...
         request = PreparedRequest(
             method="POST",
             url=client.token_url,

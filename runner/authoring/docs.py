@@ -998,4 +998,36 @@ def _redactor(
             value = variables.get(name)
             if value is not None and "<<" not in _as_text(value):
                 redactor.add(_as_text(value))
+    from runner.core.redact import is_secret_name
+
+    plain = {**collection.variables, **(environment.variables if environment else {})}
+    for name, value in plain.items():
+        if is_secret_name(name) and "<<" not in _as_text(value):
+            redactor.add(_as_text(value))
+    for text in _credentials(collection):  # as the engine masks them (_register_literal_secrets)
+        filled = _PLAIN_REF.sub(lambda m: _as_text(plain.get(m.group(1), m.group(0))), text)
+        if "<<" not in filled:
+            redactor.add(filled)
     return redactor
+
+
+def _credentials(collection: Collection) -> list[str]:
+    """Credential headers, auth passwords and tokens, and token-request form fields, as
+    written (with placeholders)."""
+    from runner.core.model import Folder, RequestStep, walk  # at run time
+    from runner.core.redact import SECRET_HEADER, token_request_secrets
+
+    out: list[Any] = []
+    auths = [collection.auth]
+    for step, _ in walk(collection.steps):
+        if isinstance(step, Folder | RequestStep):
+            auths.append(step.auth)
+        if isinstance(step, RequestStep):
+            out += [h.value for h in step.headers if SECRET_HEADER.search(h.name)]
+            if step.body is not None and step.body.kind == "form":
+                pairs = [(p.name, p.value) for p in step.body.form if isinstance(p.value, str)]
+                out += token_request_secrets(pairs)
+    for auth in auths:
+        if auth is not None:
+            out += [auth.password, auth.token, auth.value]
+    return [text for text in out if isinstance(text, str)]

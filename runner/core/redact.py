@@ -2,28 +2,47 @@
 
 A value becomes secret when it is the value of a variable marked secret (or named like one:
 ``client_secret``, ``access_token``, ``password``...), a captured secret, a password or token
-used for auth, or the value of an Authorization-like header. Reporters and error formatters
-pass every string through ``Redactor.mask``.
+used for auth, a token request's credential field, or the value of an Authorization-like
+header. Reporters and error formatters pass every string through ``Redactor.mask``.
+
+A secret leaves the process in more forms than the one it was registered in: escaped inside a
+JSON string, percent-encoded in a URL or form body, Base64-encoded (``Authorization: Basic``),
+HTML- or XML-escaped. ``add`` registers every such form, so text masked at any point of its
+way out (a response body that is JSON, a query string, a report) never shows the secret.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import html
+import json
 import re
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape as xml_escape
 
 MASK = "[REDACTED]"
 _PATH_SAFE = "/:@!$&'()*+,;=~"  # what URL libraries leave unencoded in a path
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words and digits
+MIN_BASE64_CORE = 8  # Base64 characters; a shorter run would match ordinary words
 SECRET_NAME = re.compile(r"secret|password|passwd|token|api_?key|credential|private", re.I)
 SECRET_HEADER = re.compile(
     r"^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)$"
     r"|secret|token|password|api[-_]?key",
     re.I,
 )
+# form fields of a token request (RFC 6749, 7523, 7636) whose values are credentials
+TOKEN_REQUEST_FIELDS = frozenset(
+    {"client_secret", "password", "refresh_token", "code_verifier", "client_assertion"}
+)
+# ``scheme://user:password@``: the password, whatever registered it
+_USERINFO = re.compile(r"://[^\s/?#@:\"'<>]*:([^\s/?#@\"'<>]+)@")
+_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]*=*")
+_XML_ATTR = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}  # what quoteattr writes for them
 
 
 @functools.lru_cache(maxsize=1024)
@@ -37,24 +56,66 @@ def is_secret_name(name: str) -> bool:
     return SECRET_NAME.search(name) is not None
 
 
+def token_request_secrets(fields: Iterable[tuple[str, str]]) -> list[str]:
+    """The credential values of a form body: the TOKEN_REQUEST_FIELDS always, and ``code``
+    when the form is a token request (it has a ``grant_type``)."""
+    pairs = list(fields)
+    grant = any(name == "grant_type" for name, _ in pairs)
+    return [v for n, v in pairs if n in TOKEN_REQUEST_FIELDS or (grant and n == "code")]
+
+
+def encoded_forms(text: str) -> set[str]:
+    """The forms ``text`` takes written out: as it is; inside a JSON string (ASCII-only or
+    not, and a JSON string inside another); percent-encoded (path, query, form); HTML- and
+    XML-escaped. Base64 is in ``base64_forms``."""
+    json_forms = {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+    twice = {
+        json.dumps(j, ensure_ascii=a)[1:-1] for j in json_forms - {text} for a in (True, False)
+    }
+    url = {quote(text, safe=""), quote_plus(text), quote(text, safe=_PATH_SAFE)}
+    xml = xml_escape(text, _XML_ATTR)
+    markup = {html.escape(text), html.escape(text, quote=False), xml, xml.replace('"', "&quot;")}
+    return {text} | json_forms | twice | url | markup
+
+
+def base64_forms(text: str) -> set[str]:
+    """Base64 (standard and URL-safe) of ``text`` alone, and the runs of characters that
+    encode it wherever it sits in longer data (``user:secret``): for each of the three
+    alignments, the whole groups of four that encode only bytes of ``text``."""
+    data = text.encode("utf-8")
+    forms: set[str] = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        alone = encode(data).decode("ascii").rstrip("=")
+        if len(alone) >= MIN_SECRET_LENGTH:
+            forms.add(alone)
+        for shift in (0, 1, 2):
+            skip = (3 - shift) % 3  # bytes of text that share a group with what is before
+            whole = (len(data) - skip) // 3 * 3
+            if whole * 4 // 3 >= MIN_BASE64_CORE:
+                forms.add(encode(data[skip : skip + whole]).decode("ascii"))
+    return forms
+
+
 class Redactor:
     """Knows the secret values of one run and replaces them with ``[REDACTED]``."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
-        self._values: set[str] = set()
+        # every registered form -> whether a match widens to the Base64 run around it
+        self._values: dict[str, bool] = {}
         # Matchers over the values, oldest (and largest) first, and the values added since.
         # Why chunks: a data file with a secret column adds values on every row; compiling one
         # pattern of all of them again each row cost time and memory that grew with the rows
         # (bench/limits.py). A chunk is merged with the next when they are of a size, so a run
         # of N values builds O(N log N) in all and masks with at most log2(N) matchers.
         self._chunks: list[_Chunk] = []
-        self._pending: list[str] = []
+        self._pending: list[tuple[str, bool]] = []
         self._lock = threading.Lock()
         for value in values:
             self.add(value)
 
     def add(self, value: Any) -> None:
-        """Register a secret, with the encoded forms it takes in URLs and form bodies."""
+        """Register a secret, with the encoded forms it takes on the way out (encoded_forms,
+        base64_forms)."""
         if value is None or isinstance(value, bool):
             return
         if isinstance(value, dict):
@@ -66,41 +127,59 @@ class Redactor:
                 self.add(item)
             return
         text = str(value)
-        if len(text) < MIN_SECRET_LENGTH:
+        if len(text) < MIN_SECRET_LENGTH or text in self._values:
             return
-        # the forms a value takes in query strings, form bodies and URL paths
-        forms = {text, quote(text, safe=""), quote_plus(text), quote(text, safe=_PATH_SAFE)}
+        forms = dict.fromkeys(base64_forms(text), True)
+        forms.update(dict.fromkeys(encoded_forms(text), False))  # exact beats Base64
         with self._lock:
-            new = forms - self._values
+            new = [(form, wide) for form, wide in forms.items() if form not in self._values]
             if new:
-                self._values |= new
+                self._values.update(new)
                 self._pending.extend(new)
 
     def __contains__(self, value: str) -> bool:
         return value in self._values
 
     def mask(self, text: str) -> str:
-        if not self._values or not text:
+        """``text`` with every form of every secret, and the password of any URL with
+        ``user:password@``, replaced by ``[REDACTED]``. Linear in the text."""
+        if not text:
             return text
-        chunks = self._patterns()
-        if len(chunks) == 1 and chunks[0].pattern is not None:
-            return chunks[0].pattern.sub(MASK, text)
-        # several matchers: mask every stretch any of them matches (overlaps merged), so a
-        # short secret in one chunk never splits a longer one in another
-        spans = sorted(span for chunk in chunks for span in chunk.spans(text))
+        if "://" in text and "@" in text:
+            text = self._mask_userinfo(text)
+        if not self._values:
+            return text
+        # mask every stretch any matcher matches (overlaps merged), so a short secret in one
+        # chunk never splits a longer one in another; a Base64 match widens to its whole run
+        spans = sorted(span for chunk in self._patterns() for span in chunk.spans(text))
         if not spans:
             return text
         out: list[str] = []
-        done = 0
-        start, end = spans[0]
-        for s, e in spans[1:]:
+        done = 0  # the end of what is copied or masked already
+        start = end = -1  # the stretch being merged (none yet)
+        for s, e, wide in spans:
+            if wide and e > end:  # the whole Base64 run: ``Basic`` credentials, a token
+                while s > max(end, 0) and text[s - 1] in _BASE64_CHARS:
+                    s -= 1
+                e = _BASE64_RUN.match(text, e).end()  # type: ignore[union-attr]  # matches ""
             if s < end:
                 end = max(end, e)
                 continue
-            out += (text[done:start], MASK)
-            done, start, end = end, s, e
+            if start >= 0:
+                out += (text[done:start], MASK)
+                done = end
+            start, end = s, e
         out += (text[done:start], MASK, text[end:])
         return "".join(out)
+
+    def _mask_userinfo(self, text: str) -> str:
+        """Mask URL userinfo passwords, and learn them: masked wherever else they appear."""
+
+        def hide(match: re.Match[str]) -> str:
+            self.add(match.group(1))
+            return match.group(0).replace(match.group(1), MASK)
+
+        return _USERINFO.sub(hide, text)
 
     def _patterns(self) -> list[_Chunk]:
         """The chunks, with the values added since the last call compiled in."""
@@ -136,7 +215,7 @@ class Redactor:
         return MASK if _secret_header(name) else self.mask(value)
 
 
-SMALL_CHUNK = 64  # values; a run with more masks them with Aho-Corasick automata
+SMALL_CHUNK = 256  # values (a secret has up to ~20 forms); more are masked with automata
 
 
 class _Chunk:
@@ -145,27 +224,30 @@ class _Chunk:
     expressions try every alternative at every position (65,536 values: 26 s to mask 60 KB,
     against 2 ms)."""
 
-    def __init__(self, values: list[str], few: bool) -> None:
+    def __init__(self, values: list[tuple[str, bool]], few: bool) -> None:
         self.values = values
         self.pattern: re.Pattern[str] | None = None
         self.automaton: Any = None
+        self.wide = {value for value, wide in values if wide}
         if few:
-            ordered = sorted(values, key=len, reverse=True)  # longest first: a longer one wins
+            ordered = sorted((v for v, _ in values), key=len, reverse=True)  # a longer one wins
             self.pattern = re.compile("|".join(re.escape(v) for v in ordered))
         else:
             import ahocorasick  # type: ignore[import-not-found]  # deferred: many secrets only
 
             automaton = ahocorasick.Automaton()
-            for value in values:
-                automaton.add_word(value, len(value))
+            for value, wide in values:
+                automaton.add_word(value, (len(value), wide))
             automaton.make_automaton()
             self.automaton = automaton
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """(start, end) of every occurrence, overlapping ones included for automata."""
+    def spans(self, text: str) -> Iterator[tuple[int, int, bool]]:
+        """(start, end, widen to the Base64 run) of every occurrence, overlapping ones
+        included for automata."""
         if self.pattern is not None:
+            wide = self.wide
             for match in self.pattern.finditer(text):
-                yield match.span()
+                yield match.start(), match.end(), match.group() in wide
             return
-        for end, length in self.automaton.iter(text):
-            yield end - length + 1, end + 1
+        for end, (length, wide) in self.automaton.iter(text):
+            yield end - length + 1, end + 1, wide

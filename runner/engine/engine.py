@@ -62,7 +62,7 @@ from runner.core.model import (
     Step,
     walk,
 )
-from runner.core.redact import SECRET_HEADER, Redactor, is_secret_name
+from runner.core.redact import SECRET_HEADER, Redactor, is_secret_name, token_request_secrets
 from runner.core.results import CheckResult, RunResult, StepResult
 from runner.engine.flow import (
     Control,
@@ -1028,7 +1028,9 @@ class Engine:
                 content = json.dumps(value, ensure_ascii=False).encode("utf-8")
                 content_type = content_type or "application/json"
             elif body.kind == "form":
-                content = urlencode(self._pairs(body.form, scope)).encode("ascii")
+                fields = self._pairs(body.form, scope)
+                self.redactor.add(token_request_secrets(fields))  # client_secret, code...
+                content = urlencode(fields).encode("ascii")
                 content_type = content_type or "application/x-www-form-urlencoded"
             elif body.kind in ("multipart", "graphql", "file"):
                 content, encoded_type = self._encode_body(body, scope)
