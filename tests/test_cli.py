@@ -6,7 +6,6 @@ Most tests call ``runner.cli.main.main`` in-process (``run_cli``); some start th
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import CliResult, RunCli
+from conftest import CliResult, RunCli, child_env, runner_process
 from server import TestServer
 
 from runner import __version__
@@ -26,29 +25,6 @@ EXIT_CODE_LINES = (
     "3    a pause",
     "130  interrupted",
 )
-
-
-def runner_process(
-    *args: object, env: dict[str, str] | None = None, timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m runner ARGS`` with stdin from /dev/null and a clean environment."""
-    child_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("CI", "NO_COLOR") and not k.startswith("RUNNER_INPUT_")
-    }
-    child_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *(str(a) for a in args)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=timeout,
-        env=child_env,
-        check=False,
-    )
 
 
 def run(run_cli: RunCli, path: Path, srv: TestServer, *extra: object, **kw: object) -> CliResult:
@@ -400,7 +376,7 @@ def test_pause_takes_the_environment_value_as_a_process(
 ) -> None:
     path = write_file("pause.yaml", PAUSE)
     proc = runner_process(
-        "run", path, "--var", f"base={fresh_server.url}", env={"RUNNER_INPUT_CODE": "abc"}
+        "run", path, "--var", f"base={fresh_server.url}", env=child_env(RUNNER_INPUT_CODE="abc")
     )
     assert proc.returncode == 0, proc
     assert fresh_server.log[1].body == b'{"code": "abc"}'
