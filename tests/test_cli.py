@@ -264,7 +264,7 @@ def test_missing_environment_file_exits_2(
     path = write_file("valid.yaml", VALID)
     result = run(run_cli, path, fresh_server, "-e", tmp_path / "env.yaml", "--var", "id=1")
     assert result.code == 2, result
-    assert "no such file" in result.err
+    assert result.err == f"error: no such file: {tmp_path / 'env.yaml'}\n"
     assert fresh_server.log == []
 
 
@@ -328,7 +328,10 @@ def test_pause_without_terminal_or_input_exits_3_at_once(
     assert "--input code=" in result.output
     assert "RUNNER_INPUT_CODE" in result.output
     assert f"at {path}:5:" in result.out
-    assert "stopped:" in result.out
+    assert (
+        "\nstopped: step 'Paste the code' needs a value for 'code' and there is no terminal"
+        " to ask\n" in result.out
+    )
     assert fresh_server.paths() == ["/json"]  # the exchange was not sent
 
 
@@ -456,9 +459,15 @@ def test_pasted_redirect_url_gives_the_code(
 @pytest.mark.parametrize(
     ("pasted", "message"),
     [
-        ("http://x/cb?code=C1&state=WRONG", "'state' does not match"),
-        ("http://x/cb?code=C1", "has no 'state'"),
-        ("http://x/cb?state=S", "has no 'code' parameter"),
+        (
+            "http://x/cb?code=C1&state=WRONG",
+            "the pasted URL's 'state' does not match this run's (possible CSRF); refused",
+        ),
+        (
+            "http://x/cb?code=C1",
+            "the pasted URL has no 'state'; it may not come from this run's authorization",
+        ),
+        ("http://x/cb?state=S", "the pasted URL has no 'code' parameter"),
     ],
 )
 def test_refused_paste_exits_1_and_sends_nothing_more(
@@ -471,9 +480,8 @@ def test_refused_paste_exits_1_and_sends_nothing_more(
     path = write_file("oauth.yaml", OAUTH)
     result = run(run_cli, path, fresh_server, "--var", "st=S", "--input", f"code={pasted}")
     assert result.code == 1, result
-    assert message in result.out
-    assert "state" in result.out
-    assert "stopped:" in result.out
+    assert f"      error: {message}\n" in result.out
+    assert f"\nstopped: {message}\n" in result.out
     assert "Exchange" not in result.out
     assert fresh_server.paths() == ["/json"]
 

@@ -90,8 +90,10 @@ def test_failing_pm_test_fails_the_run(
     )
     result = run_cli("run", path, "--scripts")
     assert result.code == 1, result.output
-    assert "wrong status" in result.output
-    assert "404" in result.output
+    assert (
+        "      FAIL wrong status: expected response to have status code 404 (got 200)\n"
+        in result.out
+    )
 
 
 def test_without_the_option_scripts_stay_inert(

@@ -126,7 +126,10 @@ def test_state_mismatch_is_refused_and_nothing_more_is_sent(zoom: OAuthDemoServe
     redirect = authorize_in_advance(zoom, "attacker-state")
     proc = run_with_known_state(zoom.base_url, "our-state", redirect)
     assert proc.returncode == 1
-    assert "state" in proc.stdout and "does not match" in proc.stdout
+    assert (
+        "      error: the pasted URL's 'state' does not match this run's (possible CSRF); refused\n"
+        in proc.stdout
+    )
     assert zoom.requests_to("/oauth/token") == []  # the server's log proves it
     assert zoom.requests_to("/v2/users/me") == []
 
