@@ -1,10 +1,15 @@
-"""Shared fixtures: real local HTTP servers, a free port, and a file writer."""
+"""Shared fixtures: real local HTTP servers, a free port, a file writer, and the ``runner``
+command in-process (``run_cli``) or as a child process (``runner_process``)."""
 
 from __future__ import annotations
 
+import io
+import os
 import socket
+import subprocess
+import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -83,18 +88,70 @@ class CliResult:
 RunCli = Callable[..., CliResult]
 
 
-@pytest.fixture
-def run_cli() -> RunCli:
-    """``run_cli(*argv, env=None, stdin="")``: call ``runner.cli.main.main`` in-process with its own
-    streams (not terminals) and ``env`` as the whole environment (empty by default)."""
-    import io
+class _Terminal(io.StringIO):
+    """A stdout that says it is a terminal (for colour and progress)."""
 
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    """``run_cli(*argv, env=None, stdin="", cwd=None, tty=False)``: call ``runner.cli.main.main``
+    in-process with its own streams and ``env`` as the whole environment (empty by default);
+    ``cwd`` runs it in that folder, ``tty`` makes its stdout say it is a terminal."""
     from runner.cli.main import Console, main
 
-    def run(*argv: object, env: dict[str, str] | None = None, stdin: str = "") -> CliResult:
-        out, err = io.StringIO(), io.StringIO()
+    def run(
+        *argv: object,
+        env: dict[str, str] | None = None,
+        stdin: str = "",
+        cwd: Path | None = None,
+        tty: bool = False,
+    ) -> CliResult:
+        out = _Terminal() if tty else io.StringIO()
+        err = io.StringIO()
         console = Console(stdin=io.StringIO(stdin), stdout=out, stderr=err, environ=dict(env or {}))
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
         code = main([str(arg) for arg in argv], console)
         return CliResult(code, out.getvalue(), err.getvalue())
 
     return run
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """This process's environment without what would change a child runner's behaviour (CI,
+    NO_COLOR, BROWSER, preset inputs), plus ``extra``."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("CI", "NO_COLOR", "BROWSER") and not name.startswith("RUNNER_INPUT_")
+    }
+    env.update(extra)
+    return env
+
+
+def runner_process(
+    *argv: object,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
+    umask: int | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m runner ARGV`` as a child process, stdin from /dev/null, ``env`` as its whole
+    environment (``child_env()`` by default): for what only a real process shows (the entry
+    point, a pipe or /dev/null as streams, signals, the umask, a browser command)."""
+    return subprocess.run(
+        [sys.executable, "-m", "runner", *(str(arg) for arg in argv)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        env=dict(child_env() if env is None else env),
+        cwd=cwd,
+        check=False,
+        preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
+    )

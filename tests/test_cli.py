@@ -6,7 +6,6 @@ Most tests call ``runner.cli.main.main`` in-process (``run_cli``); some start th
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import CliResult, RunCli
+from conftest import CliResult, RunCli, child_env, runner_process
 from server import TestServer
 
 from runner import __version__
@@ -26,29 +25,6 @@ EXIT_CODE_LINES = (
     "3    a pause",
     "130  interrupted",
 )
-
-
-def runner_process(
-    *args: object, env: dict[str, str] | None = None, timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m runner ARGS`` with stdin from /dev/null and a clean environment."""
-    child_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("CI", "NO_COLOR") and not k.startswith("RUNNER_INPUT_")
-    }
-    child_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *(str(a) for a in args)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=timeout,
-        env=child_env,
-        check=False,
-    )
 
 
 def run(run_cli: RunCli, path: Path, srv: TestServer, *extra: object, **kw: object) -> CliResult:
@@ -288,7 +264,7 @@ def test_missing_environment_file_exits_2(
     path = write_file("valid.yaml", VALID)
     result = run(run_cli, path, fresh_server, "-e", tmp_path / "env.yaml", "--var", "id=1")
     assert result.code == 2, result
-    assert "no such file" in result.err
+    assert result.err == f"error: no such file: {tmp_path / 'env.yaml'}\n"
     assert fresh_server.log == []
 
 
@@ -352,7 +328,10 @@ def test_pause_without_terminal_or_input_exits_3_at_once(
     assert "--input code=" in result.output
     assert "RUNNER_INPUT_CODE" in result.output
     assert f"at {path}:5:" in result.out
-    assert "stopped:" in result.out
+    assert (
+        "\nstopped: step 'Paste the code' needs a value for 'code' and there is no terminal"
+        " to ask\n" in result.out
+    )
     assert fresh_server.paths() == ["/json"]  # the exchange was not sent
 
 
@@ -400,7 +379,7 @@ def test_pause_takes_the_environment_value_as_a_process(
 ) -> None:
     path = write_file("pause.yaml", PAUSE)
     proc = runner_process(
-        "run", path, "--var", f"base={fresh_server.url}", env={"RUNNER_INPUT_CODE": "abc"}
+        "run", path, "--var", f"base={fresh_server.url}", env=child_env(RUNNER_INPUT_CODE="abc")
     )
     assert proc.returncode == 0, proc
     assert fresh_server.log[1].body == b'{"code": "abc"}'
@@ -480,9 +459,15 @@ def test_pasted_redirect_url_gives_the_code(
 @pytest.mark.parametrize(
     ("pasted", "message"),
     [
-        ("http://x/cb?code=C1&state=WRONG", "'state' does not match"),
-        ("http://x/cb?code=C1", "has no 'state'"),
-        ("http://x/cb?state=S", "has no 'code' parameter"),
+        (
+            "http://x/cb?code=C1&state=WRONG",
+            "the pasted URL's 'state' does not match this run's (possible CSRF); refused",
+        ),
+        (
+            "http://x/cb?code=C1",
+            "the pasted URL has no 'state'; it may not come from this run's authorization",
+        ),
+        ("http://x/cb?state=S", "the pasted URL has no 'code' parameter"),
     ],
 )
 def test_refused_paste_exits_1_and_sends_nothing_more(
@@ -495,9 +480,8 @@ def test_refused_paste_exits_1_and_sends_nothing_more(
     path = write_file("oauth.yaml", OAUTH)
     result = run(run_cli, path, fresh_server, "--var", "st=S", "--input", f"code={pasted}")
     assert result.code == 1, result
-    assert message in result.out
-    assert "state" in result.out
-    assert "stopped:" in result.out
+    assert f"      error: {message}\n" in result.out
+    assert f"\nstopped: {message}\n" in result.out
     assert "Exchange" not in result.out
     assert fresh_server.paths() == ["/json"]
 

@@ -195,7 +195,7 @@ def test_missing_or_broken_certificate_files_exit_2_before_sending(
     collection = one_request(write_file, f"{tls.url}/never")
     result = run_cli("run", collection, "--cert", tmp_path / "nope.pem")
     assert result.code == 2
-    assert "--cert" in result.err and "no such file" in result.err
+    assert result.err == f"error: --cert {tmp_path / 'nope.pem'}: no such file\n"
     (tmp_path / "junk.pem").write_text("not a certificate\n")
     result = run_cli("run", collection, "--cacert", tmp_path / "junk.pem")
     assert result.code == 2

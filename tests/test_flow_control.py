@@ -501,7 +501,7 @@ def test_run_timeout_stops_the_run_and_reports_what_ran(
     assert time.monotonic() - started < 4  # the slow request was cut at the run's deadline
     assert result.code == 1
     assert "/echo/never" not in fresh_server.paths()
-    assert "✔ Quick" in result.out or "ok Quick" in result.out
+    assert "\n  ok Quick — GET " in result.out
     assert "--run-timeout: the run took longer than 0.5 s" in result.out
 
 

@@ -118,7 +118,7 @@ def test_with_ci_set_a_pause_on_an_open_silent_pipe_exits_3_at_once(
     proc.stdout.close()
     proc.stderr.close()
     assert proc.returncode == 3, out + err
-    assert "code" in out + err
+    assert "pass --input code=VALUE, or set the environment variable RUNNER_INPUT_CODE" in out
 
 
 def test_a_value_nested_deeper_than_the_limit_is_a_load_error_with_its_line() -> None:

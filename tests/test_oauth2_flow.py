@@ -9,7 +9,6 @@ import pty
 import re
 import select
 import stat
-import subprocess
 import sys
 import termios
 import textwrap
@@ -21,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from conftest import runner_process
 from oauth_support import (
     ROOT,
     ScriptedBrowser,
@@ -425,21 +425,6 @@ def test_refresh_token_grant(zoom: OAuthDemoServer, tmp_path: Path) -> None:
 # -- through the command line --------------------------------------------------------------------
 
 
-def cli(
-    *args: str, env: dict[str, str], umask: int | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "runner", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        env=env,
-        check=False,
-        preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
-    )
-
-
 def test_the_zoom_collection_authorizes_once_then_reuses_the_token(tmp_path: Path) -> None:
     """The "done when": `runner run collections/zoom_oauth.yaml -e ... --open`, the code taken
     on the loopback redirect URI, a second run silent; the cache 0600 in 0700 under umask 000."""
@@ -456,11 +441,11 @@ def test_the_zoom_collection_authorizes_once_then_reuses_the_token(tmp_path: Pat
             "--var", f"redirect_uri={client.redirect_uri}",
             "--open",
         ]  # fmt: skip
-        first = cli(*args, env=env, umask=0)
+        first = runner_process(*args, env=env, umask=0)
         assert first.returncode == 0, first.stdout + first.stderr
         assert len(opened_urls(tmp_path)) == 1
         assert "Opened in your browser" in first.stdout
-        second = cli(*args, env=env)
+        second = runner_process(*args, env=env)
         assert second.returncode == 0, second.stdout + second.stderr
         assert len(opened_urls(tmp_path)) == 1  # no browser the second time
         assert "using the cached access token" in second.stdout
@@ -469,7 +454,7 @@ def test_the_zoom_collection_authorizes_once_then_reuses_the_token(tmp_path: Pat
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     (path,) = directory.glob("*.json")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    listing = cli("auth", "list", env=env)
+    listing = runner_process("auth", "list", env=env)
     assert "demo-client-id" in listing.stdout and "environment local" in listing.stdout
     saved = json.loads(path.read_text())["token"]
     assert saved["access_token"] not in listing.stdout + first.stdout + second.stdout
@@ -488,10 +473,10 @@ def test_the_step_by_step_collection_takes_the_redirect_on_the_loopback(tmp_path
             "--var", f"zoom_api_base={zoom.base_url}/v2",
             "--var", f"redirect_uri={client.redirect_uri}",
         ]  # fmt: skip
-        stopped = cli(*args, env=env)
+        stopped = runner_process(*args, env=env)
         assert stopped.returncode == 3, stopped.stdout + stopped.stderr
         assert "--open" in stopped.stdout
-        done = cli(*args, "--open", env=env)
+        done = runner_process(*args, "--open", env=env)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "5 passed, 0 failed" in done.stdout
         assert f"listening on {client.redirect_uri}" in done.stdout

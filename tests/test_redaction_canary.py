@@ -5,10 +5,9 @@ one place tokens are kept on purpose, and it holds no client secret, code or ver
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+from conftest import runner_process
 from oauth_support import ROOT, browser_command, child_env, free_port
 
 from runner.demo.server import DemoClient, OAuthDemoServer
@@ -22,7 +21,7 @@ def run(tmp_path: Path, collection: str, name: str, server: OAuthDemoServer, red
     out_dir = tmp_path / "out" / name
     out_dir.mkdir(parents=True)
     args = [
-        sys.executable, "-m", "runner", "run", str(ROOT / "collections" / collection),
+        "run", str(ROOT / "collections" / collection),
         "-e", str(ROOT / "environments" / "local.yaml"),
         "--var", f"zoom_oauth_base={server.base_url}",
         "--var", f"zoom_api_base={server.base_url}/v2",
@@ -40,10 +39,7 @@ def run(tmp_path: Path, collection: str, name: str, server: OAuthDemoServer, red
     env = child_env(
         BROWSER=str(browser_command(tmp_path)), RUNNER_CACHE_DIR=str(tmp_path / "cache")
     )
-    proc = subprocess.run(
-        args, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60, env=env,
-        cwd=tmp_path, check=False,
-    )  # fmt: skip
+    proc = runner_process(*args, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
 

@@ -4,7 +4,6 @@ server, with the server's log as the proof of what arrived (and of what was neve
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 import time
@@ -17,15 +16,13 @@ import pytest
 from conftest import CliResult, RunCli
 from server import Recorded, TestServer
 
-from runner.cli.main import Console, main
-
 WriteFile = Callable[[str, str], Path]
 ANSI = "\x1b["
 
 
-def run(run_cli: RunCli, path: Path, srv: TestServer, *extra: object) -> CliResult:
-    """``runner run PATH --var base=<server> EXTRA...``"""
-    return run_cli("run", path, "--var", f"base={srv.url}", *extra)
+def run(run_cli: RunCli, path: Path, srv: TestServer, *extra: object, **kw: Any) -> CliResult:
+    """``runner run PATH --var base=<server> EXTRA...`` (``kw``: ``run_cli``'s options)"""
+    return run_cli("run", path, "--var", f"base={srv.url}", *extra, **kw)
 
 
 def only(srv: TestServer, path: str) -> Recorded:
@@ -1166,19 +1163,6 @@ def test_all_passed_summary_and_exit_0(
     assert result.err == ""
 
 
-class FakeTerminal(io.StringIO):
-    """A stdout that says it is a terminal."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-def run_on_terminal(argv: list[str], environ: dict[str, str]) -> tuple[int, str]:
-    out = FakeTerminal()
-    code = main(argv, Console(io.StringIO(""), out, io.StringIO(), environ))
-    return code, out.getvalue()
-
-
 def test_plain_output_when_stdout_is_not_a_terminal(
     run_cli: RunCli, server: TestServer, write_file: WriteFile
 ) -> None:
@@ -1190,26 +1174,23 @@ def test_plain_output_when_stdout_is_not_a_terminal(
 
 
 def test_colour_on_a_terminal_unless_no_color(
-    server: TestServer, write_file: WriteFile, monkeypatch: pytest.MonkeyPatch
+    run_cli: RunCli, server: TestServer, write_file: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     path = write_file("report.yaml", REPORT)
-    argv = ["run", str(path), "--var", f"base={server.url}"]
-    code, out = run_on_terminal(argv, {})
-    assert code == 1
-    assert ANSI in out  # the control: a terminal gets colour
-    code, out = run_on_terminal([*argv, "--no-color"], {})
-    assert code == 1
-    assert ANSI not in out
+    result = run(run_cli, path, server, tty=True)
+    assert result.code == 1
+    assert ANSI in result.out  # the control: a terminal gets colour
+    result = run(run_cli, path, server, "--no-color", tty=True)
+    assert result.code == 1
+    assert ANSI not in result.out
 
 
 def test_no_color_in_the_console_environ_turns_colour_off(
-    server: TestServer, write_file: WriteFile, monkeypatch: pytest.MonkeyPatch
+    run_cli: RunCli, server: TestServer, write_file: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     path = write_file("report.yaml", REPORT)
-    code, out = run_on_terminal(
-        ["run", str(path), "--var", f"base={server.url}"], {"NO_COLOR": "1"}
-    )
-    assert code == 1
-    assert ANSI not in out
+    result = run(run_cli, path, server, env={"NO_COLOR": "1"}, tty=True)
+    assert result.code == 1
+    assert ANSI not in result.out

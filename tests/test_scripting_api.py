@@ -419,7 +419,7 @@ def test_script_set_wins_over_var_and_unset_falls_back(
     echo.log.clear()
     result = run_cli("run", path, "--scripts")
     assert result.code == 1, result.output
-    assert "undefined" in result.output and "mode" in result.output
+    assert "      error: undefined variable 'mode'\n" in result.out
     assert len(echo.log) == 1
 
 

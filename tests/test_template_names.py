@@ -76,4 +76,4 @@ def test_enabled_on_a_part_must_be_a_boolean(
     assert result.code == 2
     line = text.split("\n").index("        off: {value: <<nowhere>>, enabled: no-way}") + 1
     assert f"{path}:{line}" in result.err
-    assert "enabled" in result.err
+    assert result.err.startswith("error: enabled must be true or false, not 'no-way'\n")

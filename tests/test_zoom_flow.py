@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import runner_process
 
 from runner.demo.server import DemoClient, OAuthDemoServer, follow_authorize
 from runner.render.templates import pkce_challenge
@@ -49,18 +50,6 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def runner(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-m", "runner", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        env=child_env(),
-        **kwargs,
-    )
-
-
 def authorize_in_advance(server: OAuthDemoServer | str, state: str) -> str:
     """What a person does before a CI run: authorize with a known state and verifier."""
     base = server if isinstance(server, str) else server.base_url
@@ -74,11 +63,12 @@ def authorize_in_advance(server: OAuthDemoServer | str, state: str) -> str:
 
 def run_with_known_state(base: str, state: str, redirect: str) -> subprocess.CompletedProcess[str]:
     """Run the collection with the state and verifier used to authorize in advance."""
-    return runner(
+    return runner_process(
         "run", COLLECTION, "-e", LOCAL_ENV,
         "--var", f"zoom_oauth_base={base}", "--var", f"zoom_api_base={base}/v2",
         "--var", f"state={state}", "--var", f"code_verifier={VERIFIER}",
         "--input", f"code={redirect}",
+        env=child_env(),
     )  # fmt: skip
 
 
@@ -104,27 +94,11 @@ def test_whole_flow_with_input_flag(zoom: OAuthDemoServer) -> None:
 
 def test_input_from_environment_variable(zoom: OAuthDemoServer) -> None:
     redirect = authorize_in_advance(zoom, "st-env")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "runner",
-            "run",
-            COLLECTION,
-            "-e",
-            LOCAL_ENV,
-            *base_vars(zoom),
-            "--var",
-            "state=st-env",
-            "--var",
-            f"code_verifier={VERIFIER}",
-        ],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
+    proc = runner_process(
+        "run", COLLECTION, "-e", LOCAL_ENV, *base_vars(zoom),
+        "--var", "state=st-env", "--var", f"code_verifier={VERIFIER}",
         env=child_env(RUNNER_INPUT_CODE=redirect),
-    )
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(zoom.requests_to("/oauth/token")) == 2
 
@@ -152,7 +126,10 @@ def test_state_mismatch_is_refused_and_nothing_more_is_sent(zoom: OAuthDemoServe
     redirect = authorize_in_advance(zoom, "attacker-state")
     proc = run_with_known_state(zoom.base_url, "our-state", redirect)
     assert proc.returncode == 1
-    assert "state" in proc.stdout and "does not match" in proc.stdout
+    assert (
+        "      error: the pasted URL's 'state' does not match this run's (possible CSRF); refused\n"
+        in proc.stdout
+    )
     assert zoom.requests_to("/oauth/token") == []  # the server's log proves it
     assert zoom.requests_to("/v2/users/me") == []
 
@@ -163,7 +140,7 @@ def test_denied_authorization_ends_the_run(zoom: OAuthDemoServer) -> None:
         f"&redirect_uri={CLIENT.redirect_uri}&state=s1"
     )
     redirect = follow_authorize(url, decision="deny")
-    proc = runner(
+    proc = runner_process(
         "run",
         COLLECTION,
         "-e",
@@ -242,7 +219,7 @@ def test_whole_flow_typed_at_a_real_terminal(zoom: OAuthDemoServer) -> None:
 
 
 def test_demo_runs_offline_end_to_end() -> None:
-    proc = runner("demo", "--no-color")
+    proc = runner_process("demo", "--no-color", env=child_env())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed, 0 failed" in proc.stdout
     assert "clicks Allow" in proc.stdout

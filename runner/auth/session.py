@@ -44,7 +44,6 @@ if TYPE_CHECKING:  # runner.auth.tokens is imported when an oauth2 step first ne
     from runner.http.transport import Exchange, PreparedRequest
     from runner.pause.loopback import CallbackListener
 
-OAUTH_GRANTS = ("authorization_code", "client_credentials", "account_credentials", "refresh_token")
 _FORM = "application/x-www-form-urlencoded"
 _HINTS = {
     "invalid_client": "check client_id and client_secret, and client_auth (basic or body)",

@@ -30,9 +30,6 @@ from runner.render.templates import Renderer
 if TYPE_CHECKING:
     from runner.engine.engine import Engine
 
-DocsMode = Literal["error", "warn", "off"]
-DOCS_MODES: tuple[DocsMode, ...] = ("error", "warn", "off")
-
 _INTEGER = re.compile(r"^[-+]?[0-9]+$")
 _BOOLEAN = ("true", "false")
 

@@ -160,20 +160,6 @@ def user_class_name(index: int) -> str:
 
 # --- what came out -----------------------------------------------------------------------------
 
-STAT_FIELDS = (
-    "method",
-    "name",
-    "requests",
-    "failures",
-    "rps",
-    "median_ms",
-    "p95_ms",
-    "p99_ms",
-    "avg_ms",
-    "min_ms",
-    "max_ms",
-)
-
 
 @dataclass
 class StepStats:

@@ -42,7 +42,6 @@ BOOT = (
 SHARED_MESSAGE = "runner_shared"  # master -> worker: the values resolved before the load
 HELLO_MESSAGE = "runner_hello"  # worker -> master: ready for them (sent once it listens)
 SHARED_WAIT_S = 60.0  # how long a worker's users wait for the master's values
-PERSON_KINDS = ("browser", "pause")
 
 
 def main() -> int:

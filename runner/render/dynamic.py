@@ -345,8 +345,3 @@ DYNAMIC_HELPERS: dict[str, str] = {
 def dynamic_helpers() -> dict[str, Callable[[], Any]]:
     """The helpers for ``Renderer.helpers()``; ``timestamp`` is render.py's own."""
     return {name: make for name, (make, _) in _TABLE.items()}
-
-
-def postman_name(helper: str) -> str:
-    """``randomEmail`` -> ``$randomEmail``: the Postman dynamic variable of a helper."""
-    return "$" + helper

@@ -320,7 +320,7 @@ class Converter:
         self.variables = dict(variables)
         behaviour = _behaviour(data.get("protocolProfileBehavior"), {})
         context = _Context(behaviour=behaviour, auth_type=_auth_type(data.get("auth")))
-        auth = self._auth(data.get("auth"), "the collection", allow_inherit=False)
+        auth = self._auth(data.get("auth"), "the collection")
         scripts, expect, _ = self._events(data.get("event"), "the collection", context.expect)
         context.expect = expect
         self._context = context
@@ -463,7 +463,7 @@ class Converter:
         self.report.folders += 1
         auth_type = _auth_type(item.get("auth")) or parent.auth_type
         with self._inside(item, name, parent, auth_type) as (where, context):
-            auth = self._auth(item.get("auth"), where, allow_inherit=True)
+            auth = self._auth(item.get("auth"), where)
             scripts, context.expect, _ = self._events(item.get("event"), where, parent.expect)
             steps = self._items(item.get("item"), context)
         if not steps:
@@ -531,7 +531,7 @@ class Converter:
             out["body"] = body
         form_request = method in ("POST", "PUT") and isinstance(request.get("body"), dict)
         form_request = form_request and request["body"].get("mode") == "urlencoded"
-        auth = self._auth(request.get("auth"), where, allow_inherit=True, form_request=form_request)
+        auth = self._auth(request.get("auth"), where, form_request=form_request)
         if auth is not None:
             out["auth"] = auth
         redirects = self._redirects(item.get("protocolProfileBehavior"), where)
@@ -860,7 +860,7 @@ class Converter:
 
     # -- auth ----------
     def _auth(
-        self, auth: Any, where: str, *, allow_inherit: bool, form_request: bool | None = None
+        self, auth: Any, where: str, *, form_request: bool | None = None
     ) -> dict[str, Any] | None:
         """``form_request``: the request is a POST or PUT with a urlencoded body (None at
         collection and folder level), for where oauth1 puts its parameters."""

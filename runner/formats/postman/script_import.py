@@ -45,7 +45,6 @@ SANDBOX_GLOBALS = frozenset(
 VARIABLE_SCOPES = ("environment", "collectionVariables", "globals", "variables", "iterationData")
 CAPTURE_SCOPES = ("environment", "collectionVariables", "globals", "variables")
 LEGACY_SETTERS = ("setEnvironmentVariable", "setGlobalVariable")
-LEGACY_GETTERS = ("getEnvironmentVariable", "getGlobalVariable")
 STATUS_CLASSES = {
     "info": (100, 200),
     "success": (200, 300),
