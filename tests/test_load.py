@@ -376,7 +376,7 @@ def test_a_person_step_that_needs_a_capture_is_refused(
 def test_the_load_machinery_is_not_imported_by_other_commands() -> None:
     code = (
         "import sys, runner.cli.main as c; c.build_parser(); "
-        "print(sorted(m for m in ('locust', 'gevent', 'runner.load.process') "
+        "print(sorted(m for m in ('locust', 'gevent', 'runner.loadtest.process') "
         "if m in sys.modules))"
     )
     out = subprocess.run(

@@ -3,7 +3,7 @@
 This process checks everything a user can get wrong (exit 2 before any load), runs the
 steps that need a person once (pauses and browser steps, answered from ``--input``,
 ``RUNNER_INPUT_<NAME>``, the token cache or the terminal), then starts the load process
-(runner.load.process: Locust, gevent) and waits for it. Locust is imported only there:
+(runner.loadtest.process: Locust, gevent) and waits for it. Locust is imported only there:
 neither this process nor any other command pays for it or is monkey-patched by it.
 It then shows the statistics, writes them (``--csv``, ``--json``) and turns the thresholds
 into the exit code. See docs/load.md.
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from runner.cli.main import Console
     from runner.core.redact import Redactor
     from runner.engine.engine import Engine
-    from runner.load.plan import LoadReport, Verdict
+    from runner.loadtest.plan import LoadReport, Verdict
 
 DEFAULT_MASTER_PORT = 5557  # Locust's own defaults
 DEFAULT_WEB_PORT = 8089
@@ -220,7 +220,7 @@ def cmd_load(args: argparse.Namespace, console: Console) -> int:
     from runner.core.errors import ExitStatus, RunnerError, UsageError
     from runner.core.redact import Redactor
     from runner.format.loader import load_collection, load_environment
-    from runner.load.plan import (
+    from runner.loadtest.plan import (
         CollectionPlan,
         LoadPlan,
         parse_think_time,
@@ -319,7 +319,7 @@ def cmd_load(args: argparse.Namespace, console: Console) -> int:
             f"{sent.get('failures', 0)} failed (the master has the statistics)\n"
         )
         return int(ExitStatus.INTERRUPTED if interrupted else ExitStatus.OK)
-    from runner.load.plan import judge, stats_csv, stats_json, write_text
+    from runner.loadtest.plan import judge, stats_csv, stats_json, write_text
 
     verdicts = judge(report.total, limits)
     _summary(report, verdicts, console, redactor)
@@ -494,8 +494,8 @@ def _run_load_process(plan: Any, console: Console) -> tuple[LoadReport, bool]:
     from pathlib import Path
 
     from runner.cli.main import _sigterm_as_interrupt
-    from runner.load.plan import LoadReport
-    from runner.load.process import BOOT
+    from runner.loadtest.plan import LoadReport
+    from runner.loadtest.process import BOOT
 
     inherit = console.stderr is sys.stderr  # the real terminal: progress lines live
     package_root = str(Path(__file__).resolve().parents[3])
@@ -539,7 +539,7 @@ def _summary(
     report: LoadReport, verdicts: list[Verdict], console: Console, redactor: Redactor
 ) -> None:
     """The statistics per step, the thresholds and the failures, in the console's style."""
-    from runner.load.plan import show
+    from runner.loadtest.plan import show
 
     rows = [*report.steps, *([report.total] if report.total else [])]
     width = max([len(f"{s.method} {s.name}".strip()) for s in rows] + [4])

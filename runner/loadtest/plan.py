@@ -1,7 +1,7 @@
 """What a load run is (``runner load``) and what came out of it; no Locust in here.
 
 The command (runner.cli.commands.load) turns its options into a ``LoadPlan``, hands the plan to the
-load process (runner.load.process, where Locust runs) as JSON, and reads back a
+load process (runner.loadtest.process, where Locust runs) as JSON, and reads back a
 ``LoadReport``: per-step statistics, which it checks against the thresholds (the
 collection's ``load.thresholds``, then ``--threshold``) and writes as CSV and JSON.
 Everything a person sees or a file keeps passes through the command's ``Redactor`` first.

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.core.redact import Redactor
-from runner.load.plan import CollectionPlan, LoadPlan, LoadReport, StepStats, user_class_name
+from runner.loadtest.plan import CollectionPlan, LoadPlan, LoadReport, StepStats, user_class_name
 
 if TYPE_CHECKING:
     from locust.env import Environment as LocustEnvironment
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 BOOT = (
     "from gevent import monkey; monkey.patch_all(); "
-    "import runner.load.process as p; raise SystemExit(p.main())"
+    "import runner.loadtest.process as p; raise SystemExit(p.main())"
 )
 SHARED_MESSAGE = "runner_shared"  # master -> worker: the values resolved before the load
 HELLO_MESSAGE = "runner_hello"  # worker -> master: ready for them (sent once it listens)

@@ -1,0 +1,128 @@
+"""The package's structure, enforced: no import cycles, commands only in runner/cli.
+
+import-linter (`lint-imports` in .ci/run, contracts in pyproject.toml) checks the layers; it
+ignores cycles inside a layer and cannot see why a module prints. These tests walk every module's
+AST, imports inside functions and under ``TYPE_CHECKING`` included, so a deferred import cannot
+hide a cycle."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+RUNNER = Path(__file__).resolve().parent.parent / "runner"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(RUNNER.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES: dict[str, Path] = {_module_name(p): p for p in sorted(RUNNER.rglob("*.py"))}
+
+
+def _imports(name: str, path: Path) -> Iterator[tuple[str, int]]:
+    """Every runner module that ``name`` imports, with the line; ``from pkg import mod`` counts as
+    importing ``pkg.mod`` when that is a module."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            targets = [f"{module}.{alias.name}" for alias in node.names]
+            targets = [t for t in targets if t in MODULES] or [module]
+        else:
+            continue
+        for target in targets:
+            if target in MODULES and target != name:
+                yield target, node.lineno
+
+
+GRAPH: dict[str, set[str]] = {
+    name: {target for target, _ in _imports(name, path)} for name, path in MODULES.items()
+}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_import_graph_sees_imports_inside_functions() -> None:
+    assert "runner.cli.main" in GRAPH["runner.__main__"]
+    assert len(MODULES) > 60
+
+
+def test_no_import_cycles() -> None:
+    # The root package re-exports the public API lazily: leave it out (nothing below imports it).
+    graph = {name: targets - {"runner"} for name, targets in GRAPH.items() if name != "runner"}
+    assert _cycles(graph) == []
+
+
+def test_nothing_below_the_cli_imports_it() -> None:
+    upward = [
+        f"{name} -> {target}"
+        for name, targets in GRAPH.items()
+        if not name.startswith(("runner.cli", "runner.__main__"))
+        for target in targets
+        if target.startswith("runner.cli")
+    ]
+    assert upward == []
+
+
+def test_library_modules_do_not_import_the_package_root() -> None:
+    """``runner/__init__.py`` is the public API: importing it from inside loads the engine."""
+    offenders = [
+        name for name, targets in GRAPH.items() if "runner" in targets and name != "runner"
+    ]
+    assert offenders == []
+
+
+def test_no_subpackage_shadows_a_public_name() -> None:
+    """``import runner.x.y`` sets the attribute ``runner.x`` to the package: a folder named
+    like a function of the public API (``runner.load``) would replace it."""
+    import runner
+
+    subpackages = {name.split(".")[1] for name in MODULES if name.count(".") >= 1}
+    assert subpackages & set(runner.__all__) == set()
