@@ -7,7 +7,7 @@ from runner.scripts.postman.host import (
     SandboxError,
     ScriptContext,
     ScriptOutcome,
-    TestResult,
+    ScriptTest,
     VariableChange,
 )
 from runner.scripts.postman.install import INTEGRITY, VERSION, SandboxInstallError
@@ -22,6 +22,6 @@ __all__ = [
     "SandboxInstallError",
     "ScriptContext",
     "ScriptOutcome",
-    "TestResult",
+    "ScriptTest",
     "VariableChange",
 ]

@@ -78,7 +78,7 @@ class ScriptContext:
 
 
 @dataclass(frozen=True, slots=True)
-class TestResult:
+class ScriptTest:
     """One ``pm.test`` (or ``tests["name"]``), in the order the script ran them."""
 
     name: str
@@ -99,7 +99,7 @@ class VariableChange:
 
 @dataclass(slots=True)
 class ScriptOutcome:
-    tests: list[TestResult] = field(default_factory=list)
+    tests: list[ScriptTest] = field(default_factory=list)
     changes: list[VariableChange] = field(default_factory=list)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)  # each scope afterwards
     console: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
@@ -162,11 +162,11 @@ class PostmanSandbox:
         self.close()
 
     def close(self) -> None:
+        """Close the host's stdin (it exits by itself), killing it if it lingers."""
         process, self._process = self._process, None
         if process is None:
             return
-        if process.stdin:
-            process.stdin.close()
+        _close_stdin(process)
         try:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -277,9 +277,12 @@ class PostmanSandbox:
 
     def _kill(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
+        if process is None:
+            return
+        if process.poll() is None:
             process.kill()
-            process.wait()
+        process.wait()
+        _close_stdin(process)
 
     def _write(self, message: dict[str, Any]) -> None:
         process = self._process
@@ -303,9 +306,18 @@ class PostmanSandbox:
         return value if isinstance(value, dict) else {}
 
 
+def _close_stdin(process: subprocess.Popen[str]) -> None:
+    if process.stdin is not None:
+        try:
+            process.stdin.close()
+        except OSError:
+            pass  # the host is gone: nothing left to flush
+
+
 def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    for line in stream:
-        lines.put(line)
+    with stream:
+        for line in stream:
+            lines.put(line)
     lines.put(None)
 
 
@@ -359,7 +371,7 @@ def _request_from(data: Mapping[str, Any] | None) -> HttpRequest:
 def _outcome(message: Mapping[str, Any], limit: float) -> ScriptOutcome:
     outcome = ScriptOutcome(
         tests=[
-            TestResult(
+            ScriptTest(
                 name=t["name"], passed=t["passed"], error=t.get("error"), skipped=t["skipped"]
             )
             for t in message.get("tests", ())

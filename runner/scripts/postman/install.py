@@ -20,7 +20,10 @@ from runner.core.errors import RunnerError
 VERSION = "6.7.4"
 # `npm view postman-sandbox@6.7.4 dist.integrity`; npm checks the tarball against the
 # registry's value, and we check that value against this one, so a changed package fails.
-INTEGRITY = "sha512-gJqcrdbsSVpfCHvwindV5IUbZt9ThV77ChUVdhMvdtBLydxFhmvdnqiE3tTIPgLEqjAYVRHw8h7iobLNMVUMlQ=="
+INTEGRITY = (
+    "sha512-"
+    "gJqcrdbsSVpfCHvwindV5IUbZt9ThV77ChUVdhMvdtBLydxFhmvdnqiE3tTIPgLEqjAYVRHw8h7iobLNMVUMlQ=="
+)
 PACKAGE = "postman-sandbox"
 INSTALL_TIMEOUT_S = 300.0
 
