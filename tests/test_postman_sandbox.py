@@ -328,6 +328,15 @@ def test_time_limit_stops_a_script_and_the_next_one_runs(sandbox: PostmanSandbox
     assert passed(sandbox.run("test", 'pm.test("after", () => {});', CONTEXT)) == ["after"]
 
 
+def test_memory_limit_stops_the_host_and_the_next_script_runs(sandbox: PostmanSandbox) -> None:
+    hog = "const a = []; while (true) { a.push(new Array(100000).fill('x' + a.length)); }"
+    outcome = sandbox.run("test", hog, CONTEXT, time_limit_s=60)
+    assert outcome.errors == [
+        f"script stopped: it used more than {sandbox.memory_limit_mb} MB or the sandbox crashed"
+    ]
+    assert passed(sandbox.run("test", 'pm.test("after", () => {});', CONTEXT)) == ["after"]
+
+
 def test_missing_npm_says_what_to_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SandboxInstallError) as info:

@@ -212,15 +212,23 @@ class PostmanSandbox:
         while True:
             message = self._read(deadline)
             if message is None:
-                self._kill()
-                return ScriptOutcome(
-                    errors=[f"script stopped: it ran longer than {limit:g}s"], timed_out=True
-                )
+                return self._stopped(limit)
             if message.get("op") == "send" and message.get("id") == run_id:
                 self._answer_send(message, send_request)
                 deadline = time.monotonic() + limit + HOST_MARGIN_S  # the request took its time
             elif message.get("op") == "result" and message.get("id") == run_id:
                 return _outcome(message, limit)
+
+    def _stopped(self, limit: float) -> ScriptOutcome:
+        """The host died (out of heap, most likely) or stopped answering: kill it."""
+        exited = self._process is not None and self._process.poll() is not None
+        self._kill()
+        if exited:
+            reason = f"it used more than {self.memory_limit_mb} MB or the sandbox crashed"
+            return ScriptOutcome(errors=[f"script stopped: {reason}"])
+        return ScriptOutcome(
+            errors=[f"script stopped: it ran longer than {limit:g}s"], timed_out=True
+        )
 
     def _answer_send(
         self, message: dict[str, Any], send_request: Callable[[HttpRequest], HttpResponse] | None
