@@ -12,8 +12,6 @@ events are delivered in the order the steps are written.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,19 +26,36 @@ from runner.core.model import (
     Folder,
     PauseStep,
     RequestStep,
-    Step,
     Text,
     walk,
 )
-from runner.core.results import CheckResult, RunResult, StepResult
+from runner.core.results import CheckResult, StepResult
+from runner.engine.control import Control
+from runner.engine.steps import Leaf, Selected, StepRunner, effective_auth, step_kind, step_path
 from runner.render.scope import Scope
 
 if TYPE_CHECKING:
-    from runner.engine.engine import Engine
     from runner.http.transport import Transport
 
-Leaf = RequestStep | BrowserStep | PauseStep
-Selected = list[tuple[Leaf, tuple[Folder, ...]]]
+# Control, Leaf and Selected are imported from here by the load process and the CLI.
+__all__ = [
+    "SCRIPT_JUMP_MAX",
+    "Control",
+    "Iteration",
+    "Leaf",
+    "LocalScope",
+    "Selected",
+    "Walker",
+    "child_scope",
+    "condition_template",
+    "flow_templates",
+    "goto_targets",
+    "parallel_groups",
+    "repeat_names",
+    "select_steps",
+    "truthy",
+]
+
 FALSE_TEXT = frozenset({"", "false", "0", "no", "off", "none", "null"})
 
 
@@ -155,7 +170,7 @@ class LocalScope(Scope):
         self.base = parent.base
         self.captures = parent.captures
         self.overrides = parent.overrides
-        self._merged = {**parent._merged, **local}
+        self._merged = {**parent, **local}
 
     def capture(self, name: str, value: Any) -> None:
         self.parent.capture(name, value)
@@ -170,49 +185,6 @@ def child_scope(scope: Scope) -> Scope:
 
 
 # --- one iteration -----------------------------------------------------------------------------
-
-
-class Control:
-    """What every iteration of a run shares: the stop signal, --bail, the run's deadline."""
-
-    def __init__(self, result: RunResult, *, bail: bool, run_timeout: float | None) -> None:
-        self.result = result
-        self.bail = bail
-        self.run_timeout = run_timeout
-        self.deadline = None if run_timeout is None else time.monotonic() + run_timeout
-        self.stopped = threading.Event()
-        self.prompt_lock = threading.Lock()
-        self._lock = threading.Lock()
-
-    def stop(self, reason: str) -> None:
-        with self._lock:
-            if self.result.stopped_reason is None:
-                self.result.stopped_reason = reason
-        self.stopped.set()
-
-    def should_stop(self) -> bool:
-        if self.stopped.is_set():
-            return True
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            self.stop(f"--run-timeout: the run took longer than {self.run_timeout:g} s")
-            return True
-        return False
-
-    def remaining(self) -> float | None:
-        """Seconds left before the run's deadline (None: no deadline)."""
-        if self.deadline is None:
-            return None
-        return max(self.deadline - time.monotonic(), 0.001)
-
-    def sleep(self, seconds: float) -> bool:
-        """Wait, unless the run stops first; true when the wait went to its end."""
-        if seconds <= 0:
-            return not self.should_stop()
-        remaining = self.remaining()
-        if remaining is not None and remaining < seconds:
-            self.stopped.wait(remaining)
-            return not self.should_stop()
-        return not self.stopped.wait(seconds)
 
 
 @dataclass
@@ -233,7 +205,7 @@ SCRIPT_JUMP_MAX = 1000  # setNextRequest jumps from one request per iteration (l
 class Walker:
     """Walks the selected steps of one iteration, applying the flow-control keys."""
 
-    def __init__(self, engine: Engine, control: Control) -> None:
+    def __init__(self, engine: StepRunner, control: Control) -> None:
         self.engine = engine
         self.control = control
         self.steps = engine.steps
@@ -337,14 +309,16 @@ class Walker:
                 local = LocalScope(scope, {flow.repeat.var: item, "repeat_index": number})
                 name = f"{step.name} [{number}/{len(items)}]"
             it.current = (i + 1, step.name)
-            self.engine._emit(StepStarted(i + 1, name, _kind(step), _path(parents), it.number))
+            self.engine.emit(
+                StepStarted(i + 1, name, step_kind(step), step_path(parents), it.number)
+            )
             result = self._attempts(it, i, local)
             result.name = name
             result.iteration = it.number
             if number == len(items):
                 following = self._goto(it, i, result, local)
             it.current = None
-            self.engine._emit(StepFinished(result))
+            self.engine.emit(StepFinished(result))
             if self.control.result.stopped_reason is not None:
                 self.control.stopped.set()
                 return None
@@ -418,7 +392,7 @@ class Walker:
                 retry.loc,
             )
             result.checks.append(check)
-            self.engine._emit(CheckDone(i + 1, check))
+            self.engine.emit(CheckDone(i + 1, check))
             if result.status == "passed":
                 result.status = "failed"
         return result
@@ -437,19 +411,17 @@ class Walker:
 
     def _attempt(self, it: Iteration, i: int, scope: Scope) -> StepResult:
         step, parents = self.steps[i]
-        engine, index, path = self.engine, i + 1, _path(parents)
+        engine, index, path = self.engine, i + 1, step_path(parents)
         if isinstance(step, RequestStep):
-            from runner.engine.engine import effective_auth
-
             auth = effective_auth(step, parents, engine.collection)
-            return engine._request(index, step, path, auth, scope, it.transport)
+            return engine.run_request(index, step, path, auth, scope, it.transport)
         if isinstance(step, BrowserStep):
-            result, url = engine._browser(index, step, path, scope)
+            result, url = engine.run_browser(index, step, path, scope)
             it.browser_url = url
             return result
         assert isinstance(step, PauseStep)
         with self.control.prompt_lock:
-            return engine._pause(index, step, path, scope, it.browser_url, self.control.result)
+            return engine.run_pause(index, step, path, scope, it.browser_url, self.control.result)
 
     def _goto(self, it: Iteration, i: int, result: StepResult, scope: Scope) -> int | None:
         step = self.steps[i][0]
@@ -464,13 +436,13 @@ class Walker:
                 if not self.evaluate(goto.condition, scope):
                     return i + 1
             except RenderError as exc:
-                self.engine._error(result, f"goto: {exc.message}", "render")
+                self.engine.error(result, f"goto: {exc.message}", "render")
                 return i + 1
         if goto.target is None:
             return None
         taken = it.jumps.get(i, 0) + 1
         if taken > goto.max:
-            self.engine._error(
+            self.engine.error(
                 result,
                 f"goto '{goto.target}' would be taken a {_ordinal(taken)} time; "
                 f"stopped this iteration (loop guard: goto max is {goto.max})",
@@ -491,14 +463,14 @@ class Walker:
             (j for j, (step, _) in enumerate(self.steps) if name in (step.name, step.id)), None
         )
         if target is None:
-            self.engine._error(
+            self.engine.error(
                 result, f"setNextRequest('{name}'): no request of that name in this run", "flow"
             )
             return None
         key = -1 - i  # beside the goto counts, never the same key
         taken = it.jumps.get(key, 0) + 1
         if taken > SCRIPT_JUMP_MAX:
-            self.engine._error(
+            self.engine.error(
                 result,
                 f"setNextRequest('{name}') would be taken a {_ordinal(taken)} time; stopped "
                 f"this iteration (loop guard: at most {SCRIPT_JUMP_MAX} from one request)",
@@ -549,21 +521,21 @@ class Walker:
 
     def _failed_before(self, it: Iteration, i: int, message: str) -> None:
         result = self._not_run(it, i)
-        self.engine._error(result, message, "render")
+        self.engine.error(result, message, "render")
         self._report_not_run(it, result)
 
     def _not_run(self, it: Iteration, i: int) -> StepResult:
         """The result of step ``i`` when it never got to render or send."""
         step, parents = self.steps[i]
-        result = StepResult(i + 1, step.name, _kind(step), step.loc, _path(parents))
+        result = StepResult(i + 1, step.name, step_kind(step), step.loc, step_path(parents))
         result.iteration = it.number
         return result
 
     def _report_not_run(self, it: Iteration, result: StepResult) -> None:
-        self.engine._emit(
+        self.engine.emit(
             StepStarted(result.index, result.name, result.kind, result.path, it.number)
         )
-        self.engine._emit(StepFinished(result))
+        self.engine.emit(StepFinished(result))
 
     @contextmanager
     def _buffered(self, active: bool) -> Iterator[_Buffer]:
@@ -578,7 +550,7 @@ class Walker:
 class _Buffer:
     """Events held back, then passed on (in order) to whatever received events before."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: StepRunner) -> None:
         self.engine = engine
         self.events: list[Event] = []
         self.append: Callable[[Event], None] = self.events.append
@@ -588,7 +560,7 @@ class _Buffer:
         events, self.events = self.events, []
         self.append = self.events.append
         for event in events:
-            self.engine._emit(event)
+            self.engine.emit(event)
 
 
 def parallel_groups(steps: Selected) -> dict[int, int]:
@@ -638,16 +610,6 @@ def goto_targets(steps: Selected, groups: Mapping[int, int]) -> dict[str, int]:
 def _group_starts(groups: Mapping[int, int]) -> dict[int, int]:
     """Each step inside a parallel folder -> the folder's first step (where a jump lands)."""
     return {j: start for start, end in groups.items() for j in range(start, end)}
-
-
-def _kind(step: Step) -> Any:
-    if isinstance(step, RequestStep):
-        return "request"
-    return "browser" if isinstance(step, BrowserStep) else "pause"
-
-
-def _path(parents: tuple[Folder, ...]) -> tuple[str, ...]:
-    return tuple(f.name for f in parents)
 
 
 def _ordinal(n: int) -> str:
