@@ -39,7 +39,8 @@ from runner.core.results import RunResult, StepResult
 from runner.engine.context import RunContext
 from runner.engine.control import Control
 from runner.engine.emitter import EventHub
-from runner.engine.flow import Iteration, Walker, select_steps
+from runner.engine.flow import Iteration, Walker
+from runner.engine.flow_keys import select_steps
 from runner.engine.interactive import PersonSteps
 from runner.engine.iterations import OrderedEvents, iteration_rows, run_parallel
 from runner.engine.options import RunOptions

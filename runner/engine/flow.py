@@ -3,7 +3,8 @@
 The engine renders, sends and checks one step; this module decides around it:
 ``skip_if``/``run_if`` (on steps and folders), ``delay``, ``retry`` (with ``until``),
 ``repeat`` over a list, ``goto`` with its loop guard, folders whose steps run concurrently
-(``parallel``), and the selection of steps by ``--folder``, ``--tag`` and ``--exclude-tag``.
+(``parallel``). What those keys and the selection flags say before the run (the selected
+steps, the templates, the goto targets) is runner.engine.flow_keys, re-exported here.
 
 Events keep their documented order. A retried request shows only its last attempt (the
 earlier attempts' events are dropped); a parallel folder's steps run together but their
@@ -12,32 +13,39 @@ events are delivered in the order the steps are written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from runner.core.errors import RenderError, UsageError
+from runner.core.errors import RenderError
 from runner.core.events import CheckDone, Event, StepFinished, StepStarted
 from runner.core.model import (
     BrowserStep,
-    Collection,
     Flow,
     Folder,
     PauseStep,
     RequestStep,
-    Text,
-    walk,
 )
 from runner.core.results import CheckResult, StepResult
 from runner.engine.control import Control
+from runner.engine.flow_keys import (
+    condition_template,
+    flow_templates,
+    goto_targets,
+    group_starts,
+    parallel_groups,
+    repeat_names,
+    select_steps,
+    truthy,
+)
 from runner.engine.steps import Leaf, Selected, StepRunner, effective_auth, step_kind, step_path
 from runner.render.scope import Scope
 
 if TYPE_CHECKING:
     from runner.http.transport import Transport
 
-# Control, Leaf and Selected are imported from here by the load process and the CLI.
+# Imported from here by the engine, the load process and the CLI.
 __all__ = [
     "SCRIPT_JUMP_MAX",
     "Control",
@@ -55,110 +63,6 @@ __all__ = [
     "select_steps",
     "truthy",
 ]
-
-FALSE_TEXT = frozenset({"", "false", "0", "no", "off", "none", "null"})
-
-
-# --- selection ---------------------------------------------------------------------------------
-
-
-def select_steps(
-    collection: Collection,
-    folders: Iterable[str] = (),
-    tags: Iterable[str] = (),
-    exclude_tags: Iterable[str] = (),
-) -> Selected:
-    """The steps to run (folders left out), in order, with the folders that hold them.
-
-    ``folders`` keeps the steps inside any of the named folders (by name or id, at any
-    depth); ``tags`` keeps steps that carry one of them (a folder's and the collection's tags
-    count for every step inside); ``exclude_tags`` drops steps that carry one of those."""
-    everything = walk(collection.steps)
-    steps: Selected = [(s, p) for s, p in everything if not isinstance(s, Folder)]
-    wanted = tuple(folders)
-    if wanted:
-        known = [s for s, _ in everything if isinstance(s, Folder)]
-        names = {f.name for f in known} | {f.id for f in known if f.id}
-        for name in wanted:
-            if name not in names:
-                import difflib  # deferred, as below: start-up time
-
-                close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
-                raise UsageError(
-                    f"--folder {name!r}: the collection has no folder of that name or id",
-                    hint=f"did you mean '{close[0]}'?"
-                    if close
-                    else "folders: " + (", ".join(sorted(names)) or "none"),
-                )
-        steps = [(s, p) for s, p in steps if any(f.name in wanted or f.id in wanted for f in p)]
-    include, exclude = set(tags), set(exclude_tags)
-    if include or exclude:
-        kept: Selected = []
-        for step, parents in steps:
-            carried = {*collection.tags, *step.tags, *(t for f in parents for t in f.tags)}
-            if include and not carried & include:
-                continue
-            if carried & exclude:
-                continue
-            kept.append((step, parents))
-        steps = kept
-    return steps
-
-
-# --- expressions -------------------------------------------------------------------------------
-
-
-def condition_template(text: str) -> str:
-    """``role == 'admin'`` becomes the template ``<<role == 'admin'>>`` (keeping its line)."""
-    if "<<" in text:
-        return text
-    return Text(f"<<{text}>>", getattr(text, "loc", None))
-
-
-def truthy(value: Any) -> bool:
-    """A condition's value: text such as ``false``, ``0``, ``no`` or empty is false (data files
-    give text), anything else by Python's rules."""
-    if isinstance(value, str):
-        return value.strip().lower() not in FALSE_TEXT
-    return bool(value)
-
-
-def flow_templates(flow: Flow | None) -> tuple[list[str], list[str]]:
-    """The templates a step's flow keys render: (before the step, after its captures)."""
-    if flow is None:
-        return [], []
-    before = [condition_template(t) for t in (flow.skip_if, flow.run_if) if t is not None]
-    if flow.repeat is not None:
-        over = flow.repeat.over
-        if isinstance(over, str):
-            before.append(over)
-        elif isinstance(over, list):
-            before.extend(_strings(over))
-    after = []
-    if flow.retry is not None and flow.retry.until is not None:
-        after.append(condition_template(flow.retry.until))
-    if flow.goto is not None and flow.goto.condition is not None:
-        after.append(condition_template(flow.goto.condition))
-    return before, after
-
-
-def repeat_names(flow: Flow | None) -> set[str]:
-    """Variables a step's ``repeat`` defines for the step itself."""
-    if flow is None or flow.repeat is None:
-        return set()
-    return {flow.repeat.var, "repeat_index"}
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
 
 
 class LocalScope(Scope):
@@ -210,7 +114,7 @@ class Walker:
         self.control = control
         self.steps = engine.steps
         self.groups = parallel_groups(self.steps)
-        self.group_start = _group_starts(self.groups)
+        self.group_start = group_starts(self.groups)
         self.targets = goto_targets(self.steps, self.groups)
 
     # -- the walk ----------------------------------------------------------------------------
@@ -561,55 +465,6 @@ class _Buffer:
         self.append = self.events.append
         for event in events:
             self.engine.emit(event)
-
-
-def parallel_groups(steps: Selected) -> dict[int, int]:
-    """start -> end (exclusive) of each outermost parallel folder's run of selected steps."""
-    groups: dict[int, int] = {}
-    i = 0
-    while i < len(steps):
-        folder = next((f for f in steps[i][1] if f.parallel), None)
-        if folder is None:
-            i += 1
-            continue
-        end = i + 1
-        while end < len(steps) and any(f is folder for f in steps[end][1]):
-            end += 1
-        if end - i > 1:
-            groups[i] = end
-        i = end
-    return groups
-
-
-def goto_targets(steps: Selected, groups: Mapping[int, int]) -> dict[str, int]:
-    """Every goto target of the selected steps -> the index it leads to; UsageError when
-    ``--folder``/``--tag`` left the target out of the run."""
-    index: dict[str, int] = {}
-    for i, (step, parents) in reversed(list(enumerate(steps))):
-        for item in (step, *parents):
-            index[item.name] = i  # reversed: the first step of a folder wins
-            if item.id is not None:
-                index[item.id] = i
-    inside = _group_starts(groups)
-    targets: dict[str, int] = {}
-    for step, _ in steps:
-        goto = step.flow.goto if step.flow is not None else None
-        if goto is None or goto.target is None:
-            continue
-        if goto.target not in index:
-            raise UsageError(
-                f"goto '{goto.target}' in step '{step.name}' leads to a step this run leaves out",
-                goto.loc,
-                "--folder, --tag and --exclude-tag must keep the step a goto leads to",
-            )
-        target = index[goto.target]
-        targets[goto.target] = inside.get(target, target)
-    return targets
-
-
-def _group_starts(groups: Mapping[int, int]) -> dict[int, int]:
-    """Each step inside a parallel folder -> the folder's first step (where a jump lands)."""
-    return {j: start for start, end in groups.items() for j in range(start, end)}
 
 
 def _ordinal(n: int) -> str:

@@ -16,7 +16,7 @@ from runner.core.errors import RenderError, UsageError
 from runner.core.model import Collection, Environment, Folder, RequestStep, Step, walk
 from runner.core.redact import SECRET_HEADER, Redactor
 from runner.engine.context import RunContext
-from runner.engine.flow import flow_templates, goto_targets, parallel_groups, repeat_names
+from runner.engine.flow_keys import flow_templates, goto_targets, parallel_groups, repeat_names
 from runner.engine.options import RunOptions
 from runner.engine.steps import (
     Leaf,
