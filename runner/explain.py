@@ -7,7 +7,7 @@ Everything goes through the run's ``Redactor``, which here also learns the value
 form fields and JSON keys named like credentials: no secret reaches a test report.
 
 The engine does not keep rendered requests, so ``_RecordingEngine`` wraps its
-``_prepare_request``; an engine event carrying the rendered request would replace that.
+``render_request``; an engine event carrying the rendered request would replace that.
 """
 
 from __future__ import annotations
@@ -65,10 +65,10 @@ class _RecordingEngine(Engine):
         super().__init__(*args, **kwargs)
         self.rendered: dict[int, PreparedRequest] = {}  # by id() of the step
 
-    def _prepare_request(
-        self, step: RequestStep, auth: Auth | None, scope: Scope
+    def render_request(
+        self, step: RequestStep, auth: Auth | None, scope: Scope, index: int = 0
     ) -> PreparedRequest:
-        prepared = super()._prepare_request(step, auth, scope)
+        prepared = super().render_request(step, auth, scope, index)
         self.rendered[id(step)] = prepared
         _learn_inline_secrets(prepared, self.redactor)  # before the engine shows the URL
         return prepared

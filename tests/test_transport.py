@@ -1,6 +1,6 @@
 """Transport details that a server can get wrong."""
 
-from runner.http.transport import _charset
+from runner.http.transport import charset_of as _charset
 
 
 def test_unknown_or_malformed_charset_falls_back_to_utf8() -> None:

@@ -14,21 +14,19 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import Any, Literal, Protocol, TextIO
 from urllib.parse import parse_qsl
 
 import httpx
 
 from runner.core.errors import ExitStatus, RenderError
-from runner.core.model import BrowserStep, Param, RequestStep
+from runner.core.model import BrowserStep, Collection, Param, RequestStep
 from runner.core.redact import Redactor
 from runner.core.results import CheckResult, StepResult
+from runner.engine.steps import Selected, effective_auth
 from runner.http.transport import PreparedRequest
-from runner.render.scope import template_strings
+from runner.render.scope import Scope, template_strings
 from runner.render.templates import Renderer
-
-if TYPE_CHECKING:
-    from runner.engine.engine import Engine
 
 _INTEGER = re.compile(r"^[-+]?[0-9]+$")
 _BOOLEAN = ("true", "false")
@@ -266,33 +264,40 @@ def static_sent(
     return Sent(query, headers, form, document, json_known, frozenset(unknown))
 
 
-def collection_issues(engine: Engine) -> list[tuple[RequestStep | BrowserStep, CheckResult]]:
-    """``runner check --docs``: every documentation finding of every step, in run order.
-    ``engine.prepare()`` must have succeeded (it gives the variables)."""
-    from runner.engine.engine import effective_auth
-
-    scope = engine.prepare()
+def collection_issues(
+    steps: Selected, scope: Scope, renderer: Renderer, collection: Collection
+) -> list[tuple[RequestStep | BrowserStep, CheckResult]]:
+    """``runner check --docs``: every documentation finding of every selected step, in run
+    order; ``scope`` is the prepared run's variables (``Engine.prepare()``)."""
     out: list[tuple[RequestStep | BrowserStep, CheckResult]] = []
-    for step, parents in engine.steps:
+    for step, parents in steps:
         if not isinstance(step, RequestStep | BrowserStep):
             continue
-        auth = (
-            effective_auth(step, parents, engine.collection)
-            if isinstance(step, RequestStep)
-            else None
-        )
+        auth = effective_auth(step, parents, collection) if isinstance(step, RequestStep) else None
         has_auth = auth is not None and auth.kind != "none"
-        sent = static_sent(step, scope, engine.renderer, has_auth)
+        sent = static_sent(step, scope, renderer, has_auth)
         out.extend((step, issue) for issue in check_request(step, sent))
     return out
 
 
-def report_collection(engine: Engine, out: TextIO, redactor: Redactor, mode: str) -> ExitStatus:
+class DocsRun(Protocol):
+    """What ``report_collection`` reads of the engine (runner.engine.engine.Engine)."""
+
+    @property
+    def steps(self) -> Selected: ...
+    @property
+    def renderer(self) -> Renderer: ...
+    @property
+    def collection(self) -> Collection: ...
+    def prepare(self) -> Scope: ...
+
+
+def report_collection(engine: DocsRun, out: TextIO, redactor: Redactor, mode: str) -> ExitStatus:
     """Print the findings of ``collection_issues``; INVALID when there are some and ``mode`` is
     ``error``, else OK."""
     from runner.reporters.console import ConsoleReporter
 
-    issues = collection_issues(engine)
+    issues = collection_issues(engine.steps, engine.prepare(), engine.renderer, engine.collection)
     if not issues:
         return ExitStatus.OK
     console = ConsoleReporter(out, redactor, colour=False, progress=False)

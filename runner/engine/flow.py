@@ -3,7 +3,8 @@
 The engine renders, sends and checks one step; this module decides around it:
 ``skip_if``/``run_if`` (on steps and folders), ``delay``, ``retry`` (with ``until``),
 ``repeat`` over a list, ``goto`` with its loop guard, folders whose steps run concurrently
-(``parallel``), and the selection of steps by ``--folder``, ``--tag`` and ``--exclude-tag``.
+(``parallel``). What those keys and the selection flags say before the run (the selected
+steps, the templates, the goto targets) is runner.engine.flow_keys, re-exported here.
 
 Events keep their documented order. A retried request shows only its last attempt (the
 earlier attempts' events are dropped); a parallel folder's steps run together but their
@@ -12,138 +13,56 @@ events are delivered in the order the steps are written.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from runner.core.errors import RenderError, UsageError
+from runner.core.errors import RenderError
 from runner.core.events import CheckDone, Event, StepFinished, StepStarted
 from runner.core.model import (
     BrowserStep,
-    Collection,
     Flow,
     Folder,
     PauseStep,
     RequestStep,
-    Step,
-    Text,
-    walk,
 )
-from runner.core.results import CheckResult, RunResult, StepResult
+from runner.core.results import CheckResult, StepResult
+from runner.engine.control import Control
+from runner.engine.flow_keys import (
+    condition_template,
+    flow_templates,
+    goto_targets,
+    group_starts,
+    parallel_groups,
+    repeat_names,
+    select_steps,
+    truthy,
+)
+from runner.engine.steps import Leaf, Selected, StepRunner, effective_auth, step_kind, step_path
 from runner.render.scope import Scope
 
 if TYPE_CHECKING:
-    from runner.engine.engine import Engine
     from runner.http.transport import Transport
 
-Leaf = RequestStep | BrowserStep | PauseStep
-Selected = list[tuple[Leaf, tuple[Folder, ...]]]
-FALSE_TEXT = frozenset({"", "false", "0", "no", "off", "none", "null"})
-
-
-# --- selection ---------------------------------------------------------------------------------
-
-
-def select_steps(
-    collection: Collection,
-    folders: Iterable[str] = (),
-    tags: Iterable[str] = (),
-    exclude_tags: Iterable[str] = (),
-) -> Selected:
-    """The steps to run (folders left out), in order, with the folders that hold them.
-
-    ``folders`` keeps the steps inside any of the named folders (by name or id, at any
-    depth); ``tags`` keeps steps that carry one of them (a folder's and the collection's tags
-    count for every step inside); ``exclude_tags`` drops steps that carry one of those."""
-    everything = walk(collection.steps)
-    steps: Selected = [(s, p) for s, p in everything if not isinstance(s, Folder)]
-    wanted = tuple(folders)
-    if wanted:
-        known = [s for s, _ in everything if isinstance(s, Folder)]
-        names = {f.name for f in known} | {f.id for f in known if f.id}
-        for name in wanted:
-            if name not in names:
-                import difflib  # deferred, as below: start-up time
-
-                close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
-                raise UsageError(
-                    f"--folder {name!r}: the collection has no folder of that name or id",
-                    hint=f"did you mean '{close[0]}'?"
-                    if close
-                    else "folders: " + (", ".join(sorted(names)) or "none"),
-                )
-        steps = [(s, p) for s, p in steps if any(f.name in wanted or f.id in wanted for f in p)]
-    include, exclude = set(tags), set(exclude_tags)
-    if include or exclude:
-        kept: Selected = []
-        for step, parents in steps:
-            carried = {*collection.tags, *step.tags, *(t for f in parents for t in f.tags)}
-            if include and not carried & include:
-                continue
-            if carried & exclude:
-                continue
-            kept.append((step, parents))
-        steps = kept
-    return steps
-
-
-# --- expressions -------------------------------------------------------------------------------
-
-
-def condition_template(text: str) -> str:
-    """``role == 'admin'`` becomes the template ``<<role == 'admin'>>`` (keeping its line)."""
-    if "<<" in text:
-        return text
-    return Text(f"<<{text}>>", getattr(text, "loc", None))
-
-
-def truthy(value: Any) -> bool:
-    """A condition's value: text such as ``false``, ``0``, ``no`` or empty is false (data files
-    give text), anything else by Python's rules."""
-    if isinstance(value, str):
-        return value.strip().lower() not in FALSE_TEXT
-    return bool(value)
-
-
-def flow_templates(flow: Flow | None) -> tuple[list[str], list[str]]:
-    """The templates a step's flow keys render: (before the step, after its captures)."""
-    if flow is None:
-        return [], []
-    before = [condition_template(t) for t in (flow.skip_if, flow.run_if) if t is not None]
-    if flow.repeat is not None:
-        over = flow.repeat.over
-        if isinstance(over, str):
-            before.append(over)
-        elif isinstance(over, list):
-            before.extend(_strings(over))
-    after = []
-    if flow.retry is not None and flow.retry.until is not None:
-        after.append(condition_template(flow.retry.until))
-    if flow.goto is not None and flow.goto.condition is not None:
-        after.append(condition_template(flow.goto.condition))
-    return before, after
-
-
-def repeat_names(flow: Flow | None) -> set[str]:
-    """Variables a step's ``repeat`` defines for the step itself."""
-    if flow is None or flow.repeat is None:
-        return set()
-    return {flow.repeat.var, "repeat_index"}
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
+# Imported from here by the engine, the load process and the CLI.
+__all__ = [
+    "SCRIPT_JUMP_MAX",
+    "Control",
+    "Iteration",
+    "Leaf",
+    "LocalScope",
+    "Selected",
+    "Walker",
+    "child_scope",
+    "condition_template",
+    "flow_templates",
+    "goto_targets",
+    "parallel_groups",
+    "repeat_names",
+    "select_steps",
+    "truthy",
+]
 
 
 class LocalScope(Scope):
@@ -155,7 +74,7 @@ class LocalScope(Scope):
         self.base = parent.base
         self.captures = parent.captures
         self.overrides = parent.overrides
-        self._merged = {**parent._merged, **local}
+        self._merged = {**parent, **local}
 
     def capture(self, name: str, value: Any) -> None:
         self.parent.capture(name, value)
@@ -170,49 +89,6 @@ def child_scope(scope: Scope) -> Scope:
 
 
 # --- one iteration -----------------------------------------------------------------------------
-
-
-class Control:
-    """What every iteration of a run shares: the stop signal, --bail, the run's deadline."""
-
-    def __init__(self, result: RunResult, *, bail: bool, run_timeout: float | None) -> None:
-        self.result = result
-        self.bail = bail
-        self.run_timeout = run_timeout
-        self.deadline = None if run_timeout is None else time.monotonic() + run_timeout
-        self.stopped = threading.Event()
-        self.prompt_lock = threading.Lock()
-        self._lock = threading.Lock()
-
-    def stop(self, reason: str) -> None:
-        with self._lock:
-            if self.result.stopped_reason is None:
-                self.result.stopped_reason = reason
-        self.stopped.set()
-
-    def should_stop(self) -> bool:
-        if self.stopped.is_set():
-            return True
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            self.stop(f"--run-timeout: the run took longer than {self.run_timeout:g} s")
-            return True
-        return False
-
-    def remaining(self) -> float | None:
-        """Seconds left before the run's deadline (None: no deadline)."""
-        if self.deadline is None:
-            return None
-        return max(self.deadline - time.monotonic(), 0.001)
-
-    def sleep(self, seconds: float) -> bool:
-        """Wait, unless the run stops first; true when the wait went to its end."""
-        if seconds <= 0:
-            return not self.should_stop()
-        remaining = self.remaining()
-        if remaining is not None and remaining < seconds:
-            self.stopped.wait(remaining)
-            return not self.should_stop()
-        return not self.stopped.wait(seconds)
 
 
 @dataclass
@@ -233,12 +109,12 @@ SCRIPT_JUMP_MAX = 1000  # setNextRequest jumps from one request per iteration (l
 class Walker:
     """Walks the selected steps of one iteration, applying the flow-control keys."""
 
-    def __init__(self, engine: Engine, control: Control) -> None:
+    def __init__(self, engine: StepRunner, control: Control) -> None:
         self.engine = engine
         self.control = control
         self.steps = engine.steps
         self.groups = parallel_groups(self.steps)
-        self.group_start = _group_starts(self.groups)
+        self.group_start = group_starts(self.groups)
         self.targets = goto_targets(self.steps, self.groups)
 
     # -- the walk ----------------------------------------------------------------------------
@@ -337,14 +213,16 @@ class Walker:
                 local = LocalScope(scope, {flow.repeat.var: item, "repeat_index": number})
                 name = f"{step.name} [{number}/{len(items)}]"
             it.current = (i + 1, step.name)
-            self.engine._emit(StepStarted(i + 1, name, _kind(step), _path(parents), it.number))
+            self.engine.emit(
+                StepStarted(i + 1, name, step_kind(step), step_path(parents), it.number)
+            )
             result = self._attempts(it, i, local)
             result.name = name
             result.iteration = it.number
             if number == len(items):
                 following = self._goto(it, i, result, local)
             it.current = None
-            self.engine._emit(StepFinished(result))
+            self.engine.emit(StepFinished(result))
             if self.control.result.stopped_reason is not None:
                 self.control.stopped.set()
                 return None
@@ -418,7 +296,7 @@ class Walker:
                 retry.loc,
             )
             result.checks.append(check)
-            self.engine._emit(CheckDone(i + 1, check))
+            self.engine.emit(CheckDone(i + 1, check))
             if result.status == "passed":
                 result.status = "failed"
         return result
@@ -437,19 +315,17 @@ class Walker:
 
     def _attempt(self, it: Iteration, i: int, scope: Scope) -> StepResult:
         step, parents = self.steps[i]
-        engine, index, path = self.engine, i + 1, _path(parents)
+        engine, index, path = self.engine, i + 1, step_path(parents)
         if isinstance(step, RequestStep):
-            from runner.engine.engine import effective_auth
-
             auth = effective_auth(step, parents, engine.collection)
-            return engine._request(index, step, path, auth, scope, it.transport)
+            return engine.run_request(index, step, path, auth, scope, it.transport)
         if isinstance(step, BrowserStep):
-            result, url = engine._browser(index, step, path, scope)
+            result, url = engine.run_browser(index, step, path, scope)
             it.browser_url = url
             return result
         assert isinstance(step, PauseStep)
         with self.control.prompt_lock:
-            return engine._pause(index, step, path, scope, it.browser_url, self.control.result)
+            return engine.run_pause(index, step, path, scope, it.browser_url, self.control.result)
 
     def _goto(self, it: Iteration, i: int, result: StepResult, scope: Scope) -> int | None:
         step = self.steps[i][0]
@@ -464,13 +340,13 @@ class Walker:
                 if not self.evaluate(goto.condition, scope):
                     return i + 1
             except RenderError as exc:
-                self.engine._error(result, f"goto: {exc.message}", "render")
+                self.engine.error(result, f"goto: {exc.message}", "render")
                 return i + 1
         if goto.target is None:
             return None
         taken = it.jumps.get(i, 0) + 1
         if taken > goto.max:
-            self.engine._error(
+            self.engine.error(
                 result,
                 f"goto '{goto.target}' would be taken a {_ordinal(taken)} time; "
                 f"stopped this iteration (loop guard: goto max is {goto.max})",
@@ -491,14 +367,14 @@ class Walker:
             (j for j, (step, _) in enumerate(self.steps) if name in (step.name, step.id)), None
         )
         if target is None:
-            self.engine._error(
+            self.engine.error(
                 result, f"setNextRequest('{name}'): no request of that name in this run", "flow"
             )
             return None
         key = -1 - i  # beside the goto counts, never the same key
         taken = it.jumps.get(key, 0) + 1
         if taken > SCRIPT_JUMP_MAX:
-            self.engine._error(
+            self.engine.error(
                 result,
                 f"setNextRequest('{name}') would be taken a {_ordinal(taken)} time; stopped "
                 f"this iteration (loop guard: at most {SCRIPT_JUMP_MAX} from one request)",
@@ -549,21 +425,21 @@ class Walker:
 
     def _failed_before(self, it: Iteration, i: int, message: str) -> None:
         result = self._not_run(it, i)
-        self.engine._error(result, message, "render")
+        self.engine.error(result, message, "render")
         self._report_not_run(it, result)
 
     def _not_run(self, it: Iteration, i: int) -> StepResult:
         """The result of step ``i`` when it never got to render or send."""
         step, parents = self.steps[i]
-        result = StepResult(i + 1, step.name, _kind(step), step.loc, _path(parents))
+        result = StepResult(i + 1, step.name, step_kind(step), step.loc, step_path(parents))
         result.iteration = it.number
         return result
 
     def _report_not_run(self, it: Iteration, result: StepResult) -> None:
-        self.engine._emit(
+        self.engine.emit(
             StepStarted(result.index, result.name, result.kind, result.path, it.number)
         )
-        self.engine._emit(StepFinished(result))
+        self.engine.emit(StepFinished(result))
 
     @contextmanager
     def _buffered(self, active: bool) -> Iterator[_Buffer]:
@@ -578,7 +454,7 @@ class Walker:
 class _Buffer:
     """Events held back, then passed on (in order) to whatever received events before."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: StepRunner) -> None:
         self.engine = engine
         self.events: list[Event] = []
         self.append: Callable[[Event], None] = self.events.append
@@ -588,66 +464,7 @@ class _Buffer:
         events, self.events = self.events, []
         self.append = self.events.append
         for event in events:
-            self.engine._emit(event)
-
-
-def parallel_groups(steps: Selected) -> dict[int, int]:
-    """start -> end (exclusive) of each outermost parallel folder's run of selected steps."""
-    groups: dict[int, int] = {}
-    i = 0
-    while i < len(steps):
-        folder = next((f for f in steps[i][1] if f.parallel), None)
-        if folder is None:
-            i += 1
-            continue
-        end = i + 1
-        while end < len(steps) and any(f is folder for f in steps[end][1]):
-            end += 1
-        if end - i > 1:
-            groups[i] = end
-        i = end
-    return groups
-
-
-def goto_targets(steps: Selected, groups: Mapping[int, int]) -> dict[str, int]:
-    """Every goto target of the selected steps -> the index it leads to; UsageError when
-    ``--folder``/``--tag`` left the target out of the run."""
-    index: dict[str, int] = {}
-    for i, (step, parents) in reversed(list(enumerate(steps))):
-        for item in (step, *parents):
-            index[item.name] = i  # reversed: the first step of a folder wins
-            if item.id is not None:
-                index[item.id] = i
-    inside = _group_starts(groups)
-    targets: dict[str, int] = {}
-    for step, _ in steps:
-        goto = step.flow.goto if step.flow is not None else None
-        if goto is None or goto.target is None:
-            continue
-        if goto.target not in index:
-            raise UsageError(
-                f"goto '{goto.target}' in step '{step.name}' leads to a step this run leaves out",
-                goto.loc,
-                "--folder, --tag and --exclude-tag must keep the step a goto leads to",
-            )
-        target = index[goto.target]
-        targets[goto.target] = inside.get(target, target)
-    return targets
-
-
-def _group_starts(groups: Mapping[int, int]) -> dict[int, int]:
-    """Each step inside a parallel folder -> the folder's first step (where a jump lands)."""
-    return {j: start for start, end in groups.items() for j in range(start, end)}
-
-
-def _kind(step: Step) -> Any:
-    if isinstance(step, RequestStep):
-        return "request"
-    return "browser" if isinstance(step, BrowserStep) else "pause"
-
-
-def _path(parents: tuple[Folder, ...]) -> tuple[str, ...]:
-    return tuple(f.name for f in parents)
+            self.engine.emit(event)
 
 
 def _ordinal(n: int) -> str:

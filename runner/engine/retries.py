@@ -10,7 +10,8 @@ authorization code is single-use, RFC 6749 §4.1.2). This is not ``retry:`` (run
 which polls a request that got its answer until a condition holds.
 
 The engine asks ``verdict`` after each attempt and waits the time it gives; only
-``runner.http.transport`` sends.
+``runner.http.transport`` sends. ``retry_loop`` is given what it needs of the engine (a way
+to report an event, to wait, and the request's timeout left) rather than the engine itself.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from runner.core.events import RequestRetried
 from runner.core.model import Collection, RequestStep, Retries
 
 if TYPE_CHECKING:
+    from runner.core.events import Event
     from runner.core.results import StepResult
-    from runner.engine.engine import Engine
     from runner.http.transport import Exchange, PreparedRequest, Transport
 
 # RFC 9110 §9.2.2: the methods whose intended effect is the same however often they are sent.
@@ -135,10 +136,19 @@ def retry_after_seconds(value: str, now: Callable[[], float] = time.time) -> flo
     return max(when.timestamp() - now(), 0.0)
 
 
+@dataclass(frozen=True, slots=True)
+class RetryHooks:
+    """What the retry loop needs from the run: report an event, wait (false when the run
+    stopped meanwhile), and the timeout a new attempt gets (what is left of --run-timeout)."""
+
+    emit: Callable[[Event], None]
+    sleep: Callable[[float], bool]
+    timeout: Callable[[], float]
+
+
 def retry_loop(
-    engine: Engine,
+    hooks: RetryHooks,
     index: int,
-    step: RequestStep,
     policy: Retries,
     prepared: PreparedRequest,
     transport: Transport,
@@ -167,12 +177,10 @@ def retry_loop(
             after = verdict(policy, result.attempts, error_reason=error.reason)
         if after.wait is not None:
             causes.append(after.cause or "")
-            engine._emit(RequestRetried(index, result.attempts + 1, after.cause or "", after.wait))
-            control = getattr(engine, "_control", None)
-            waited = control.sleep(after.wait) if control is not None else _sleep(after.wait)
-            if waited:
+            hooks.emit(RequestRetried(index, result.attempts + 1, after.cause or "", after.wait))
+            if hooks.sleep(after.wait):
                 result.attempts += 1
-                prepared = replace(prepared, timeout=engine._request_timeout(step))
+                prepared = replace(prepared, timeout=hooks.timeout())
                 continue
             after = Verdict(None, after.cause, "not sent again: the run was stopped")
         if causes or after.note:
@@ -184,6 +192,7 @@ def retry_loop(
         return exchange
 
 
-def _sleep(seconds: float) -> bool:
+def plain_sleep(seconds: float) -> bool:
+    """Wait outside a run's control (no --run-timeout to stop it early)."""
     time.sleep(seconds)
     return True

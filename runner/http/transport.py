@@ -85,7 +85,7 @@ class Exchange:
         return str(self.headers.get("content-type", ""))
 
     def text(self) -> str:
-        return self.body.decode(_charset(self.content_type), errors="replace")
+        return self.body.decode(charset_of(self.content_type), errors="replace")
 
     def json(self) -> Any:
         """The body parsed as JSON, once; raises ValueError with a readable reason."""
@@ -101,7 +101,8 @@ class Exchange:
         return self._json
 
 
-def _charset(content_type: str) -> str:
+def charset_of(content_type: str) -> str:
+    """The charset a Content-Type names, if Python knows it; else UTF-8."""
     for part in content_type.split(";")[1:]:
         key, _, value = part.strip().partition("=")
         if key.lower() == "charset" and value:

@@ -164,7 +164,7 @@ def user_class(
 
         def on_start(self) -> None:
             ready.wait(SHARED_WAIT_S)  # a worker's users: the master's values first
-            self.transport = engine._transport()
+            self.transport = engine.new_transport()
             self.passes = 0
             self.started: float | None = None
 
@@ -179,7 +179,7 @@ def user_class(
             for name, value in item.shared.items():  # set by the master on a worker
                 scope.capture(name, value)
             if self.passes > 1:
-                self.transport.reset_cookies(engine._cookies)
+                self.transport.reset_cookies(engine.cookies)
             if isinstance(engine.redactor, PassRedactor):
                 engine.redactor.begin_pass()
             result = RunResult(engine.collection.name, None, keep_steps=False)

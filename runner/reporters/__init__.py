@@ -14,16 +14,15 @@ redaction point, and streams: it keeps nothing per step that it could write out 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 from runner.core.errors import UsageError, close_matches
 from runner.core.events import Event, Listener
-from runner.core.model import Collection
-from runner.core.redact import Redactor
 from runner.reporters.console import ConsoleReporter
+from runner.reporters.options import ReporterOptions
 
 ENTRY_POINT_GROUP = "runner.reporters"
 
@@ -35,22 +34,6 @@ BUILTIN_REPORTERS: dict[str, str] = {
     "html": "runner.reporters.html:HtmlReporter",
     "record": "runner.reporters.record:RecordReporter",
 }
-
-
-@dataclass(frozen=True)
-class ReporterOptions:
-    """What a reporter is given: where to write, and the run's redactor.
-
-    ``path`` is None for standard output (``stream``). ``verbosity`` is -1 for ``--quiet``,
-    1 for ``--verbose``, else 0; ``colour`` None means "when the stream is a terminal"."""
-
-    redactor: Redactor
-    stream: TextIO
-    path: Path | None = None
-    collection: Collection | None = None
-    verbosity: int = 0
-    colour: bool | None = None
-    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 class Reporter(Listener, Protocol):

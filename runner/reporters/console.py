@@ -33,7 +33,7 @@ from runner.core.redact import Redactor
 from runner.core.results import CheckResult, RunResult, StepResult
 
 if TYPE_CHECKING:
-    from runner.reporters import ReporterOptions
+    from runner.reporters.options import ReporterOptions
 
 MAX_VALUE_CHARS = 200
 VERBOSE_BODY_LINES = 40  # --verbose shows at most this many lines of a body...

@@ -1,0 +1,51 @@
+"""Where the events of a run go: the listeners, or a thread's holding buffer.
+
+Why per thread: a retried attempt, a concurrent iteration or a step of a parallel folder
+holds its events back (runner.engine.flow, runner.engine.iterations) while the other
+threads keep reporting; ``events_to`` redirects only the calling thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from runner.core.events import Event, Listener, StepFinished
+from runner.core.results import RunResult
+
+
+class EventHub:
+    """Delivers events to ``listeners`` (the engine's own list: resume adds to it) and
+    records each finished step on the run's result."""
+
+    def __init__(self, listeners: list[Listener]) -> None:
+        self.listeners = listeners
+        self.result: RunResult | None = None
+        self._local = threading.local()
+
+    def emit(self, event: Event) -> None:
+        """Send an event to where this thread's events go: the listeners, or a holding
+        buffer (a retried attempt, a concurrent iteration or parallel step)."""
+        sink = getattr(self._local, "sink", None)
+        if sink is not None:
+            sink(event)
+        else:
+            self.deliver(event)
+
+    def deliver(self, event: Event) -> None:
+        """Pass an event to the listeners now, whatever this thread's sink."""
+        if isinstance(event, StepFinished) and self.result is not None:
+            self.result.record(event.result)
+        for listener in self.listeners:
+            listener.on_event(event)
+
+    @contextmanager
+    def events_to(self, sink: Callable[[Event], None]) -> Iterator[None]:
+        """Within the block, this thread's events go to ``sink`` instead of the listeners."""
+        previous = getattr(self._local, "sink", None)
+        self._local.sink = sink
+        try:
+            yield
+        finally:
+            self._local.sink = previous

@@ -1,0 +1,233 @@
+"""One request step: render, check against its documentation, send (with retries), capture,
+check, and the test scripts; every event of the step on the way.
+
+The request is rendered through a ``render`` hook (the engine's ``render_request``), so a
+subclass of the engine can see each request as rendered (runner.explain does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from runner.auth.session import learn_token_response
+from runner.check.captures import CaptureError, extract
+from runner.check.checks import run_check
+from runner.core.errors import (
+    InputMissingError,
+    PauseRefusedError,
+    RenderError,
+    RunnerError,
+    TransportError,
+)
+from runner.core.events import BODY_PREVIEW_CHARS, CheckDone, RequestSent, ResponseReceived
+from runner.core.model import Auth, RequestStep
+from runner.core.results import CheckResult, StepResult
+from runner.engine.context import RunContext
+from runner.engine.request_build import RequestBuilder
+from runner.engine.scripting import RequestScripts
+from runner.engine.steps import documented, preview
+from runner.http.transport import Exchange, PreparedRequest, Transport, charset_of
+from runner.render.scope import Scope
+
+RenderHook = Callable[[RequestStep, Auth | None, Scope, int], PreparedRequest]
+
+
+class RequestSteps:
+    """Runs request steps for one run."""
+
+    def __init__(
+        self,
+        context: RunContext,
+        builder: RequestBuilder,
+        scripts: RequestScripts,
+        render: RenderHook,
+    ) -> None:
+        self.context = context
+        self.builder = builder
+        self.scripts = scripts
+        self.render = render
+
+    def run(
+        self,
+        index: int,
+        step: RequestStep,
+        path: tuple[str, ...],
+        auth: Auth | None,
+        scope: Scope,
+        transport: Transport,
+    ) -> StepResult:
+        """Run request step ``index``; failures are recorded on the result, never raised."""
+        context = self.context
+        result = StepResult(index, step.name, "request", step.loc, path, method=step.method)
+        self.scripts.clear_jump()
+        changes = None  # what pre-request scripts changed in pm.request (--scripts)
+        pre = self.scripts.sources(index, step, "prerequest")
+        if pre:
+            changes = self.scripts.run(index, step, pre, None, scope, result, transport)
+
+        def prepare() -> PreparedRequest:
+            prepared = self.render(step, auth, scope, index)
+            return self.builder.finish(step, auth, scope, prepared, changes)
+
+        try:
+            prepared = prepare()
+        except RenderError as exc:
+            result.url = context.redactor.mask(str(step.url))
+            return context.error(result, exc.message, "render")
+        except RunnerError as exc:  # auth: an OAuth flow that failed or was refused
+            result.url = context.redactor.mask(str(step.url))
+            return self._auth_failed(result, exc)
+        shown = prepared.url  # parsing a URL costs more than the rest of the step: only if needed
+        if prepared.params:
+            shown = str(httpx.URL(prepared.url).copy_merge_params(prepared.params))
+        result.url = context.redactor.mask(shown)
+        if context.options.docs_check != "off" and context.docs_failed(
+            result, contracts_check_prepared(step, prepared)
+        ):
+            return result
+        context.emit(self._request_sent(index, result.url, prepared))
+        try:
+            exchange = self.send(index, step, prepared, transport, result)
+            if exchange.status == 401 and context.auth.retry_after_401(auth, scope, index):
+                exchange = self.send(index, step, prepare(), transport, result)  # a new token
+        except TransportError as exc:
+            return context.error(result, exc.message, exc.reason)
+        except RunnerError as exc:
+            return self._auth_failed(result, exc)
+        return self._received(index, step, exchange, scope, result, transport)
+
+    def send(
+        self,
+        index: int,
+        step: RequestStep,
+        prepared: PreparedRequest,
+        transport: Transport,
+        result: StepResult,
+    ) -> Exchange:
+        """Send, and send again while ``runner.engine.retries`` says the failure is worth it (an
+        idempotent request, a connection error, 429 or 503); counts the attempts."""
+        context = self.context
+        if (
+            step.retries is None
+            and context.collection.retries is None
+            and not context.options.retries
+        ):
+            return transport.send(prepared)
+        from runner.engine.retries import RetryHooks, effective, plain_sleep, retry_loop
+
+        policy = effective(step, context.collection, context.options.retries)
+        if policy is None:
+            return transport.send(prepared)
+        control = context.control
+        hooks = RetryHooks(
+            emit=context.emit,
+            sleep=control.sleep if control is not None else plain_sleep,
+            timeout=lambda: self.builder.request_timeout(step),
+        )
+        return retry_loop(hooks, index, policy, prepared, transport, result)
+
+    def _received(
+        self,
+        index: int,
+        step: RequestStep,
+        exchange: Exchange,
+        scope: Scope,
+        result: StepResult,
+        transport: Transport,
+    ) -> StepResult:
+        """The response: its captures, the response event, the checks, the test scripts."""
+        context = self.context
+        learn_token_response(exchange, context.redactor)  # masked from the first event on
+        result.status_code = exchange.status
+        result.elapsed_ms = exchange.elapsed_ms
+        result.size = len(exchange.body)
+        self._capture(step, exchange, scope, result)
+        # after the captures: a value captured as a secret is masked in the response event too
+        context.emit(self._response_received(index, exchange))
+        for check in step.checks:
+            check_result = run_check(check, exchange, context.renderer, scope)
+            result.checks.append(check_result)
+            context.emit(CheckDone(index, check_result))
+        tests = self.scripts.sources(index, step, "test")
+        if tests:
+            self.scripts.run(index, step, tests, exchange, scope, result, transport)
+        if result.failed_checks:
+            result.status = "failed"
+        return result
+
+    def _capture(
+        self, step: RequestStep, exchange: Exchange, scope: Scope, result: StepResult
+    ) -> None:
+        redactor = self.context.redactor
+        for capture in step.captures:
+            try:
+                value = extract(capture, exchange)
+            except CaptureError as exc:
+                result.checks.append(
+                    CheckResult(
+                        f"capture {capture.variable}", False, None, None, str(exc), capture.loc
+                    )
+                )
+                continue
+            if capture.secret or capture.variable in self.context.secret_names:
+                redactor.add(value)
+            scope.capture(capture.variable, value)
+            result.captured.append(capture.variable)
+            result.captured_values[capture.variable] = preview(redactor.mask_value(value))
+
+    def _auth_failed(self, result: StepResult, exc: RunnerError) -> StepResult:
+        """A request whose auth could not be applied: the step is an error; a pause that had
+        no value (exit 3) or was refused (state, error=) stops the run, as a pause step does."""
+        context = self.context
+        message = f"{exc.message}; {exc.hint}" if exc.hint else exc.message
+        run = context.result
+        if isinstance(exc, InputMissingError):
+            if run is not None:
+                run.input_missing = True
+                run.stopped_reason = context.redactor.mask(exc.message)
+            return context.error(result, message, "input_required")
+        if isinstance(exc, PauseRefusedError) and run is not None:
+            run.stopped_reason = context.redactor.mask(exc.message)
+        return context.error(result, message, "auth")
+
+    def _request_sent(self, index: int, url: str, prepared: PreparedRequest) -> RequestSent:
+        mask = self.context.redactor
+        content = prepared.content
+        body = None
+        if content is not None:
+            body = mask.mask(content[:BODY_PREVIEW_CHARS].decode("utf-8", "replace"))
+        return RequestSent(
+            index,
+            prepared.method,
+            url,
+            tuple((n, mask.mask_header(n, v)) for n, v in prepared.headers),
+            body,
+            len(content or b""),
+            truncated=len(content or b"") > BODY_PREVIEW_CHARS,
+        )
+
+    def _response_received(self, index: int, exchange: Exchange) -> ResponseReceived:
+        mask = self.context.redactor
+        head = exchange.body[:BODY_PREVIEW_CHARS]
+        text = head.decode(charset_of(exchange.content_type), errors="replace")
+        return ResponseReceived(
+            index,
+            exchange.status,
+            exchange.reason,
+            tuple((n, mask.mask_header(n, v)) for n, v in exchange.headers.multi_items()),
+            mask.mask(text),
+            len(exchange.body),
+            exchange.elapsed_ms,
+            truncated=len(exchange.body) > BODY_PREVIEW_CHARS,
+        )
+
+
+def contracts_check_prepared(step: RequestStep, prepared: PreparedRequest) -> list[CheckResult]:
+    """Documentation findings for a rendered request (none when nothing is documented)."""
+    if not documented(step):
+        return []
+    from runner.engine.contracts import check_prepared  # deferred: most runs document nothing
+
+    return check_prepared(step, prepared)
