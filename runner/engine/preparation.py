@@ -99,7 +99,7 @@ def check_defined(
                 in_group = name in pending or (group_end is not None and name in defined_later)
                 raise RenderError(
                     f"undefined variable '{name}' in step '{step.name}'",
-                    getattr(text, "loc", None) or step.loc,
+                    name_location(text, name) or step.loc,
                     _hint(name, data, defined_later.get(name), in_group=in_group),
                 )
         (pending if group_end is not None else known).update(step_outputs(step))
