@@ -1,1 +1,1 @@
-"""runner.cli.commands.demo."""
+"""The demo: a local stand-in for an OAuth provider (server) and what plays its browser (play)."""

@@ -5,7 +5,8 @@ its key tables (``COLLECTION_KEYS``, ``STEP_KINDS``, ``AUTH_KEYS``, ``BODY_KINDS
 key added to the loader appears in them. What the tables do not say (the shape of a key's
 value, its description) is written here, key by key; ``tests/test_schema.py`` fails when a
 loader key has no description or when the shipped files in ``runner/data/`` are stale
-(regenerate them with ``python -m runner.format.schema --write``).
+(regenerate them with the ``--write`` script of the ``schema`` command,
+``cli/commands/schema.py``).
 
 The schemas are JSON Schema draft-07, the draft YAML language servers (VS Code, JetBrains,
 Neovim's yamlls) support best; ``defaultSnippets`` is the YAML language server's extension for
@@ -16,18 +17,13 @@ step ids, ``goto`` targets, undefined variables) is left to ``runner check``.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runner.core.model import MATCH_OPS, OAUTH1_PLACEMENTS, OAUTH1_SIGNATURE_METHODS
 from runner.format import loader
-
-if TYPE_CHECKING:
-    from runner.cli.main import Console
 
 Schema = dict[str, Any]
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -706,49 +702,3 @@ def undescribed_keys() -> list[str]:
     return sorted(
         {f"{where}: {key}" for where, keys, table in tables for key in keys if key not in table}
     )
-
-
-# --- the command -------------------------------------------------------------------------------
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "schema",
-        help="print the JSON Schema of collections or environments (for editors)",
-        description="Print the JSON Schema that YAML language servers use to validate and "
-        "complete collection or environment files (see docs/authoring.md).",
-    )
-    parser.add_argument("kind", choices=KINDS, help="which file's schema")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
-    parser.set_defaults(handler=cmd_schema)
-
-
-def cmd_schema(args: argparse.Namespace, console: Console) -> int:
-    text = shipped(args.kind)
-    if args.output:
-        from runner.core.files import write_atomic
-
-        write_atomic(Path(args.output), text.encode("utf-8"), mode=0o644)
-        console.stderr.write(f"wrote {args.output}\n")
-    else:
-        console.stdout.write(text)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m runner.format.schema --write``: regenerate the shipped files from the loader."""
-    parser = argparse.ArgumentParser(prog="python -m runner.format.schema")
-    parser.add_argument("--write", action="store_true", help="rewrite runner/data/*.schema.json")
-    args = parser.parse_args(argv)
-    for kind in KINDS:
-        text = generate(kind)
-        if args.write:
-            shipped_path(kind).write_text(text, encoding="utf-8")
-            print(f"wrote {shipped_path(kind)}")  # a developer's script
-        else:
-            sys.stdout.write(text)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

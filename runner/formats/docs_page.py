@@ -15,7 +15,6 @@ step; ``--kind`` decides it otherwise.
 
 from __future__ import annotations
 
-import argparse
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +24,7 @@ from runner.core.errors import LoadError, SourceLocation
 from runner.formats.curl.importer import templates
 
 if TYPE_CHECKING:
-    from runner.cli.main import Console
-
-HELP = "make a documented step from an API documentation page (Markdown, Qodex/Postman style)"
+    from runner.formats.results import StepImport
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _METHOD_LINE = re.compile(
@@ -273,37 +270,11 @@ def _body(page: Page, rows: list[Row]) -> dict[str, Any]:
     return {"json": sent, "fields": fields}
 
 
-# --- the command -------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Make a documented request step from an API documentation page exported as Markdown "
-        "(a method and URL line, then PARAMS / HEADERS / BODY tables with Key, Datatype, "
-        "Required and Description columns)."
-    )
-    parser.add_argument("page", metavar="PAGE.md", help="the documentation page")
-    parser.add_argument(
-        "--to", metavar="COLLECTION", help="append the step to this collection (created if new)"
-    )
-    parser.add_argument(
-        "--kind", choices=("request", "browser"), help="the kind of step (default: guessed)"
-    )
-
-
-def run(args: argparse.Namespace, console: Console) -> int:
-    from runner.authoring import fmt
+def import_page(page: str, kind: str | None, to: Path | None) -> StepImport:
+    """The documented step of the page at ``page``, given as text or added to the collection
+    ``to``."""
     from runner.format.loader import read_text
+    from runner.formats.results import place_step
 
-    page = parse_page(read_text(Path(args.page)), args.page)
-    step = to_step(page, args.kind)
-    for note in page.notes:
-        console.stderr.write(f"note: {note}\n")
-    if args.to:
-        created = fmt.append_steps(Path(args.to), [step])
-        verb = "created" if created else "appended to"
-        kind = "browser" if "browser" in step else "request"
-        console.stderr.write(f"{verb} {args.to}: step '{step[kind]}'\n")
-    else:
-        console.stdout.write(fmt.steps_text([step]))
-    return 0
+    parsed = parse_page(read_text(Path(page)), page)
+    return place_step(to_step(parsed, kind), list(parsed.notes), to)

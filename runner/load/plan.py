@@ -1,6 +1,6 @@
 """What a load run is (``runner load``) and what came out of it; no Locust in here.
 
-The command (runner.cli.commands.load) turns its options into a ``LoadPlan``, hands the plan to the
+The command (``runner load``) turns its options into a ``LoadPlan``, hands the plan to the
 load process (runner.load.process, where Locust runs) as JSON, and reads back a
 ``LoadReport``: per-step statistics, which it checks against the thresholds (the
 collection's ``load.thresholds``, then ``--threshold``) and writes as CSV and JSON.
@@ -18,9 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.cli.commands.load import DEFAULT_MASTER_PORT, DEFAULT_WEB_PORT
 from runner.core.errors import UsageError
-from runner.core.model import THRESHOLD_METRICS, Threshold
+from runner.core.model import THRESHOLD_METRICS, Collection, Threshold
+
+DEFAULT_MASTER_PORT = 5557  # Locust's own defaults
+DEFAULT_WEB_PORT = 8089
 
 # --- parsing the options -----------------------------------------------------------------------
 
@@ -244,6 +246,16 @@ def thresholds_for(
     if "error_rate" not in chosen:
         chosen["error_rate"] = (Threshold("error_rate", 0.0), "default: no failures")
     return [chosen[m] for m in THRESHOLD_METRICS if m in chosen]
+
+
+def collection_thresholds(collections: Iterable[Collection]) -> list[Threshold]:
+    """The collections' thresholds; with several collections, the strictest of each metric."""
+    best: dict[str, Threshold] = {}
+    for collection in collections:
+        for limit in collection.load.thresholds if collection.load else ():
+            if limit.metric not in best or limit.limit < best[limit.metric].limit:
+                best[limit.metric] = limit
+    return list(best.values())
 
 
 def judge(total: StepStats | None, limits: Sequence[tuple[Threshold, str]]) -> list[Verdict]:

@@ -2,9 +2,10 @@
 
 Why a process of its own: Locust runs on gevent, which must monkey-patch sockets, ssl and
 threads before anything imports them, and which would change every other command (and every
-test) sharing the process. ``runner load`` starts ``python -c BOOT``: BOOT patches first,
-then imports this module, which reads a ``LoadPlan`` (JSON) from standard input and writes a
-``LoadReport`` (JSON) to the plan's ``result_path``.
+test) sharing the process. ``runner load`` starts ``python -c BOOT`` (BOOT is the command's):
+BOOT patches first, then imports this module and calls ``main`` with the ``LoadPlan`` (JSON)
+read from standard input; ``main`` writes a ``LoadReport`` (JSON) to the plan's
+``result_path``, and progress lines to the stream it is given (standard error).
 
 Each simulated user is one iteration of the engine, again and again: the engine's Walker
 renders, sends, captures and checks every selected step in order, with the user's own
@@ -19,12 +20,11 @@ from __future__ import annotations
 
 import logging
 import random
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from runner.core.redact import Redactor
 from runner.load.plan import CollectionPlan, LoadPlan, LoadReport, StepStats, user_class_name
@@ -35,22 +35,22 @@ if TYPE_CHECKING:
 
     from runner.engine.engine import Engine
 
-BOOT = (
-    "from gevent import monkey; monkey.patch_all(); "
-    "import runner.load.process as p; raise SystemExit(p.main())"
-)
 SHARED_MESSAGE = "runner_shared"  # master -> worker: the values resolved before the load
 HELLO_MESSAGE = "runner_hello"  # worker -> master: ready for them (sent once it listens)
 SHARED_WAIT_S = 60.0  # how long a worker's users wait for the master's values
 PERSON_KINDS = ("browser", "pause")
 
 
-def main() -> int:
-    plan = LoadPlan.from_json(sys.stdin.read())
+Say = Callable[[str], None]
+
+
+def main(plan_json: str, log: TextIO) -> int:
+    """Run the load of ``plan_json`` (a LoadPlan), writing progress lines to ``log``."""
+    plan = LoadPlan.from_json(plan_json)
     started = time.monotonic()
     report = LoadReport(plan.mode)
     try:
-        run(plan, report)
+        run(plan, report, _sayer(log))
     except KeyboardInterrupt:
         report.interrupted = True
     except Exception as exc:
@@ -241,7 +241,7 @@ def failure(step: Any) -> str | None:
 # --- the run -----------------------------------------------------------------------------------
 
 
-def run(plan: LoadPlan, report: LoadReport) -> None:
+def run(plan: LoadPlan, report: LoadReport, say: Say) -> None:
     import gevent
     import gevent.event  # type: ignore[import-untyped]
     from locust import events
@@ -318,13 +318,13 @@ def run(plan: LoadPlan, report: LoadReport) -> None:
     if plan.web_ui:
         env.create_web_ui(plan.web_host, plan.web_port)
         say(f"Locust's web UI: http://{plan.web_host}:{plan.web_port}")
-    progress = gevent.spawn(show_progress, env, plan.progress) if plan.progress > 0 else None
+    progress = gevent.spawn(show_progress, env, plan.progress, say) if plan.progress > 0 else None
     started = time.monotonic()
     stop = stop_on_signals(report)
     gevent.spawn(lambda: (runner.greenlet.join(), stop.set()))  # Locust's runner ended
     try:
         if plan.mode == "master":
-            waiting = gevent.spawn(wait_for_workers, runner, greeted, plan.expect_workers)
+            waiting = gevent.spawn(wait_for_workers, runner, greeted, plan.expect_workers, say)
             waiting.link(lambda _: stop.set())
             stop.wait()
             if report.interrupted:
@@ -368,7 +368,7 @@ def stop_on_signals(report: LoadReport) -> Any:
     return stop
 
 
-def wait_for_workers(runner: Any, greeted: set[str], expected: int) -> None:
+def wait_for_workers(runner: Any, greeted: set[str], expected: int, say: Say) -> None:
     """Until ``expected`` workers are connected and have been sent the shared values."""
     import gevent
 
@@ -382,7 +382,7 @@ def wait_for_workers(runner: Any, greeted: set[str], expected: int) -> None:
     say(f"{expected} worker{'s' if expected != 1 else ''} connected; starting")
 
 
-def show_progress(env: LocustEnvironment, every: float) -> None:
+def show_progress(env: LocustEnvironment, every: float, say: Say) -> None:
     import gevent
 
     while True:
@@ -396,9 +396,14 @@ def show_progress(env: LocustEnvironment, every: float) -> None:
         )
 
 
-def say(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+def _sayer(log: TextIO) -> Say:
+    """A progress line on ``log``, at once: the person watches the load as it runs."""
+
+    def say(text: str) -> None:
+        log.write(text + "\n")
+        log.flush()
+
+    return say
 
 
 def fill_report(env: LocustEnvironment, report: LoadReport) -> None:
