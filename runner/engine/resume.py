@@ -189,7 +189,7 @@ class StateSaver:
         self.engine = engine
         self.path = path
         self.state = state
-        # index -> (captures, cookies) after that step: where runner.cli.watch starts a rerun.
+        # index -> (captures, cookies) after that step: where ``runner run --watch`` reruns.
         # Only --watch needs them: a copy per step grew as steps x captures (bench/limits.py).
         self.keep_snapshots = keep_snapshots
         self.snapshots: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
@@ -236,7 +236,7 @@ class Plan:
     state: RunState | None
     start: int = 0
     from_label: str | None = None
-    start_index: int | None = None  # runner.cli.watch: start here (and stop before ``stop``)
+    start_index: int | None = None  # ``run --watch``: start here (and stop before ``stop``)
     stop: int | None = None
     saver: StateSaver | None = None
     messages: list[str] = field(default_factory=list)
