@@ -18,13 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runner.core.errors import LoadError, SourceLocation
 from runner.formats.curl.importer import templates
-
-if TYPE_CHECKING:
-    from runner.formats.results import StepImport
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _METHOD_LINE = re.compile(
@@ -270,11 +267,11 @@ def _body(page: Page, rows: list[Row]) -> dict[str, Any]:
     return {"json": sent, "fields": fields}
 
 
-def import_page(page: str, kind: str | None, to: Path | None) -> StepImport:
-    """The documented step of the page at ``page``, given as text or added to the collection
-    ``to``."""
+def page_step(page: str, kind: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The documented step of the page at ``page``, and the notes for the person
+    (runner.formats.results.place_step puts it somewhere)."""
     from runner.format.loader import read_text
-    from runner.formats.results import place_step
 
     parsed = parse_page(read_text(Path(page)), page)
-    return place_step(to_step(parsed, kind), list(parsed.notes), to)
+    step = to_step(parsed, kind)
+    return step, list(parsed.notes)

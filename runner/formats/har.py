@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -233,36 +233,41 @@ class HarImportOptions:
 
 @dataclass
 class HarImport:
-    """The collection made from a recording: its text (without ``to``), or how ``to`` changed
-    (``appended`` to a collection that existed, else written new); and the notes."""
+    """Where the collection made from a recording went: its text (without ``to``), or how
+    ``to`` changed (``appended`` to a collection that existed, else written new)."""
 
     steps: int
-    notes: list[str] = field(default_factory=list)
     text: str | None = None
     appended: bool = False
 
 
-def import_har(options: HarImportOptions) -> HarImport:
-    """Read and convert the recording, then give the collection or write it to ``to``."""
+def har_collection(options: HarImportOptions) -> tuple[dict[str, Any], list[str]]:
+    """Read and convert the recording: the collection (plain data) and notes for the person
+    (``save_collection`` then puts it where ``options`` say)."""
+    collection, notes = to_collection(
+        read_har(options.har), name=options.name or options.har.stem,
+        include_static=options.include_static, keep_secrets=options.keep_secrets,
+    )  # fmt: skip
+    if options.to is not None and options.to.exists() and "variables" in collection:
+        notes.append("define base_url in the collection or environment")  # not appended
+    return collection, notes
+
+
+def save_collection(collection: dict[str, Any], options: HarImportOptions) -> HarImport:
+    """Give the collection's text, or write it to ``to`` (its steps appended if it exists)."""
     from runner.authoring import fmt
 
-    name = options.name or options.har.stem
-    collection, notes = to_collection(
-        read_har(options.har), name=name, include_static=options.include_static,
-        keep_secrets=options.keep_secrets,
-    )  # fmt: skip
     steps = len(collection["steps"])
     target = options.to
     if target is None:
+        name = options.name or options.har.stem
         text = fmt.format_text(fmt.dump(fmt.plain(collection)), name, "collection")
-        return HarImport(steps, notes, text=text)
+        return HarImport(steps, text=text)
     if target.exists():
-        if "variables" in collection:
-            notes.append("define base_url in the collection or environment")
         fmt.append_steps(target, collection["steps"])
-        return HarImport(steps, notes, appended=True)
+        return HarImport(steps, appended=True)
     from runner.core.files import write_atomic
 
     text = fmt.format_text(fmt.dump(fmt.plain(collection)), str(target), "collection")
     write_atomic(target, text.encode("utf-8"), mode=0o644)
-    return HarImport(steps, notes)
+    return HarImport(steps)

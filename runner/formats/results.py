@@ -10,13 +10,11 @@ from typing import Any
 
 @dataclass
 class StepImport:
-    """One step made from another tool's text (a curl command, a docs page).
+    """Where a step made from another tool's text (a curl command, a docs page) went.
 
     Without ``to`` the step is given as ``text`` (YAML list items to paste under ``steps:``);
     with it, it was added to that collection (``created``: the file was new)."""
 
-    step: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
     text: str | None = None
     created: bool = False
 
@@ -30,11 +28,11 @@ class Exported:
     secret: bool = False  # it holds secret values: a file of it is written with mode 0600
 
 
-def place_step(step: dict[str, Any], notes: list[str], to: Path | None) -> StepImport:
+def place_step(step: dict[str, Any], to: Path | None) -> StepImport:
     """Append ``step`` to the collection ``to`` (created if new, comments kept), or, without
     ``to``, give its text."""
     from runner.authoring import fmt
 
     if to is None:
-        return StepImport(step, notes, text=fmt.steps_text([step]))
-    return StepImport(step, notes, created=fmt.append_steps(to, [step]))
+        return StepImport(text=fmt.steps_text([step]))
+    return StepImport(created=fmt.append_steps(to, [step]))

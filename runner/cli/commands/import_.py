@@ -18,7 +18,6 @@ from ..console import Console
 
 if TYPE_CHECKING:
     from runner.formats.postman.importer import ImportResult
-    from runner.formats.results import StepImport
 
 
 def register(sub: Subparsers) -> None:
@@ -227,26 +226,29 @@ def curl_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def import_curl(args: argparse.Namespace, console: Console) -> int:
-    from runner.formats.curl.importer import import_command
+    from runner.formats.curl.importer import command_step
 
     words = list(args.command)
     if not words or words == ["-"]:
         words = [console.stdin.read()]
-    result = import_command(words, args.name, Path(args.to) if args.to else None)
-    _show_step(result, args.to, console)
+    step, notes = command_step(words, args.name)
+    _place_step(step, notes, args.to, console)
     return 0
 
 
-def _show_step(result: StepImport, to: str | None, console: Console) -> None:
+def _place_step(step: dict[str, Any], notes: list[str], to: str | None, console: Console) -> None:
     """The notes, then the step's text, or where it went."""
-    for note in result.notes:
+    from runner.formats.results import place_step
+
+    for note in notes:
         console.stderr.write(f"note: {note}\n")
+    placed = place_step(step, Path(to) if to else None)
     if to:
-        verb = "created" if result.created else "appended to"
-        kind = "browser" if "browser" in result.step else "request"
-        console.stderr.write(f"{verb} {to}: step '{result.step[kind]}'\n")
+        verb = "created" if placed.created else "appended to"
+        kind = "browser" if "browser" in step else "request"
+        console.stderr.write(f"{verb} {to}: step '{step[kind]}'\n")
     else:
-        console.stdout.write(result.text or "")
+        console.stdout.write(placed.text or "")
 
 
 # --- har ---------------------------------------------------------------------------------------
@@ -273,21 +275,20 @@ def har_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def import_har(args: argparse.Namespace, console: Console) -> int:
-    from runner.formats.har import HarImportOptions
-    from runner.formats.har import import_har as convert
+    from runner.formats.har import HarImportOptions, har_collection, save_collection
 
     target = Path(args.to) if args.to else None
-    result = convert(
-        HarImportOptions(
-            Path(args.har),
-            target,
-            args.name,
-            include_static=args.include_static,
-            keep_secrets=args.keep_secrets,
-        )
+    options = HarImportOptions(
+        Path(args.har),
+        target,
+        args.name,
+        include_static=args.include_static,
+        keep_secrets=args.keep_secrets,
     )
-    for note in result.notes:
+    collection, notes = har_collection(options)
+    for note in notes:
         console.stderr.write(f"note: {note}\n")
+    result = save_collection(collection, options)
     if target is None:
         console.stdout.write(result.text or "")
     elif result.appended:
@@ -316,10 +317,10 @@ def docs_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def import_docs(args: argparse.Namespace, console: Console) -> int:
-    from runner.formats.docs_page import import_page
+    from runner.formats.docs_page import page_step
 
-    result = import_page(args.page, args.kind, Path(args.to) if args.to else None)
-    _show_step(result, args.to, console)
+    step, notes = page_step(args.page, args.kind)
+    _place_step(step, notes, args.to, console)
     return 0
 
 

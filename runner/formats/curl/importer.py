@@ -20,13 +20,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from runner.core.errors import UsageError
-
-if TYPE_CHECKING:
-    from runner.formats.results import StepImport
 
 # Options that take a value, by every name curl accepts (short ones without the dash).
 _WITH_VALUE = {
@@ -512,12 +509,11 @@ def _parts(req: CurlRequest) -> dict[str, Any]:
     return parts
 
 
-def import_command(words: list[str], name: str | None, to: Path | None) -> StepImport:
-    """The step of a curl command (its words, or one word holding it all), given as text or
-    added to the collection ``to``."""
-    from runner.formats.results import place_step
-
+def command_step(words: list[str], name: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The step of a curl command (its words, or one word holding it all), and the notes
+    for the person (runner.formats.results.place_step puts it somewhere)."""
     if len(words) == 1:
         words = split_command(words[0])
     request = parse(words)
-    return place_step(to_step(request, name), list(request.notes), to)
+    step = to_step(request, name)
+    return step, list(request.notes)
