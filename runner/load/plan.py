@@ -21,9 +21,6 @@ from typing import Any
 from runner.core.errors import UsageError
 from runner.core.model import THRESHOLD_METRICS, Collection, Threshold
 
-DEFAULT_MASTER_PORT = 5557  # Locust's own defaults
-DEFAULT_WEB_PORT = 8089
-
 # --- parsing the options -----------------------------------------------------------------------
 
 
@@ -134,12 +131,12 @@ class LoadPlan:
     insecure: bool = False
     mode: str = "local"  # local | master | worker
     master_host: str = "127.0.0.1"
-    master_port: int = DEFAULT_MASTER_PORT
+    master_port: int = 5557  # Locust's default
     master_bind: str = "*"
     expect_workers: int = 1
     web_ui: bool = False
     web_host: str = "127.0.0.1"
-    web_port: int = DEFAULT_WEB_PORT
+    web_port: int = 8089  # Locust's default
     progress: float = 5.0  # seconds between progress lines on standard error (0: none)
 
     def to_json(self) -> str:

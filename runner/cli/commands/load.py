@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from runner.load.plan import DEFAULT_MASTER_PORT, DEFAULT_WEB_PORT
-
 from ..arguments import (
     Subparsers,
     _seconds,
@@ -29,6 +27,11 @@ if TYPE_CHECKING:
     from runner.core.redact import Redactor
     from runner.engine.engine import Engine
     from runner.load.plan import CollectionPlan, LoadReport, Verdict
+
+# Locust's own defaults. Nothing of runner.load is imported here before the command runs:
+# importing a submodule binds the name ``runner.load``, which is also the public ``runner.load()``.
+DEFAULT_MASTER_PORT = 5557
+DEFAULT_WEB_PORT = 8089
 
 # The load process: gevent must patch before anything imports sockets (runner.load.process).
 BOOT = (
