@@ -46,7 +46,8 @@ def errors(kind: str, text: str) -> list[str]:
 def test_the_shipped_files_are_what_the_spec_generates() -> None:
     for kind in schema.KINDS:
         assert schema.shipped(kind) == schema.generate(kind), (
-            f"runner/data/{kind}.schema.json is stale: run python -m runner.format.schema --write"
+            f"runner/data/{kind}.schema.json is stale: "
+            "run python -m runner.cli.commands.schema --write"
         )
 
 

@@ -14,7 +14,6 @@ Redactor last, so no secret value can reach a page.
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import re
@@ -24,10 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from runner.core.errors import ExitStatus, RunnerError, UsageError
+from runner.core.errors import RunnerError, UsageError
 
 if TYPE_CHECKING:
-    from runner.cli.main import Console
     from runner.core.model import (
         Auth,
         BrowserStep,
@@ -890,73 +888,59 @@ def _index_html_body(site: Site, *, single: bool) -> str:
     return "\n".join(out)
 
 
-# -- the command -----------------------------------------------------------------------------
+# -- writing the documentation ---------------------------------------------------------------
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "docs",
-        help="write API documentation from a collection (a page per request)",
-        description="Write API documentation from a collection: a page per request with its "
-        "method and URL, description, PARAMS / HEADERS / BODY tables, auth, an example curl "
-        "command and example responses, and an index.",
-    )
-    parser.add_argument("collection", metavar="COLLECTION", help="the collection file (YAML)")
-    parser.add_argument(
-        "-e", "--env", metavar="ENV_FILE", help="an environment whose plain values fill the URLs"
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="DIR",
-        help="write index and pages into DIR (default: one document on standard output)",
-    )
-    parser.add_argument(
-        "--format", choices=("markdown", "html"), default="markdown", help="default: markdown"
-    )
-    parser.add_argument(
-        "--examples",
-        metavar="FILE",
-        help="recorded example responses (default: COLLECTION.examples.json, written by "
-        "`runner run --record`, when it exists)",
-    )
-    parser.set_defaults(handler=cmd_docs)
+@dataclass(frozen=True)
+class DocsOptions:
+    """``runner docs``: the collection, its environment, and where and how pages go."""
+
+    collection: str
+    env: str | None = None  # an environment whose plain values fill the URLs
+    output: Path | None = None  # a folder for index and pages (None: one document as text)
+    format: str = "markdown"  # markdown | html
+    examples: str | None = None  # recorded examples (default: COLLECTION.examples.json)
 
 
-def cmd_docs(args: argparse.Namespace, console: Console) -> int:
+@dataclass
+class DocsResult:
+    """One document (without ``output``), or the files written into ``output``."""
+
+    text: str | None = None
+    written: list[Path] = field(default_factory=list)
+
+
+def write_docs(options: DocsOptions) -> DocsResult:
+    """Build the documentation of a collection, masked: as one text, or written as files."""
     from runner.core.redact import Redactor
     from runner.format.loader import load_collection, load_environment
     from runner.reporters.record import default_examples_path, read_examples
 
-    collection = load_collection(args.collection)
-    environment = load_environment(args.env) if args.env else None
-    examples_path = Path(args.examples) if args.examples else default_examples_path(args.collection)
-    if args.examples and not examples_path.exists():
-        raise UsageError(f"--examples {args.examples}: no such file")
+    collection = load_collection(options.collection)
+    environment = load_environment(options.env) if options.env else None
+    examples_path = (
+        Path(options.examples) if options.examples else default_examples_path(options.collection)
+    )
+    if options.examples and not examples_path.exists():
+        raise UsageError(f"--examples {options.examples}: no such file")
     site = build_site(collection, environment, read_examples(examples_path))
     redactor = _redactor(collection, environment, Redactor())
-    if args.output is None:
+    if options.output is None:
         text = (
             site_markdown(site)
-            if args.format == "markdown"
+            if options.format == "markdown"
             else _document(
                 site.title,
                 _index_html_body(site, single=True)
                 + "".join("\n<hr>\n" + _page_html_body(p, 2) for p in site.pages),
             )
         )
-        console.stdout.write(redactor.mask(text))
-        console.stdout.flush()
-        return int(ExitStatus.OK)
-    folder = Path(args.output)
+        return DocsResult(text=redactor.mask(text))
+    folder = options.output
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"-o {folder}: not a folder")
     folder.mkdir(parents=True, exist_ok=True)
-    written = write_site(site, folder, args.format, redactor)
-    console.stdout.write(
-        f"wrote {len(written)} files to {folder}: {', '.join(p.name for p in written)}\n"
-    )
-    return int(ExitStatus.OK)
+    return DocsResult(written=write_site(site, folder, options.format, redactor))
 
 
 def write_site(site: Site, folder: Path, fmt: str, redactor: Redactor) -> list[Path]:

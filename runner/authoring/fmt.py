@@ -25,22 +25,19 @@ inside ruamel's own comment model does not.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from runner.core.errors import LoadError, RunnerError, SourceLocation, UsageError
 from runner.format import loader, spec
-
-if TYPE_CHECKING:
-    from runner.cli.main import Console
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
@@ -374,26 +371,18 @@ def steps_text(steps: list[dict[str, Any]]) -> str:
     return "".join(line for line in text.splitlines(keepends=True)[1:])
 
 
-# --- the command -------------------------------------------------------------------------------
+# --- formatting files ----------------------------------------------------------------------------
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "fmt",
-        help="rewrite collections and environments in the canonical style, keeping comments",
-        description="Rewrite collection and environment files in a canonical key order and "
-        "indentation, keeping comments and values exactly as written. Directories are "
-        "searched for *.yaml and *.yml files that are collections or environments.",
-    )
-    parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help="files or directories (default: .)"
-    )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="change nothing; exit 1 and list the files that are not formatted (for CI)",
-    )
-    parser.set_defaults(handler=cmd_fmt)
+@dataclass
+class FileFormat:
+    """What formatting one file did: ``changed`` (rewritten, or with ``check`` would be), or
+    ``error`` (the file is left as it was). ``seen``: it is a collection or environment."""
+
+    path: Path
+    seen: bool = False
+    changed: bool = False
+    error: RunnerError | None = None
 
 
 def _files(paths: Sequence[str]) -> Iterator[tuple[Path, bool]]:
@@ -413,51 +402,34 @@ def _files(paths: Sequence[str]) -> Iterator[tuple[Path, bool]]:
             yield path, True
 
 
-def cmd_fmt(args: argparse.Namespace, console: Console) -> int:
+def format_paths(paths: Sequence[str], *, check: bool = False) -> Iterator[FileFormat]:
+    """Format each collection and environment under ``paths`` (default: .), one file at a
+    time, in place (with ``check``: change nothing). A file found in a directory that is
+    neither is passed over silently; one named explicitly is an error."""
     from runner.core.files import write_atomic
 
-    changed: list[Path] = []
-    failed = False
-    seen = 0
-    for path, explicit in _files(args.paths):
+    for path, explicit in _files(paths):
         try:
             text = loader.read_text(path)
         except LoadError as exc:
-            console.error(exc)
-            failed = True
+            yield FileFormat(path, error=exc)
             continue
         kind = kind_of(text, str(path))
         if kind is None:
             if explicit:
-                console.error(
-                    UsageError(
+                yield FileFormat(
+                    path,
+                    error=UsageError(
                         f"{path} is neither a collection (no 'steps') nor an environment",
                         hint="runner fmt formats collection and environment files",
-                    )
+                    ),
                 )
-                failed = True
             continue
-        seen += 1
         try:
             new = format_text(text, str(path), kind)
         except RunnerError as exc:
-            console.error(exc)
-            failed = True
+            yield FileFormat(path, seen=True, error=exc)
             continue
-        if new == text:
-            continue
-        changed.append(path)
-        if args.check:
-            console.stdout.write(f"would reformat {path}\n")
-        else:
+        if new != text and not check:
             write_atomic(path, new.encode("utf-8"), mode=path.stat().st_mode & 0o777)
-            console.stdout.write(f"reformatted {path}\n")
-    verb = "would reformat" if args.check else "reformatted"
-    console.stdout.write(
-        f"{verb} {len(changed)} of {seen} file{'s' if seen != 1 else ''}"
-        + (", others failed (see above)" if failed else "")
-        + "\n"
-    )
-    if failed:
-        return 2
-    return 1 if args.check and changed else 0
+        yield FileFormat(path, seen=True, changed=new != text)

@@ -8,15 +8,10 @@ canonical form. Existing files are never overwritten without ``--force``.
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from runner.core.errors import UsageError
-
-if TYPE_CHECKING:
-    from runner.cli.main import Console
 
 COLLECTION = """\
 # yaml-language-server: $schema=../schemas/collection.schema.json
@@ -92,38 +87,22 @@ def files_for(name: str) -> dict[str, str]:
     }  # fmt: skip
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "new",
-        help="create a collection and environments to start from (with editor schemas)",
-        description="Create collections/NAME.yaml, environments/local.yaml and staging.yaml, "
-        "and schemas/ for editor validation and completion, all commented.",
-    )
-    parser.add_argument("directory", nargs="?", default=".", help="where (default: .)")
-    parser.add_argument("--name", default="API", help="the collection's name (default: API)")
-    parser.add_argument("--force", action="store_true", help="overwrite existing files")
-    parser.set_defaults(handler=cmd_new)
-
-
-def cmd_new(args: argparse.Namespace, console: Console) -> int:
+def create_files(root: Path, name: str, *, force: bool = False) -> list[Path]:
+    """Write the files of ``files_for(name)`` under ``root``; return their paths, in order.
+    UsageError (nothing written) when some exist and ``force`` is not given."""
     from runner.core.files import write_atomic
 
-    root = Path(args.directory)
-    files = files_for(args.name)
+    files = files_for(name)
     existing = [rel for rel in files if (root / rel).exists()]
-    if existing and not args.force:
+    if existing and not force:
         raise UsageError(
             "these files exist already: " + ", ".join(str(root / rel) for rel in existing),
             hint="pick another directory or --name, or pass --force to overwrite them",
         )
+    written: list[Path] = []
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text.encode("utf-8"), mode=0o644)
-        console.stdout.write(f"created {path}\n")
-    collection = root / next(rel for rel in files if rel.startswith("collections/"))
-    console.stdout.write(
-        f"\nnext: runner check {collection} -e {root / 'environments/local.yaml'}\n"
-        "editors: see docs/authoring.md for validation and completion\n"
-    )
-    return 0
+        written.append(path)
+    return written

@@ -1,1 +1,1 @@
-"""runner.cli.main."""
+"""The ``runner`` command line: argparse, the console and exit codes live here only."""

@@ -36,8 +36,10 @@ from typing import TYPE_CHECKING, Any
 from runner.core.errors import RunnerError
 from runner.format.loader import parse_data, read_text
 
+from .console import Console
+from .running import resume_options, run_collection
+
 if TYPE_CHECKING:
-    from runner.cli.main import Console
     from runner.engine.engine import Engine
     from runner.engine.resume import StateSaver
 
@@ -160,7 +162,6 @@ def watch(
     debounce_ms: int = DEBOUNCE_MS,
 ) -> int:
     """Run, then run again on each change until Ctrl-C (or ``stop`` is set, for tests)."""
-    from runner.cli.main import cmd_run
     from runner.engine.resume import Plan, RunState, engine_setup, setup_engine, state_directory
     from runner.engine.resume import state_path as state_file
 
@@ -170,15 +171,21 @@ def watch(
     base = copy.copy(args)
     base.watch = False
     runs = _Runs()
-    say = _sayer(console)
 
     def first_setup(engine: Engine) -> None:
-        engine_setup(base, engine.collection, engine.environment, console.environ, say)(engine)
+        setup = engine_setup(
+            resume_options(base),
+            engine.collection,
+            engine.environment,
+            console.environ,
+            console.say,
+        )
+        setup(engine)
         runs.remember(engine)
 
     seen = _digest(files)  # what this run reads: a change while it runs is caught below
     shape = _shape(files[0], console)
-    code = _run(cmd_run, base, console, first_setup)
+    code = _run(base, console, first_setup)
     for _ in _changes(files, stop, debounce_ms):
         now = _digest(files)
         if now == seen:
@@ -229,20 +236,15 @@ def watch(
 
         _clear(console, changed, start, end, len(new_shape.leaves))
         started = runs.started
-        code = _run(cmd_run, rerun, console, setup)
+        code = _run(rerun, console, setup)
         if runs.started > started:
             shape = new_shape  # what the next change is compared with: what last ran
     return code
 
 
-def _run(
-    cmd_run: Callable[..., int],
-    args: argparse.Namespace,
-    console: Console,
-    setup: Callable[[Engine], None],
-) -> int:
+def _run(args: argparse.Namespace, console: Console, setup: Callable[[Engine], None]) -> int:
     try:
-        return cmd_run(args, console, setup=setup)
+        return run_collection(args, console, setup=setup)
     except RunnerError as exc:  # an invalid file: say where, and keep watching
         console.error(exc)
         return int(exc.exit_status)
@@ -254,13 +256,6 @@ def _shape(path: Path, console: Console) -> Shape | None:
     except RunnerError as exc:
         console.error(exc)
         return None
-
-
-def _sayer(console: Console) -> Callable[[str], None]:
-    def say(text: str) -> None:
-        console.stderr.write(text + "\n")
-
-    return say
 
 
 def _clear(console: Console, changed: set[Path], start: int, end: int | None, total: int) -> None:

@@ -1,2 +1,1 @@
-"""The demo's local OAuth authorization server (Zoom-shaped): demo and test support, not
-runtime code."""
+"""The demo: a local stand-in for an OAuth provider (server) and what plays its browser (play)."""

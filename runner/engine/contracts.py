@@ -14,15 +14,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TextIO
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 
-from runner.core.errors import ExitStatus, RenderError
+from runner.core.errors import RenderError
 from runner.core.model import BrowserStep, Collection, Param, RequestStep
-from runner.core.redact import Redactor
-from runner.core.results import CheckResult, StepResult
+from runner.core.results import CheckResult
 from runner.engine.steps import Selected, effective_auth
 from runner.http.transport import PreparedRequest
 from runner.render.scope import Scope, template_strings
@@ -278,45 +277,3 @@ def collection_issues(
         sent = static_sent(step, scope, renderer, has_auth)
         out.extend((step, issue) for issue in check_request(step, sent))
     return out
-
-
-class DocsRun(Protocol):
-    """What ``report_collection`` reads of the engine (runner.engine.engine.Engine)."""
-
-    @property
-    def steps(self) -> Selected: ...
-    @property
-    def renderer(self) -> Renderer: ...
-    @property
-    def collection(self) -> Collection: ...
-    def prepare(self) -> Scope: ...
-
-
-def report_collection(engine: DocsRun, out: TextIO, redactor: Redactor, mode: str) -> ExitStatus:
-    """Print the findings of ``collection_issues``; INVALID when there are some and ``mode`` is
-    ``error``, else OK."""
-    from runner.reporters.console import ConsoleReporter
-
-    issues = collection_issues(engine.steps, engine.prepare(), engine.renderer, engine.collection)
-    if not issues:
-        return ExitStatus.OK
-    console = ConsoleReporter(out, redactor, colour=False, progress=False)
-    label = "error" if mode == "error" else "warning"
-    last: RequestStep | BrowserStep | None = None
-    for step, issue in issues:
-        if step is not last:
-            out.write(f"{label}: {step.name} ({step.loc}) does not match its documentation\n")
-            last = step
-        console._check(issue, _as_result(step), "✘" if mode == "error" else "⚠", "red")
-    steps = len({id(step) for step, _ in issues})
-    out.write(
-        f"{len(issues)} documentation finding{'s' if len(issues) != 1 else ''} "
-        f"in {steps} step{'s' if steps != 1 else ''}\n"
-    )
-    out.flush()
-    return ExitStatus.INVALID if mode == "error" else ExitStatus.OK
-
-
-def _as_result(step: RequestStep | BrowserStep) -> StepResult:
-    kind: Literal["request", "browser"] = "request" if isinstance(step, RequestStep) else "browser"
-    return StepResult(0, step.name, kind, step.loc)

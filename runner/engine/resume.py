@@ -27,7 +27,6 @@ resumes a little earlier, never later).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -190,7 +189,7 @@ class StateSaver:
         self.engine = engine
         self.path = path
         self.state = state
-        # index -> (captures, cookies) after that step: where runner.cli.watch starts a rerun.
+        # index -> (captures, cookies) after that step: where ``runner run --watch`` reruns.
         # Only --watch needs them: a copy per step grew as steps x captures (bench/limits.py).
         self.keep_snapshots = keep_snapshots
         self.snapshots: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
@@ -237,7 +236,7 @@ class Plan:
     state: RunState | None
     start: int = 0
     from_label: str | None = None
-    start_index: int | None = None  # runner.cli.watch: start here (and stop before ``stop``)
+    start_index: int | None = None  # ``run --watch``: start here (and stop before ``stop``)
     stop: int | None = None
     saver: StateSaver | None = None
     messages: list[str] = field(default_factory=list)
@@ -428,57 +427,38 @@ def _check_missing(engine: Engine, start: int, state: RunState) -> None:
         )
 
 
-# --- the command line -----------------------------------------------------------------------------
+# --- the resume options of a run --------------------------------------------------------------
 
 
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """``runner run``'s options for resuming and watching."""
-    group = parser.add_argument_group("resuming and watching")
-    where = group.add_mutually_exclusive_group()
-    where.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the last run of this collection and environment after its last step "
-        "that passed, with its saved variables, captures and cookies",
-    )
-    where.add_argument(
-        "--from",
-        dest="from_step",
-        metavar="STEP",
-        help="start at this step (name, id or 'Folder / Name') with the saved state",
-    )
-    group.add_argument(
-        "--no-state",
-        action="store_true",
-        help="do not save this run's state (for --resume) in the user's state directory",
-    )
-    group.add_argument(
-        "--watch",
-        action="store_true",
-        help="run again when the collection or environment changes (Ctrl-C to stop)",
-    )
+@dataclass(frozen=True)
+class ResumeOptions:
+    """Where a run starts and whether its state is kept (``runner run``'s resume options)."""
+
+    resume: bool = False  # continue after the last step that passed
+    from_step: str | None = None  # start at this step (name, id or 'Folder / Name')
+    keep: bool = True  # save this run's state (False: ``--no-state``)
 
 
 def engine_setup(
-    args: argparse.Namespace,
+    options: ResumeOptions,
     collection: Collection,
     environment: Environment | None,
     environ: Mapping[str, str],
     say: Callable[[str], None],
 ) -> Callable[[Engine], None]:
-    """The ``execute(setup=...)`` hook of ``runner run`` for its resume options."""
-    resume = bool(getattr(args, "resume", False))
+    """The ``execute(setup=...)`` hook of a run for its resume options; ``say`` is told what
+    the plan decided (where the run starts, what was restored)."""
     plan = plan_run(
         collection,
         environment,
         environ,
-        resume=resume,
-        from_step=getattr(args, "from_step", None),
-        keep=not getattr(args, "no_state", False),
+        resume=options.resume,
+        from_step=options.from_step,
+        keep=options.keep,
     )
 
     def setup(engine: Engine) -> None:
-        setup_engine(engine, plan, resume)
+        setup_engine(engine, plan, options.resume)
         for message in plan.messages:
             say(message)
 

@@ -4,7 +4,7 @@ Why generated: ``runner/format/spec.py`` is the one definition of the format's k
 loader reads its key tables from there too). Each key's schema and description come from its
 ``Key``; what is not a key (the expectation operators, variables, the step kinds' choice) is
 written here. ``tests/test_schema.py`` fails when the shipped files in ``runner/data/`` are
-stale (regenerate them with ``python -m runner.format.schema --write``).
+stale (regenerate them with ``python -m runner.cli.commands.schema --write``).
 
 The schemas are JSON Schema draft-07, the draft YAML language servers (VS Code, JetBrains,
 Neovim's yamlls) support best; ``defaultSnippets`` is the YAML language server's extension for
@@ -15,18 +15,12 @@ step ids, ``goto`` targets, undefined variables) is left to ``runner check``.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from runner.core.model import MATCH_OPS
 from runner.format import spec
 from runner.format.spec import IDENTIFIER_PATTERN, TEXT, Key, Mapping, Schema
-
-if TYPE_CHECKING:
-    from runner.cli.main import Console
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 KINDS = ("collection", "environment")
@@ -273,49 +267,3 @@ def shipped_path(kind: str) -> Path:
 def shipped(kind: str) -> str:
     """The schema file shipped in the package (what editors are pointed at)."""
     return shipped_path(kind).read_text(encoding="utf-8")
-
-
-# --- the command -------------------------------------------------------------------------------
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "schema",
-        help="print the JSON Schema of collections or environments (for editors)",
-        description="Print the JSON Schema that YAML language servers use to validate and "
-        "complete collection or environment files (see docs/authoring.md).",
-    )
-    parser.add_argument("kind", choices=KINDS, help="which file's schema")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead")
-    parser.set_defaults(handler=cmd_schema)
-
-
-def cmd_schema(args: argparse.Namespace, console: Console) -> int:
-    text = shipped(args.kind)
-    if args.output:
-        from runner.core.files import write_atomic
-
-        write_atomic(Path(args.output), text.encode("utf-8"), mode=0o644)
-        console.stderr.write(f"wrote {args.output}\n")
-    else:
-        console.stdout.write(text)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m runner.format.schema --write``: regenerate the shipped files from the loader."""
-    parser = argparse.ArgumentParser(prog="python -m runner.format.schema")
-    parser.add_argument("--write", action="store_true", help="rewrite runner/data/*.schema.json")
-    args = parser.parse_args(argv)
-    for kind in KINDS:
-        text = generate(kind)
-        if args.write:
-            shipped_path(kind).write_text(text, encoding="utf-8")
-            print(f"wrote {shipped_path(kind)}")  # a developer's script
-        else:
-            sys.stdout.write(text)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -15,19 +15,13 @@ step; ``--kind`` decides it otherwise.
 
 from __future__ import annotations
 
-import argparse
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runner.core.errors import LoadError, SourceLocation
 from runner.formats.curl.importer import templates
-
-if TYPE_CHECKING:
-    from runner.cli.main import Console
-
-HELP = "make a documented step from an API documentation page (Markdown, Qodex/Postman style)"
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _METHOD_LINE = re.compile(
@@ -273,37 +267,11 @@ def _body(page: Page, rows: list[Row]) -> dict[str, Any]:
     return {"json": sent, "fields": fields}
 
 
-# --- the command -------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Make a documented request step from an API documentation page exported as Markdown "
-        "(a method and URL line, then PARAMS / HEADERS / BODY tables with Key, Datatype, "
-        "Required and Description columns)."
-    )
-    parser.add_argument("page", metavar="PAGE.md", help="the documentation page")
-    parser.add_argument(
-        "--to", metavar="COLLECTION", help="append the step to this collection (created if new)"
-    )
-    parser.add_argument(
-        "--kind", choices=("request", "browser"), help="the kind of step (default: guessed)"
-    )
-
-
-def run(args: argparse.Namespace, console: Console) -> int:
-    from runner.authoring import fmt
+def page_step(page: str, kind: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The documented step of the page at ``page``, and the notes for the person
+    (runner.formats.results.place_step puts it somewhere)."""
     from runner.format.loader import read_text
 
-    page = parse_page(read_text(Path(args.page)), args.page)
-    step = to_step(page, args.kind)
-    for note in page.notes:
-        console.stderr.write(f"note: {note}\n")
-    if args.to:
-        created = fmt.append_steps(Path(args.to), [step])
-        verb = "created" if created else "appended to"
-        kind = "browser" if "browser" in step else "request"
-        console.stderr.write(f"{verb} {args.to}: step '{step[kind]}'\n")
-    else:
-        console.stdout.write(fmt.steps_text([step]))
-    return 0
+    parsed = parse_page(read_text(Path(page)), page)
+    step = to_step(parsed, kind)
+    return step, list(parsed.notes)

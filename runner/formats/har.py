@@ -13,21 +13,16 @@ goes to one origin, it becomes the ``base_url`` variable.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from runner.core.errors import LoadError, SourceLocation
 from runner.core.redact import SECRET_HEADER
 from runner.formats.curl.importer import _form_fields, _split_query
-
-if TYPE_CHECKING:
-    from runner.cli.main import Console
-
-HELP = "make a collection from a browser recording (HAR), static assets left out"
 
 MAX_HAR_BYTES = 200 * 1024 * 1024
 STATIC_TYPES = {"image", "stylesheet", "script", "font", "media", "manifest", "texttrack",
@@ -225,53 +220,54 @@ def _body(
     return {"text": text, "content_type": post.get("mimeType") or content_type or "text/plain"}
 
 
-# --- the command -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HarImportOptions:
+    """``runner import har``: the recording, where its collection goes, what it keeps."""
+
+    har: Path
+    to: Path | None = None  # write the collection here, or append its steps (None: as text)
+    name: str | None = None  # the collection's name (default: the file's name)
+    include_static: bool = False
+    keep_secrets: bool = False
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Make a collection from a browser recording (HAR): one step per request, with the "
-        "recorded status as its expectation. Static assets are left out by default."
-    )
-    parser.add_argument("har", metavar="FILE", help="the .har file")
-    parser.add_argument(
-        "--to", metavar="COLLECTION", help="write the collection here (or append its steps)"
-    )
-    parser.add_argument("--name", help="the collection's name (default: the file's name)")
-    parser.add_argument(
-        "--include-static", action="store_true", help="keep images, scripts, styles, fonts"
-    )
-    parser.add_argument(
-        "--keep-secrets",
-        action="store_true",
-        help="write credential headers as recorded instead of as variables",
-    )
+@dataclass
+class HarImport:
+    """Where the collection made from a recording went: its text (without ``to``), or how
+    ``to`` changed (``appended`` to a collection that existed, else written new)."""
+
+    steps: int
+    text: str | None = None
+    appended: bool = False
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
+def har_collection(options: HarImportOptions) -> tuple[dict[str, Any], list[str]]:
+    """Read and convert the recording: the collection (plain data) and notes for the person
+    (``save_collection`` then puts it where ``options`` say)."""
+    collection, notes = to_collection(
+        read_har(options.har), name=options.name or options.har.stem,
+        include_static=options.include_static, keep_secrets=options.keep_secrets,
+    )  # fmt: skip
+    if options.to is not None and options.to.exists() and "variables" in collection:
+        notes.append("define base_url in the collection or environment")  # not appended
+    return collection, notes
+
+
+def save_collection(collection: dict[str, Any], options: HarImportOptions) -> HarImport:
+    """Give the collection's text, or write it to ``to`` (its steps appended if it exists)."""
     from runner.authoring import fmt
 
-    path = Path(args.har)
-    name = args.name or path.stem
-    collection, notes = to_collection(
-        read_har(path), name=name, include_static=args.include_static,
-        keep_secrets=args.keep_secrets,
-    )  # fmt: skip
-    for note in notes:
-        console.stderr.write(f"note: {note}\n")
-    if args.to:
-        target = Path(args.to)
-        if target.exists():
-            if "variables" in collection:
-                console.stderr.write("note: define base_url in the collection or environment\n")
-            fmt.append_steps(target, collection["steps"])
-            console.stderr.write(f"appended {len(collection['steps'])} steps to {target}\n")
-        else:
-            text = fmt.format_text(fmt.dump(fmt.plain(collection)), str(target), "collection")
-            from runner.core.files import write_atomic
+    steps = len(collection["steps"])
+    target = options.to
+    if target is None:
+        name = options.name or options.har.stem
+        text = fmt.format_text(fmt.dump(fmt.plain(collection)), name, "collection")
+        return HarImport(steps, text=text)
+    if target.exists():
+        fmt.append_steps(target, collection["steps"])
+        return HarImport(steps, appended=True)
+    from runner.core.files import write_atomic
 
-            write_atomic(target, text.encode("utf-8"), mode=0o644)
-            console.stderr.write(f"wrote {target}: {len(collection['steps'])} steps\n")
-    else:
-        console.stdout.write(fmt.format_text(fmt.dump(fmt.plain(collection)), name, "collection"))
-    return 0
+    text = fmt.format_text(fmt.dump(fmt.plain(collection)), str(target), "collection")
+    write_atomic(target, text.encode("utf-8"), mode=0o644)
+    return HarImport(steps)

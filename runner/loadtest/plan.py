@@ -1,6 +1,6 @@
 """What a load run is (``runner load``) and what came out of it; no Locust in here.
 
-The command (runner.cli.commands.load) turns its options into a ``LoadPlan``, hands the plan to the
+The command (``runner load``) turns its options into a ``LoadPlan``, hands the plan to the
 load process (runner.loadtest.process, where Locust runs) as JSON, and reads back a
 ``LoadReport``: per-step statistics, which it checks against the thresholds (the
 collection's ``load.thresholds``, then ``--threshold``) and writes as CSV and JSON.
@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.cli.commands.load import DEFAULT_MASTER_PORT, DEFAULT_WEB_PORT
 from runner.core.errors import UsageError
-from runner.core.model import THRESHOLD_METRICS, Threshold
+from runner.core.model import THRESHOLD_METRICS, Collection, Threshold
 
 # --- parsing the options -----------------------------------------------------------------------
 
@@ -132,12 +131,12 @@ class LoadPlan:
     insecure: bool = False
     mode: str = "local"  # local | master | worker
     master_host: str = "127.0.0.1"
-    master_port: int = DEFAULT_MASTER_PORT
+    master_port: int = 5557  # Locust's default
     master_bind: str = "*"
     expect_workers: int = 1
     web_ui: bool = False
     web_host: str = "127.0.0.1"
-    web_port: int = DEFAULT_WEB_PORT
+    web_port: int = 8089  # Locust's default
     progress: float = 5.0  # seconds between progress lines on standard error (0: none)
 
     def to_json(self) -> str:
@@ -159,6 +158,20 @@ def user_class_name(index: int) -> str:
 
 
 # --- what came out -----------------------------------------------------------------------------
+
+STAT_FIELDS = (
+    "method",
+    "name",
+    "requests",
+    "failures",
+    "rps",
+    "median_ms",
+    "p95_ms",
+    "p99_ms",
+    "avg_ms",
+    "min_ms",
+    "max_ms",
+)
 
 
 @dataclass
@@ -230,6 +243,16 @@ def thresholds_for(
     if "error_rate" not in chosen:
         chosen["error_rate"] = (Threshold("error_rate", 0.0), "default: no failures")
     return [chosen[m] for m in THRESHOLD_METRICS if m in chosen]
+
+
+def collection_thresholds(collections: Iterable[Collection]) -> list[Threshold]:
+    """The collections' thresholds; with several collections, the strictest of each metric."""
+    best: dict[str, Threshold] = {}
+    for collection in collections:
+        for limit in collection.load.thresholds if collection.load else ():
+            if limit.metric not in best or limit.limit < best[limit.metric].limit:
+                best[limit.metric] = limit
+    return list(best.values())
 
 
 def judge(total: StepStats | None, limits: Sequence[tuple[Threshold, str]]) -> list[Verdict]:

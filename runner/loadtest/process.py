@@ -2,9 +2,10 @@
 
 Why a process of its own: Locust runs on gevent, which must monkey-patch sockets, ssl and
 threads before anything imports them, and which would change every other command (and every
-test) sharing the process. ``runner load`` starts ``python -c BOOT``: BOOT patches first,
-then imports this module, which reads a ``LoadPlan`` (JSON) from standard input and writes a
-``LoadReport`` (JSON) to the plan's ``result_path``.
+test) sharing the process. ``runner load`` starts ``python -c BOOT`` (BOOT is the command's):
+BOOT patches first, then imports this module and calls ``main`` with the ``LoadPlan`` (JSON)
+read from standard input; ``main`` writes a ``LoadReport`` (JSON) to the plan's
+``result_path``, and progress lines to the stream it is given (standard error).
 
 Each simulated user is one iteration of the engine, again and again: the engine's Walker
 renders, sends, captures and checks every selected step in order, with the user's own
@@ -19,12 +20,11 @@ from __future__ import annotations
 
 import logging
 import random
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from runner.core.redact import Redactor
 from runner.loadtest.plan import CollectionPlan, LoadPlan, LoadReport, StepStats, user_class_name
@@ -35,21 +35,22 @@ if TYPE_CHECKING:
 
     from runner.engine.engine import Engine
 
-BOOT = (
-    "from gevent import monkey; monkey.patch_all(); "
-    "import runner.loadtest.process as p; raise SystemExit(p.main())"
-)
 SHARED_MESSAGE = "runner_shared"  # master -> worker: the values resolved before the load
 HELLO_MESSAGE = "runner_hello"  # worker -> master: ready for them (sent once it listens)
 SHARED_WAIT_S = 60.0  # how long a worker's users wait for the master's values
+PERSON_KINDS = ("browser", "pause")
 
 
-def main() -> int:
-    plan = LoadPlan.from_json(sys.stdin.read())
+Say = Callable[[str], None]
+
+
+def main(plan_json: str, log: TextIO) -> int:
+    """Run the load of ``plan_json`` (a LoadPlan), writing progress lines to ``log``."""
+    plan = LoadPlan.from_json(plan_json)
     started = time.monotonic()
     report = LoadReport(plan.mode)
     try:
-        run(plan, report)
+        run(plan, report, _sayer(log))
     except KeyboardInterrupt:
         report.interrupted = True
     except Exception as exc:
@@ -240,7 +241,7 @@ def failure(step: Any) -> str | None:
 # --- the run -----------------------------------------------------------------------------------
 
 
-def run(plan: LoadPlan, report: LoadReport) -> None:
+def run(plan: LoadPlan, report: LoadReport, say: Say) -> None:
     import gevent
     import gevent.event  # type: ignore[import-untyped]
     from locust import events
@@ -275,9 +276,9 @@ def run(plan: LoadPlan, report: LoadReport) -> None:
         for value in (item.shared.get(name) for name in item.secret):
             engine.redactor.add(value)
 
-    runner: Any
+    locust: Any  # Locust's runner: local, master or worker
     if plan.mode == "worker":
-        runner = env.create_worker_runner(plan.master_host, plan.master_port)
+        locust = env.create_worker_runner(plan.master_host, plan.master_port)
 
         def take_shared(environment: Any, msg: Any, **kwargs: Any) -> None:
             values: list[dict[str, Any]] = (msg.data or {}).get("collections", [])
@@ -290,57 +291,57 @@ def run(plan: LoadPlan, report: LoadReport) -> None:
 
         # Registered after connecting (Locust connects in the constructor), so the master
         # sends the values when asked, not when the worker connects.
-        runner.register_message(SHARED_MESSAGE, take_shared)
-        runner.send_message(HELLO_MESSAGE, None)
+        locust.register_message(SHARED_MESSAGE, take_shared)
+        locust.send_message(HELLO_MESSAGE, None)
         stop = stop_on_signals(report)
-        gevent.spawn(lambda: (runner.greenlet.join(), stop.set()))  # the master said quit
+        gevent.spawn(lambda: (locust.greenlet.join(), stop.set()))  # the master said quit
         try:
             stop.wait()
         finally:
             if report.interrupted:
-                runner.quit()  # tells the master this worker is gone
+                locust.quit()  # tells the master this worker is gone
             report.sent = {"requests": counter.requests, "failures": counter.failures}
         return
 
     if plan.mode == "master":
-        runner = env.create_master_runner(plan.master_bind, plan.master_port)
+        locust = env.create_master_runner(plan.master_bind, plan.master_port)
         shared = [{"shared": item.shared, "secret": item.secret} for item in plan.collections]
         greeted: set[str] = set()
 
         def on_hello(environment: Any, msg: Any, **kwargs: Any) -> None:
             greeted.add(msg.node_id)
-            runner.send_message(SHARED_MESSAGE, {"collections": shared}, client_id=msg.node_id)
+            locust.send_message(SHARED_MESSAGE, {"collections": shared}, client_id=msg.node_id)
 
-        runner.register_message(HELLO_MESSAGE, on_hello)
+        locust.register_message(HELLO_MESSAGE, on_hello)
     else:
-        runner = env.create_local_runner()
+        locust = env.create_local_runner()
     if plan.web_ui:
         env.create_web_ui(plan.web_host, plan.web_port)
         say(f"Locust's web UI: http://{plan.web_host}:{plan.web_port}")
-    progress = gevent.spawn(show_progress, env, plan.progress) if plan.progress > 0 else None
+    progress = gevent.spawn(show_progress, env, plan.progress, say) if plan.progress > 0 else None
     started = time.monotonic()
     stop = stop_on_signals(report)
-    gevent.spawn(lambda: (runner.greenlet.join(), stop.set()))  # Locust's runner ended
+    gevent.spawn(lambda: (locust.greenlet.join(), stop.set()))  # Locust's runner ended
     try:
         if plan.mode == "master":
-            waiting = gevent.spawn(wait_for_workers, runner, greeted, plan.expect_workers)
+            waiting = gevent.spawn(wait_for_workers, locust, greeted, plan.expect_workers, say)
             waiting.link(lambda _: stop.set())
             stop.wait()
             if report.interrupted:
                 return
             stop.clear()
         started = time.monotonic()
-        runner.start(plan.users, spawn_rate=plan.spawn_rate)
+        locust.start(plan.users, spawn_rate=plan.spawn_rate)
         stop.wait(plan.run_time)
     finally:
         report.duration_s = time.monotonic() - started
-        report.users = runner.user_count
+        report.users = locust.user_count
         if progress is not None:
             progress.kill()
-        runner.stop()
+        locust.stop()
         if plan.mode == "master":
-            report.workers = len(runner.clients.all)
-        runner.quit()
+            report.workers = len(locust.clients.all)
+        locust.quit()
         web: Any = env.web_ui
         if web is not None:
             web.stop()
@@ -367,13 +368,13 @@ def stop_on_signals(report: LoadReport) -> Any:
     return stop
 
 
-def wait_for_workers(runner: Any, greeted: set[str], expected: int) -> None:
+def wait_for_workers(locust: Any, greeted: set[str], expected: int, say: Say) -> None:
     """Until ``expected`` workers are connected and have been sent the shared values."""
     import gevent
 
     last = -1
-    while len(runner.clients.ready) < expected or len(greeted) < expected:
-        ready = min(len(runner.clients.ready), len(greeted))
+    while len(locust.clients.ready) < expected or len(greeted) < expected:
+        ready = min(len(locust.clients.ready), len(greeted))
         if ready != last:
             say(f"waiting for workers: {ready} of {expected} connected")
             last = ready
@@ -381,23 +382,28 @@ def wait_for_workers(runner: Any, greeted: set[str], expected: int) -> None:
     say(f"{expected} worker{'s' if expected != 1 else ''} connected; starting")
 
 
-def show_progress(env: LocustEnvironment, every: float) -> None:
+def show_progress(env: LocustEnvironment, every: float, say: Say) -> None:
     import gevent
 
     while True:
         gevent.sleep(every)
         total = env.stats.total
-        runner = env.runner
-        users = runner.user_count if runner is not None else 0
+        locust = env.runner
+        users = locust.user_count if locust is not None else 0
         say(
             f"{users} users · {total.num_requests} requests · {total.num_failures} failures · "
             f"{total.current_rps:.1f} req/s"
         )
 
 
-def say(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+def _sayer(log: TextIO) -> Say:
+    """A progress line on ``log``, at once: the person watches the load as it runs."""
+
+    def say(text: str) -> None:
+        log.write(text + "\n")
+        log.flush()
+
+    return say
 
 
 def fill_report(env: LocustEnvironment, report: LoadReport) -> None:

@@ -180,13 +180,14 @@ class ConsoleReporter:
             self._write(f"      {self._paint('error:', 'red')} {step.error}")
             self._write(self._paint(f"      at {step.loc}", "dim"))
         for check in step.failed_checks:
-            self._check(check, step, self.marks["failed"], "red")
+            self.write_check(check, step, self.marks["failed"], "red")
         for check in step.warnings:
-            self._check(check, step, self.marks["warning"], "yellow")
+            self.write_check(check, step, self.marks["warning"], "yellow")
         if self.verbosity > 0:
             self._exchange()
 
-    def _check(self, check: CheckResult, step: StepResult, mark: str, colour: str) -> None:
+    def write_check(self, check: CheckResult, step: StepResult, mark: str, colour: str) -> None:
+        """One check's lines: the mark, what was expected and found, and where."""
         if check.message and check.actual is None:
             line = f"{check.label}: {check.message}"
             if check.expected is not None:

@@ -1,1 +1,1 @@
-"""runner.cli.main.commands."""
+"""One module per ``runner`` command, each with ``register(subparsers)``."""

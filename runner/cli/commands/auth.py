@@ -13,19 +13,19 @@ from typing import TYPE_CHECKING
 
 from runner.core.errors import ExitStatus
 
+from ..arguments import Subparsers, group_help
+from ..console import Console
+
 if TYPE_CHECKING:
     from runner.auth.tokens import CacheEntry
-    from runner.cli.main import Console
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     auth = sub.add_parser(
         "auth",
         help="list or clear the cached OAuth tokens",
         description="The OAuth 2.0 token cache (docs/auth.md). No secret is ever shown.",
     )
-    from runner.cli.main import group_help
-
     auth.set_defaults(handler=group_help(auth))  # `runner auth` alone: its help, exit 2
     commands = auth.add_subparsers(dest="auth_command", metavar="COMMAND")
     listing = commands.add_parser("list", help="show the cached tokens (no secrets)")

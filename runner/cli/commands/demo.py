@@ -12,74 +12,21 @@ Tokens are kept for the run only: the demo never touches your token cache.
 from __future__ import annotations
 
 import argparse
-import socket
-import sys
-import sysconfig
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
 
-from runner.core.errors import ExitStatus, UsageError
+from runner.core.errors import ExitStatus
 from runner.core.redact import Redactor
+from runner.demo.play import COLLECTION, ENVIRONMENT, SERVE_PORT, DemoBrowser, demo_file, free_port
 from runner.engine.engine import Engine, RunOptions
 from runner.format.loader import load_collection, load_environment
 from runner.pause.prompts import StandardPrompter, TerminalPrompter
 
-if TYPE_CHECKING:
-    from runner.cli.main import Console
-
-SERVE_PORT = 8765
-COLLECTION = "collections/zoom_oauth.yaml"
-ENVIRONMENT = "environments/local.yaml"
+from ..arguments import Subparsers
+from ..console import Console
+from ..running import execute
 
 
-def demo_file(relative: str) -> Path:
-    """Find a shipped file: in the source tree (editable install), else in share/runner."""
-    candidates = [
-        Path(__file__).resolve().parents[3] / relative,
-        Path(sysconfig.get_path("data")) / "share" / "runner" / relative,
-        Path(sys.prefix) / "share" / "runner" / relative,
-    ]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise UsageError(f"cannot find the demo's {relative}", hint="reinstall the package")
-
-
-class DemoBrowser:
-    """Plays the person's browser: loads the authorize URL, clicks Allow on the consent page,
-    and follows the redirect to the runner's loopback listener."""
-
-    def __init__(self, write: Callable[[str], None], redactor: Redactor) -> None:
-        self.write = write
-        self.redactor = redactor
-
-    def __call__(self, url: str) -> bool:
-        import httpx
-
-        from runner.demo.server import follow_authorize
-
-        say = self.write
-        say("      (demo) a browser opens the authorize URL, and the person clicks Allow…")
-        redirect = follow_authorize(url)
-        for value in parse_qs(urlsplit(redirect).query).get("code", []):
-            self.redactor.add(value)  # the code is a secret from the moment it exists
-        say(f"      (demo) the browser is redirected to {self.redactor.mask(redirect)}")
-        with httpx.Client(timeout=10.0, trust_env=False) as browser:
-            page = browser.get(redirect)
-        title = page.text.split("<title>", 1)[-1].split("</title>", 1)[0]
-        say(f"      (demo) the runner's loopback listener answered the browser: {title}")
-        return True
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subparsers) -> None:
     demo = sub.add_parser("demo", help="run the Zoom OAuth collection against a local server")
     demo.add_argument(
         "--interactive",
@@ -103,7 +50,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
-    from runner.cli.main import execute
     from runner.demo.server import DemoClient, OAuthDemoServer
 
     collection = load_collection(demo_file(COLLECTION))
@@ -148,7 +94,7 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
         return int(ExitStatus.OK)
 
     # A free loopback port for the redirect URI, so the demo never collides with another run.
-    redirect_uri = f"http://127.0.0.1:{_free_port()}/oauth/callback"
+    redirect_uri = f"http://127.0.0.1:{free_port()}/oauth/callback"
     client = DemoClient(client.client_id, client.client_secret, redirect_uri)
     with OAuthDemoServer(client) as server:
         variables = {

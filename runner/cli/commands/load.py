@@ -14,16 +14,29 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from runner.cli.main import whole_number
+from ..arguments import (
+    Subparsers,
+    _seconds,
+    add_input_argument,
+    add_variable_arguments,
+    whole_number,
+)
+from ..console import Console
 
 if TYPE_CHECKING:
-    from runner.cli.main import Console
     from runner.core.redact import Redactor
     from runner.engine.engine import Engine
-    from runner.loadtest.plan import LoadReport, Verdict
+    from runner.loadtest.plan import CollectionPlan, LoadReport, Verdict
 
-DEFAULT_MASTER_PORT = 5557  # Locust's own defaults
+# Locust's own defaults. The load package is imported only when the command runs (start-up).
+DEFAULT_MASTER_PORT = 5557
 DEFAULT_WEB_PORT = 8089
+
+# The load process: gevent must patch before anything imports sockets (runner.loadtest.process).
+BOOT = (
+    "from gevent import monkey; monkey.patch_all(); import sys; "
+    "import runner.loadtest.process as p; raise SystemExit(p.main(sys.stdin.read(), sys.stderr))"
+)
 
 EXIT_CODES = """\
 exit codes:
@@ -36,8 +49,7 @@ exit codes:
 """
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from runner.cli.main import _seconds, add_input_argument, add_variable_arguments
+def register(sub: Subparsers) -> None:
     from runner.http.transport import DEFAULT_TIMEOUT
 
     p = sub.add_parser(
@@ -223,6 +235,7 @@ def cmd_load(args: argparse.Namespace, console: Console) -> int:
     from runner.loadtest.plan import (
         CollectionPlan,
         LoadPlan,
+        collection_thresholds,
         parse_think_time,
         parse_threshold,
         parse_timespan,
@@ -275,7 +288,7 @@ def cmd_load(args: argparse.Namespace, console: Console) -> int:
         plans.append(plan)
     if think is None:
         think = next((c.load.think_time for c in collections if c.load and c.load.think_time), None)
-    limits = thresholds_for(_collection_limits(collections), cli_limits)
+    limits = thresholds_for(collection_thresholds(collections), cli_limits)
     import tempfile
     from pathlib import Path
 
@@ -383,87 +396,24 @@ def _engine(
     )
 
 
-def _before_the_load(engine: Engine, plan: Any, console: Console) -> int:
-    """Run the steps that need a person once (pauses, browser steps) and keep their values
-    for every user; obtain the authorization-code tokens of ``oauth2`` auth into the token
-    cache, where the load process finds them. Returns an exit status."""
-    from runner.core.errors import ExitStatus, RunnerError, UsageError
-    from runner.core.model import BrowserStep, PauseStep, RequestStep
-    from runner.core.redact import is_secret_name
-    from runner.engine.engine import effective_auth, step_outputs, step_templates
-    from runner.engine.flow import Selected
+def _before_the_load(engine: Engine, plan: CollectionPlan, console: Console) -> int:
+    """Run the steps that need a person once, and obtain the authorization-code tokens
+    (runner.loadtest.prepare), on the console. Returns an exit status."""
+    from runner.core.errors import ExitStatus, RunnerError
+    from runner.loadtest.prepare import authorize, person_steps, run_person_steps
 
-    selected = engine.steps
-    person: Selected = [(s, p) for s, p in selected if isinstance(s, PauseStep | BrowserStep)]
-    captured = {
-        name: step
-        for step, _ in selected
-        if isinstance(step, RequestStep)
-        for name in step_outputs(step)
-    }
-    for leaf, _ in person:
-        for text in step_templates(leaf, None):
-            for name in sorted(engine.renderer.names(text)):
-                if name in captured:
-                    raise UsageError(
-                        f"step '{leaf.name}' needs a person and uses '{name}', which the "
-                        f"request '{captured[name].name}' captures",
-                        getattr(text, "loc", None) or leaf.loc,
-                        "in runner load, pauses and browser steps run once before the load, "
-                        "with the environment's values only; give the value with --var",
-                    )
-    from runner.engine.flow import goto_targets, parallel_groups
-
-    requests: Selected = [(s, p) for s, p in selected if isinstance(s, RequestStep)]
-    goto_targets(requests, parallel_groups(requests))  # a goto to a pause has no target then
+    person = person_steps(engine)
     if person:
         console.stdout.write("Before the load: the steps that need a person, once\n")
-        engine.steps = person
-        try:
-            result = engine.run()
-        finally:
-            engine.steps = selected
-        if result.exit_status != ExitStatus.OK:
-            return int(result.exit_status)
-        assert engine.scope is not None
-        for leaf, _ in person:
-            if isinstance(leaf, PauseStep) and leaf.variable in engine.scope.captures:
-                plan.shared[leaf.variable] = engine.scope.captures[leaf.variable]
-                if (
-                    leaf.secret
-                    or leaf.variable in engine.secret_names
-                    or is_secret_name(leaf.variable)
-                ):
-                    plan.secret.append(leaf.variable)
-    scope = engine.scope
-    assert scope is not None
-    seen: set[int] = set()
-    for index, (step, parents) in enumerate(selected, start=1):
-        if not isinstance(step, RequestStep):
-            continue
-        auth = effective_auth(step, parents, engine.collection)
-        flow = auth.oauth2 if auth is not None else None
-        if flow is None or flow.grant != "authorization_code" or id(flow) in seen:
-            continue
-        seen.add(id(flow))
-        try:  # a cached token is reused; otherwise the person authorizes now, once
-            engine.auth.apply(auth, scope, index=index, step=step.name)
-        except RunnerError as exc:
-            console.error(exc, engine.redactor)
-            return int(exc.exit_status) if exc.exit_status != ExitStatus.INVALID else 1
-        finally:
-            engine.auth.close()
+        status = run_person_steps(engine, person, plan)
+        if status != ExitStatus.OK:
+            return int(status)
+    try:
+        authorize(engine)
+    except RunnerError as exc:
+        console.error(exc, engine.redactor)
+        return int(exc.exit_status) if exc.exit_status != ExitStatus.INVALID else 1
     return int(ExitStatus.OK)
-
-
-def _collection_limits(collections: list[Any]) -> list[Any]:
-    """The collections' thresholds; with several collections, the strictest of each metric."""
-    best: dict[str, Any] = {}
-    for collection in collections:
-        for limit in collection.load.thresholds if collection.load else ():
-            if limit.metric not in best or limit.limit < best[limit.metric].limit:
-                best[limit.metric] = limit
-    return list(best.values())
 
 
 def _describe(plan: Any, collections: list[Any], console: Console) -> None:
@@ -493,9 +443,9 @@ def _run_load_process(plan: Any, console: Console) -> tuple[LoadReport, bool]:
     import sys
     from pathlib import Path
 
-    from runner.cli.main import _sigterm_as_interrupt
     from runner.loadtest.plan import LoadReport
-    from runner.loadtest.process import BOOT
+
+    from ..running import sigterm_as_interrupt
 
     inherit = console.stderr is sys.stderr  # the real terminal: progress lines live
     package_root = str(Path(__file__).resolve().parents[3])
@@ -518,7 +468,7 @@ def _run_load_process(plan: Any, console: Console) -> tuple[LoadReport, bool]:
     )
     interrupted = False
     output = ""
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         try:
             output, _ = proc.communicate(plan.to_json())
         except KeyboardInterrupt:

@@ -12,68 +12,61 @@ option the importer supports.
 
 from __future__ import annotations
 
-import argparse
 import re
 import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.core.errors import UsageError
 from runner.core.model import Folder, RequestStep, Step, walk
 
 if TYPE_CHECKING:
-    from runner.cli.main import Console
     from runner.core.redact import Redactor
     from runner.engine.engine import Engine
     from runner.render.scope import Scope
 
-HELP = "print each request step as a curl command (secrets masked)"
+
+@dataclass(frozen=True)
+class CurlExportOptions:
+    """``runner export curl``: the collection, its variables, which steps, and the secrets."""
+
+    collection: str
+    env: str | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    steps: Sequence[str] = ()  # names, ids or 'Folder / Name' (none: every request step)
+    show_secrets: bool = False
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from runner.cli.main import add_collection_arguments
-
-    parser.description = (
-        "Print the curl command of each request step, rendered with the environment. Secrets "
-        "are masked unless --show-secrets is given. Nothing is sent."
-    )
-    add_collection_arguments(parser)
-    parser.add_argument(
-        "--step", metavar="NAME", action="append", default=[],
-        help="only this step (its name, id, or 'Folder / Name'); repeat for more",
-    )  # fmt: skip
-    parser.add_argument(
-        "--show-secrets",
-        action="store_true",
-        help="print secrets (tokens, passwords, Authorization headers) as they are",
-    )
-
-
-def run(args: argparse.Namespace, console: Console) -> int:
-    from runner.cli.main import load_inputs
+def export_curl(options: CurlExportOptions) -> str:
+    """Each chosen request step as ``# its path`` and its curl command, rendered as a run
+    would send it (nothing is sent)."""
     from runner.core.redact import Redactor
     from runner.engine.engine import Engine, RunOptions
+    from runner.format.loader import load_collection, load_environment
 
-    collection, environment = load_inputs(args)
+    collection = load_collection(options.collection)
+    environment = load_environment(options.env) if options.env else None
     redactor = Redactor()
     engine = Engine(
         collection,
         environment,
-        RunOptions(variables=dict(args.var), environ=console.environ, token_cache=False),
+        RunOptions(variables=dict(options.variables), environ=options.environ, token_cache=False),
         redactor=redactor,
     )
     scope = engine.prepare()
-    chosen = select(collection.steps, args.step)
+    chosen = select(collection.steps, list(options.steps))
     for step, _ in walk(collection.steps):
         for name in _outputs(step):
             if name not in scope:
                 scope.capture(name, f"<{name}>")
     commands = []
     for step, parents in chosen:
-        command = to_curl(engine, step, parents, scope, None if args.show_secrets else redactor)
+        command = to_curl(engine, step, parents, scope, None if options.show_secrets else redactor)
         path = " / ".join([*(f.name for f in parents), step.name])
         commands.append(f"# {path}\n{command}\n")
-    console.stdout.write("\n".join(commands))
-    return 0
+    return "\n".join(commands)
 
 
 def _outputs(step: Step) -> list[str]:

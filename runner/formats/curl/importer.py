@@ -16,20 +16,14 @@ keeping that file's comments (runner.authoring.fmt).
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from runner.core.errors import UsageError
-
-if TYPE_CHECKING:
-    from runner.cli.main import Console
-
-HELP = "make a step from a curl command (method, URL, headers, body, auth)"
 
 # Options that take a value, by every name curl accepts (short ones without the dash).
 _WITH_VALUE = {
@@ -515,38 +509,11 @@ def _parts(req: CurlRequest) -> dict[str, Any]:
     return parts
 
 
-# --- the command -------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Make a request step from a curl command, as API documentation shows it. Quote the "
-        "whole command, or pass it after the options; '-' (or nothing) reads it from "
-        "standard input."
-    )
-    parser.add_argument(
-        "--to", metavar="COLLECTION", help="append the step to this collection (created if new)"
-    )
-    parser.add_argument("--name", help="the step's name (default: METHOD /path)")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="the curl command")
-
-
-def run(args: argparse.Namespace, console: Console) -> int:
-    from runner.authoring import fmt
-
-    words = list(args.command)
-    if not words or words == ["-"]:
-        words = split_command(console.stdin.read())
-    elif len(words) == 1:
+def command_step(words: list[str], name: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The step of a curl command (its words, or one word holding it all), and the notes
+    for the person (runner.formats.results.place_step puts it somewhere)."""
+    if len(words) == 1:
         words = split_command(words[0])
     request = parse(words)
-    step = to_step(request, args.name)
-    for note in request.notes:
-        console.stderr.write(f"note: {note}\n")
-    if args.to:
-        created = fmt.append_steps(Path(args.to), [step])
-        verb = "created" if created else "appended to"
-        console.stderr.write(f"{verb} {args.to}: step '{step['request']}'\n")
-    else:
-        console.stdout.write(fmt.steps_text([step]))
-    return 0
+    step = to_step(request, name)
+    return step, list(request.notes)

@@ -13,62 +13,63 @@ openapi-spec-validator before it is written. See docs/openapi.md.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from runner.core.errors import ExitStatus, LoadError
+from runner.core.errors import LoadError
 from runner.core.model import BrowserStep
 
 if TYPE_CHECKING:
-    from runner.cli.main import Console
     from runner.core.model import Auth, Collection, Folder, Param, RequestStep
 
-HELP = "write an OpenAPI 3.1 description of a documented collection"
 _VAR = re.compile(r"<<\s*([A-Za-z_][A-Za-z0-9_]*)\s*>>")
 _TEMPLATE = re.compile(r"<<.*?>>|<<%.*?%>>")
 _SKIP_HEADERS = {"authorization", "content-type", "accept", "cookie"}
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("collection", metavar="COLLECTION", help="the collection file (YAML)")
-    parser.add_argument(
-        "-o", "--output", metavar="FILE", help="write here (default: standard output)"
-    )
-    parser.add_argument(
-        "--format",
-        choices=("yaml", "json"),
-        help="default: from the output file's extension, else yaml",
-    )
+@dataclass(frozen=True)
+class OpenAPIExportOptions:
+    """``runner export openapi``: the collection, and where and how the document goes."""
+
+    collection: str
+    output: Path | None = None  # None: the text is given back
+    format: str | None = None  # yaml | json; default: the output's extension, else yaml
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
+@dataclass
+class OpenAPIExport:
+    """The document's text (written to ``output`` when one was given) and its size."""
+
+    text: str
+    operations: int
+    paths: int
+
+
+def export_openapi(options: OpenAPIExportOptions) -> OpenAPIExport:
+    """Load, export and validate the collection; write the document to ``output`` if given."""
     from runner.format.loader import load_collection
 
-    collection = load_collection(args.collection)
+    collection = load_collection(options.collection)
     spec = export(collection)
     validate(spec)
-    fmt = args.format or ("json" if str(args.output or "").endswith(".json") else "yaml")
+    fmt = options.format or ("json" if str(options.output or "").endswith(".json") else "yaml")
     if fmt == "json":
         text = json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
     else:
         from runner.formats.openapi.importer import dump_yaml
 
         text = dump_yaml(spec)
-    if args.output is None:
-        console.stdout.write(text)
-        console.stdout.flush()
-        return int(ExitStatus.OK)
-    from runner.core.files import write_atomic
+    if options.output is not None:
+        from runner.core.files import write_atomic
 
-    write_atomic(Path(args.output), text, mode=0o644)
+        write_atomic(options.output, text, mode=0o644)
     count = sum(len(item) for item in spec["paths"].values())
-    console.stdout.write(f"wrote {args.output}: {count} operations in {len(spec['paths'])} paths\n")
-    return int(ExitStatus.OK)
+    return OpenAPIExport(text, count, len(spec["paths"]))
 
 
 def validate(spec: Mapping[str, Any]) -> None:

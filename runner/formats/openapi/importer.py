@@ -15,21 +15,17 @@ header). See docs/openapi.md.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from runner.core.errors import ExitStatus, LoadError, SourceLocation, UsageError
+from runner.core.errors import LoadError, SourceLocation, UsageError
 
-if TYPE_CHECKING:
-    from runner.cli.main import Console
-
-HELP = "make a collection from an OpenAPI 3.0 or 3.1 description (YAML or JSON)"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _IDENT = re.compile(r"[^A-Za-z0-9_]")
 _CORE_NOT_TEXT = re.compile(  # what our YAML 1.2 core loader reads as something other than text
@@ -40,26 +36,35 @@ _CORE_NOT_TEXT = re.compile(  # what our YAML 1.2 core loader reads as something
 JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", metavar="SPEC", help="the OpenAPI document (.yaml, .yml or .json)")
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="the collection to write (default: collections/NAME.yaml, NAME from the title); "
-        "the schemas go beside it as NAME.schemas.json",
-    )
-    parser.add_argument("--force", action="store_true", help="overwrite existing files")
+@dataclass(frozen=True)
+class OpenAPIImportOptions:
+    """``runner import openapi``: the document, and where the collection goes."""
+
+    spec: Path
+    output: Path | None = None  # default: collections/NAME.yaml, NAME from the title
+    force: bool = False  # overwrite existing files
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
-    spec_path = Path(args.spec)
-    spec = read_spec(spec_path)
-    result = convert(spec, source=spec_path.name)
-    out = Path(args.output) if args.output else Path("collections") / f"{_slug(result.title)}.yaml"
+@dataclass
+class OpenAPIImport:
+    """The files written, what they hold, and what the person should know."""
+
+    collection: Path
+    schemas: Path
+    operations: int
+    folders: int
+    notes: list[str] = field(default_factory=list)
+    needed: list[str] = field(default_factory=list)  # variables to give (environment, --var)
+
+
+def import_openapi(options: OpenAPIImportOptions) -> OpenAPIImport:
+    """Read, validate and convert the document; write the collection and its schemas."""
+    spec = read_spec(options.spec)
+    result = convert(spec, source=options.spec.name)
+    out = options.output or Path("collections") / f"{_slug(result.title)}.yaml"
     schemas_path = out.with_name(f"{out.stem}.schemas.json")
     for path in (out, schemas_path):
-        if path.exists() and not args.force:
+        if path.exists() and not options.force:
             raise UsageError(f"{path} exists", hint="pass --force to overwrite it")
     out.parent.mkdir(parents=True, exist_ok=True)
     text = result.collection_yaml(schemas_path.name)
@@ -67,16 +72,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     write_atomic(schemas_path, json.dumps(result.schemas, indent=2) + "\n", mode=0o644)
     write_atomic(out, text, mode=0o644)
-    console.stdout.write(
-        f"wrote {out} ({result.operations} requests in {len(result.folders)} folders) "
-        f"and {schemas_path}\n"
+    return OpenAPIImport(
+        out,
+        schemas_path,
+        result.operations,
+        len(result.folders),
+        list(result.notes),
+        list(result.needed),
     )
-    for note in result.notes:
-        console.stdout.write(f"  note: {note}\n")
-    if result.needed:
-        names = ", ".join(result.needed)
-        console.stdout.write(f"  give these in an environment or with --var: {names}\n")
-    return int(ExitStatus.OK)
 
 
 # -- reading ---------------------------------------------------------------------------------

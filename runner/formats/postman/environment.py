@@ -7,42 +7,28 @@ holds their values is written with mode 0600.
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from runner.core.errors import ExitStatus
-
 if TYPE_CHECKING:
-    from runner.cli.main import Console
     from runner.core.model import Environment
     from runner.formats.postman.script_export import Notes
-
-HELP = "a Postman environment (JSON) file"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = "Write an environment file as a Postman environment."
-    parser.add_argument("environment", metavar="ENV.yaml", help="the environment to export")
-    parser.add_argument(
-        "-o", "--output", metavar="FILE", help="the JSON file to write (default: standard output)"
-    )
+    from runner.formats.results import Exported
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
+def export_postman_environment(environment_path: str) -> Exported:
+    """The environment at ``environment_path`` as a Postman environment (JSON), with what was
+    changed; ``secret`` when it holds a secret value."""
     from runner.format.loader import load_environment
-    from runner.formats.postman.exporter import write_output
     from runner.formats.postman.script_export import Notes
+    from runner.formats.results import Exported
 
-    environment = load_environment(args.environment)
+    environment = load_environment(environment_path)
     notes = Notes()
     document = export_environment(environment, notes)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     secret = any(v["type"] == "secret" and v["value"] not in ("", None) for v in document["values"])
-    stream = write_output(args.output, text, console, secret=secret, what="Postman environment")
-    for item in notes.items:
-        stream.write(f"  {item}\n")
-    return int(ExitStatus.OK)
+    return Exported(text, [str(item) for item in notes.items], secret=secret)
 
 
 def export_environment(environment: Environment, notes: Notes) -> dict[str, Any]:

@@ -10,17 +10,13 @@ left out and listed. The result validates against the official v2.1 JSON Schema.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
-
-from runner.core.errors import ExitStatus
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from runner.cli.main import Console
     from runner.core.model import (
         Auth,
         Body,
@@ -33,8 +29,8 @@ if TYPE_CHECKING:
         Step,
     )
     from runner.formats.postman.script_export import Notes
+    from runner.formats.results import Exported
 
-HELP = "a Postman Collection v2.1 (JSON) file"
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 LANGUAGES = {
     "application/json": "json",
@@ -45,49 +41,18 @@ LANGUAGES = {
 }
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Write a collection as Postman Collection v2.1: expectations and captures become "
-        "pm.test and pm.environment.set scripts, so it runs in Postman with the same checks."
-    )
-    parser.add_argument("collection", metavar="COLLECTION.yaml", help="the collection to export")
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="the JSON file to write (default: standard output)",
-    )
-
-
-def run(args: argparse.Namespace, console: Console) -> int:
+def export_postman(collection_path: str) -> Exported:
+    """The collection at ``collection_path`` as Postman Collection v2.1 JSON, with what was
+    left out or changed."""
     from runner.format.loader import load_collection
     from runner.formats.postman.script_export import Notes
+    from runner.formats.results import Exported
 
-    collection = load_collection(args.collection)
+    collection = load_collection(collection_path)
     notes = Notes()
     document = export_collection(collection, notes)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    stream = write_output(
-        args.output, text, console, secret=_has_secret(collection), what="Postman Collection v2.1"
-    )
-    if notes.items:
-        stream.write(f"left out or changed ({len(notes.items)}):\n")
-        for item in notes.items:
-            stream.write(f"  {item}\n")
-    return int(ExitStatus.OK)
-
-
-def write_output(
-    output: str | None, text: str, console: Console, *, secret: bool, what: str
-) -> TextIO:
-    """The JSON to ``-o`` (saying so) or to standard output; returns where the notes go
-    (standard error when standard output holds the JSON)."""
-    if not output:
-        console.stdout.write(text)
-        return console.stderr
-    write_file(Path(output), text, secret=secret)
-    console.stdout.write(f"wrote {output}: {what}\n")
-    return console.stdout
+    return Exported(text, [str(item) for item in notes.items], secret=_has_secret(collection))
 
 
 def write_file(path: Path, text: str, *, secret: bool) -> None:

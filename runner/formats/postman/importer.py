@@ -1,81 +1,31 @@
 """``runner import postman COLLECTION.json [-e ENV.json]... [-g GLOBALS.json] [-o DIR]``.
 
 Reads Postman Collection v2.0/v2.1 JSON (and environments, globals), writes
-``DIR/collections/NAME.yaml`` and ``DIR/environments/NAME.yaml``, and prints the import
-report. Nothing is written unless every file converts and loads back through our loader, and
-then all files are written atomically (temporary files, fsync, rename), so a failed import
-leaves nothing behind. The import parses JavaScript and never executes it
-(postman_scripts.py); the kept scripts run only with ``runner run --scripts``
+``DIR/collections/NAME.yaml`` and ``DIR/environments/NAME.yaml``, and gives the import
+report back (the command shows it). Nothing is written unless every file converts and loads
+back through our loader, and then all files are written atomically (temporary files, fsync,
+rename), so a failed import leaves nothing behind. The import parses JavaScript and never
+executes it (postman_scripts.py); the kept scripts run only with ``runner run --scripts``
 (runner.scripts.sandbox).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runner.core.errors import ExitStatus, LoadError, SourceLocation
+from runner.core.errors import LoadError, SourceLocation
 
 if TYPE_CHECKING:
-    from runner.cli.main import Console
     from runner.formats.postman.convert import Report
 
-HELP = "a Postman collection (v2.0 or v2.1), with its environments and globals"
 MAX_INPUT_BYTES = 20 * 1024 * 1024  # the loader's limit: a larger collection could not load
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Convert a Postman collection into a runner collection (and its environments). "
-        "Common test scripts become expect/capture; other scripts are kept and listed "
-        "(inert unless `runner run --scripts` runs them)."
-    )
-    parser.add_argument("collection", metavar="COLLECTION.json", help="the exported collection")
-    parser.add_argument(
-        "-e",
-        "--environment",
-        metavar="ENV.json",
-        action="append",
-        default=[],
-        help="a Postman environment to convert too; repeat for more",
-    )
-    parser.add_argument("-g", "--globals", metavar="GLOBALS.json", help="Postman globals")
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="DIR",
-        default=".",
-        help="where collections/ and environments/ are written (default: here)",
-    )
-    parser.add_argument(
-        "--host-var",
-        metavar="ORIGIN=NAME",
-        action="append",
-        default=[],
-        type=_host_var,
-        help="write URLs that start with ORIGIN as <<NAME>>... so --var NAME=... can point "
-        "them elsewhere (e.g. https://postman-echo.com=echo); repeat for more",
-    )
-    parser.add_argument("--force", action="store_true", help="replace files that exist")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="list every script statement kept"
-    )
-
-
-def _host_var(text: str) -> tuple[str, str]:
-    origin, sep, name = text.rpartition("=")
-    if not sep or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+$", origin.rstrip("/")):
-        raise argparse.ArgumentTypeError(f"expected ORIGIN=NAME (https://host=name), got {text!r}")
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-        raise argparse.ArgumentTypeError(f"{name!r} is not a variable name")
-    return origin.rstrip("/"), name
 
 
 @dataclass
@@ -95,23 +45,35 @@ class ImportResult:
     env_notes: list[Any]
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
+@dataclass(frozen=True)
+class PostmanImportOptions:
+    """``runner import postman``: the exported files, and where the converted ones go."""
+
+    collection: Path
+    environments: Sequence[Path] = ()
+    globals_file: Path | None = None
+    output: Path = Path(".")  # collections/ and environments/ are written here
+    host_vars: Mapping[str, str] = field(default_factory=dict)  # origin -> variable name
+    force: bool = False  # replace files that exist
+
+
+def import_postman(options: PostmanImportOptions) -> ImportResult:
+    """Convert, check that everything loads, then write every file or none."""
     result = import_files(
-        Path(args.collection),
-        [Path(e) for e in args.environment],
-        Path(args.globals) if args.globals else None,
-        Path(args.output),
-        host_vars=dict(args.host_var),
+        options.collection,
+        options.environments,
+        options.globals_file,
+        options.output,
+        host_vars=dict(options.host_vars),
     )
     existing = [o.path for o in result.outputs if o.path.exists()]
-    if existing and not args.force:
+    if existing and not options.force:
         raise LoadError(
             f"{existing[0]} exists; nothing was written",
             hint="pass --force to replace it, or -o DIR to write elsewhere",
         )
     write_all(result.outputs)
-    print_report(result, console, verbose=args.verbose)
-    return int(ExitStatus.OK)
+    return result
 
 
 def import_files(
@@ -287,7 +249,7 @@ def _inline_auth_secret(data: Any) -> bool:
     return False
 
 
-def _secret_values(outputs: list[Output]) -> list[str]:
+def secret_values(outputs: list[Output]) -> list[str]:
     """Secret values written in the files: variables listed under ``secrets:`` (or named like
     credentials) and auth passwords, tokens, client secrets and key values."""
     from runner.core.redact import is_secret_name
@@ -367,78 +329,11 @@ def write_all(outputs: list[Output]) -> None:
         raise
 
 
-def print_report(result: ImportResult, console: Console, *, verbose: bool = False) -> None:
-    """The report, through the redactor: script lines and notes may quote a secret."""
-    from runner.core.redact import Redactor
-
-    report = result.report
-    out = console.stdout
-    redactor = Redactor(_secret_values(result.outputs))
-
-    def w(text: str) -> None:
-        out.write(redactor.mask(text))
-
-    w(f"Imported '{report.name}' (Postman Collection v{report.version})\n")
-    collection_file = result.outputs[0].path
-    w(f"  wrote {collection_file}: {report.requests} requests in {report.folders} folders\n")
-    for path, count, secrets in result.environments:
-        extra = f", {secrets} secret" if secrets else ""
-        w(f"  wrote {path}: {count} variables{extra}\n")
-    for output in result.outputs:
-        if output.secret:
-            w(f"  {output.path} holds secret values in plain text: written with mode 0600\n")
-    w("\n")
-    w(f"  requests    {report.requests} (all imported)\n")
-    w(f"  folders     {report.folders}\n")
-    w(
-        f"  variables   {report.collection_variables} collection"
-        f"{f', {report.scoped_variables} folder/request' if report.scoped_variables else ''}\n"
-    )
-    share = f"{report.translated_share:.0%}"
-    w(
-        f"  tests       {report.test_scripts} test scripts, {report.test_lines} lines: "
-        f"{report.translated_lines} lines ({share}) became {report.checks} checks and "
-        f"{report.captures} captures\n"
-    )
-    if report.prerequest_scripts:
-        w(
-            f"              {report.prerequest_scripts} pre-request scripts kept as they are "
-            "(run by `runner run --scripts`)\n"
-        )
-    kept = [k for k in report.kept if k.listen == "test"]
-    if kept:
-        w(
-            f"\n  kept as script ({len(kept)} statements; inert unless `runner run --scripts` "
-            "runs them, docs/scripts.md):\n"
-        )
-        by_reason: dict[str, list[Any]] = {}
-        for item in kept:
-            by_reason.setdefault(item.reason, []).append(item)
-        for reason, items in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
-            w(f"    {reason}: {len(items)}\n")
-            for item in items if verbose else items[:2]:
-                w(f"      {item.where}, line {item.line}: {item.text}\n")
-            if not verbose and len(items) > 2:
-                w(f"      ... and {len(items) - 2} more (--verbose lists them)\n")
-    notes = [*report.notes, *result.env_notes]
-    if notes:
-        w(f"\n  notes ({len(notes)}):\n")
-        shown = notes if verbose else notes[:20]
-        for note in shown:
-            w(f"    {note.where}: {note.message}\n")
-        if len(notes) > len(shown):
-            w(f"    ... and {len(notes) - len(shown)} more (--verbose lists them)\n")
-    if report.renamed:
-        pairs = ", ".join(f"{k} -> {v}" for k, v in list(report.renamed.items())[:10])
-        more = f" and {len(report.renamed) - 10} more" if len(report.renamed) > 10 else ""
-        w(f"\n  renamed variables (names must be identifiers): {pairs}{more}\n")
-    if report.undefined:
-        w(f"\n  used but not defined here: {', '.join(report.undefined)}\n")
-        w(
-            "    (set by a kept script, or expected from an environment: pass --var NAME=VALUE "
-            "or add them to an environment)\n"
-        )
-    out.flush()
-
-
-__all__ = ["HELP", "add_arguments", "import_files", "run"]
+__all__ = [
+    "ImportResult",
+    "PostmanImportOptions",
+    "import_files",
+    "import_postman",
+    "secret_values",
+    "write_all",
+]

@@ -33,7 +33,7 @@ _INLINE_FLAGS = re.compile(r"^\(\?([ims]+)\)")
 
 @dataclass
 class Notes:
-    """What could not be written in Postman's terms (printed by the exporter)."""
+    """What could not be written in Postman's terms (listed by the command)."""
 
     items: list[str] = field(default_factory=list)
 

@@ -1,0 +1,171 @@
+"""Running a collection with the console report: shared by ``runner run``, its ``--watch``
+and ``runner demo``.
+
+Why a module of its own: ``runner.cli.watch`` runs the collection again and again, and
+``runner.cli.commands.run`` starts the watch; both import this, neither imports the other's
+caller, so there is no import cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from runner.core.errors import RunnerError
+from runner.core.model import Collection, Environment
+from runner.core.redact import Redactor
+from runner.engine.engine import Engine, RunOptions
+from runner.pause.prompts import StandardPrompter, TerminalPrompter, is_interactive
+
+from .arguments import load_inputs, scale_options
+from .console import Console
+
+if TYPE_CHECKING:
+    from runner.engine.resume import ResumeOptions
+
+
+def run_collection(
+    args: argparse.Namespace,
+    console: Console,
+    *,
+    setup: Callable[[Engine], None] | None = None,
+) -> int:
+    """``runner run`` once (no ``--watch``). Without ``setup``, the resume options decide
+    where to start, the saved state and saving this run's (runner.engine.resume)."""
+    collection, environment = load_inputs(args)
+    if setup is None:
+        from runner.engine.resume import engine_setup
+
+        setup = engine_setup(
+            resume_options(args), collection, environment, console.environ, console.say
+        )
+    redactor = Redactor()
+    options = RunOptions(
+        variables=dict(args.var),
+        bail=args.bail,
+        timeout=args.timeout,
+        open_browser=args.open,
+        callback_timeout=args.callback_timeout,
+        token_cache=not args.no_token_cache,
+        environ=console.environ,
+        keep_steps=False,  # reporters stream; only failures are kept (flat memory)
+        docs_check=args.docs_check,
+        scripts=getattr(args, "scripts", False),
+        **scale_options(args, console),
+    )
+    return execute(
+        collection,
+        environment,
+        options,
+        console,
+        redactor,
+        inputs=dict(args.input),
+        colour=False if args.no_color else None,
+        reporters=args.reporter,
+        verbosity=-1 if args.quiet else (1 if args.verbose else 0),
+        record=args.record,
+        setup=setup,
+    )
+
+
+def resume_options(args: argparse.Namespace) -> ResumeOptions:
+    """``--resume``, ``--from`` and ``--no-state`` as runner.engine.resume takes them."""
+    from runner.engine.resume import ResumeOptions
+
+    return ResumeOptions(
+        resume=bool(getattr(args, "resume", False)),
+        from_step=getattr(args, "from_step", None),
+        keep=not getattr(args, "no_state", False),
+    )
+
+
+def execute(
+    collection: Collection,
+    environment: Environment | None,
+    options: RunOptions,
+    console: Console,
+    redactor: Redactor,
+    *,
+    inputs: Mapping[str, str] | None = None,
+    colour: bool | None = None,
+    prompter: StandardPrompter | None = None,
+    reporters: Sequence[str] = (),
+    verbosity: int = 0,
+    record: str | None = None,
+    open_url: Callable[[str], object] | None = None,
+    setup: Callable[[Engine], None] | None = None,
+) -> int:
+    """Prepare (exit 2 on a template error, nothing sent), run with the console report (and
+    the ``--reporter`` ones, runner.reporters), and return the run's exit status.
+
+    ``setup(engine)`` runs before the engine prepares (runner.engine.resume: where to start, the
+    saved state, the listener that saves it); its UsageError ends the command like prepare's."""
+    if prompter is None:
+        terminal = None
+        if is_interactive(console.stdin, console.stdout, console.environ):
+            terminal = TerminalPrompter(console.stdin, console.stdout)
+        prompter = StandardPrompter(inputs, console.environ, terminal)
+    from runner.reporters import (
+        ReporterOptions,
+        ReporterSpec,
+        close_all,
+        create_reporters,
+        parse_spec,
+    )
+
+    specs = [parse_spec(text) for text in reporters]
+    if record is not None:
+        from runner.reporters.record import default_examples_path
+
+        specs.append(ReporterSpec("record", Path(record or default_examples_path(collection.path))))
+    listeners = create_reporters(
+        specs,
+        ReporterOptions(
+            redactor,
+            console.stdout,
+            collection=collection,
+            verbosity=verbosity,
+            colour=colour,
+            environ=console.environ,
+        ),
+    )
+    try:
+        engine = Engine(
+            collection, environment, options, prompter=prompter, listeners=listeners,
+            redactor=redactor, **({"open_url": open_url} if open_url is not None else {}),
+        )  # fmt: skip
+        try:
+            if setup is not None:
+                setup(engine)
+            engine.prepare()
+        except RunnerError as exc:
+            console.error(exc, redactor)
+            return int(exc.exit_status)
+        with sigterm_as_interrupt():
+            result = engine.run()
+        return int(result.exit_status)
+    finally:
+        close_all(listeners)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """CI cancels with SIGTERM; without a handler Python dies without running ``finally``."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
