@@ -126,3 +126,43 @@ def test_no_subpackage_shadows_a_public_name() -> None:
 
     subpackages = {name.split(".")[1] for name in MODULES if name.count(".") >= 1}
     assert subpackages & set(runner.__all__) == set()
+
+
+# Python entry points of their own, which may speak to their host's interfaces: pytest parses
+# its options with argparse types.
+_OUTSIDE_CLI_ALLOWED = {("runner.pytest_plugin", "argparse")}
+
+
+def _console_uses(name: str, path: Path) -> Iterator[tuple[str, int]]:
+    """argparse imports, print() and exit calls, sys.stdout/stderr/exit/argv reads."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            names = [module] if module else [alias.name for alias in node.names]
+            if "argparse" in names:
+                yield "argparse", node.lineno
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in ("print", "exit", "quit", "input"):
+                yield f"{node.func.id}()", node.lineno
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id == "sys" and node.attr in ("stdout", "stderr", "exit", "argv"):
+                yield f"sys.{node.attr}", node.lineno
+
+
+def test_only_the_cli_parses_arguments_prints_and_exits() -> None:
+    offenders = [
+        f"{name}:{line}: {what}"
+        for name, path in MODULES.items()
+        if not name.startswith(("runner.cli", "runner.__main__"))
+        for what, line in _console_uses(name, path)
+        if (name, what) not in _OUTSIDE_CLI_ALLOWED
+    ]
+    assert offenders == []
+
+
+def test_the_console_finder_sees_the_cli_s_own_uses() -> None:
+    found = {what for what, _ in _console_uses("runner.cli.main", MODULES["runner.cli.main"])}
+    assert "argparse" in found
+    assert {w for w, _ in _console_uses("runner.__main__", MODULES["runner.__main__"])} >= {
+        "sys.exit"
+    }

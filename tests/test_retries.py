@@ -24,8 +24,8 @@ import pytest
 from conftest import RunCli
 from local_http import LocalServer, reply_json
 
-from runner.core.model import Retries
-from runner.engine.retries import IDEMPOTENT_METHODS, retry_after_seconds, verdict
+from runner.core.model import IDEMPOTENT_METHODS, Retries
+from runner.engine.retries import retry_after_seconds, verdict
 
 WriteFile = Callable[[str, str], Path]
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import RunCli
 from echo_server import EchoServer
 
-from runner.formats.postman.script_import import assigned_names
+from runner.scripts.syntax import assigned_names
 
 WriteFile = Callable[[str, str], Path]
 

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
 
-from runner import __version__
 from runner.core.errors import ExitStatus, RunnerError
+from runner.core.version import __version__
 
 from .arguments import Handler
 from .commands import check, run

@@ -161,6 +161,10 @@ class Auth:
 MatchOp = Literal[
     "eq", "ne", "gt", "ge", "lt", "le", "contains", "matches", "exists", "type", "in", "length"
 ]
+# Methods whose request may be sent again without changing what the server did (RFC 9110
+# section 9.2.2): retried after a failure (runner.engine.retries), and sent once more on a new
+# connection when a kept-alive one was closed before the answer (runner.http.transport).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 MATCH_OPS: tuple[str, ...] = (
     "eq", "ne", "gt", "ge", "lt", "le", "contains", "matches", "exists", "type", "in", "length",
 )  # fmt: skip

@@ -210,7 +210,7 @@ def script_assigned_names(context: RunContext) -> set[str]:
                 owners[id(scripts)] = scripts
     if not owners:
         return set()
-    from runner.formats.postman.script_import import assigned_names  # tree-sitter, lazily
+    from runner.scripts.syntax import assigned_names  # tree-sitter, lazily
 
     return {
         name

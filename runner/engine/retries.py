@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from runner.core.errors import TransportError
 from runner.core.events import RequestRetried
-from runner.core.model import Collection, RequestStep, Retries
+from runner.core.model import IDEMPOTENT_METHODS, Collection, RequestStep, Retries
 
 if TYPE_CHECKING:
     from runner.core.events import Event
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from runner.http.transport import Exchange, PreparedRequest, Transport
 
 # RFC 9110 §9.2.2: the methods whose intended effect is the same however often they are sent.
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 503})  # Too Many Requests, Service Unavailable
 # TransportError reasons (runner.http.transport) that mean the request did not get through:
 # refused, could not connect, or the connection was lost (reset). Timeouts are not retried

@@ -25,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from runner.core.errors import LoadError, SourceLocation, close_matches
 from runner.core.model import (
+    IDEMPOTENT_METHODS,
     MATCH_OPS,
     Auth,
     Body,
@@ -1241,8 +1242,6 @@ def _resilience(
 ) -> dict[str, Any]:
     """A request's ``retries``, ``idempotent`` and ``max_response_size`` keys. ``retries`` on
     a POST or PATCH not marked ``idempotent: true`` is refused: it would never apply."""
-    from runner.engine.retries import IDEMPOTENT_METHODS
-
     out: dict[str, Any] = {"max_response_size": _size(doc, entries, "max_response_size")}
     if "idempotent" in entries:
         out["idempotent"] = doc.boolean(entries["idempotent"][1], "idempotent")

@@ -26,13 +26,11 @@ import httpcore
 import httpx
 
 from runner.core.errors import TransportError, UsageError
+from runner.core.model import IDEMPOTENT_METHODS
 
 DEFAULT_TIMEOUT = 30.0
 MAX_BODY_BYTES = 50 * 1024 * 1024
 _UNSET: Any = object()
-# Methods a client may send again when a kept-alive connection was closed before any answer
-# (RFC 9110 section 9.2.2): the server cannot have acted on a request it never read.
-IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +216,7 @@ class Transport:
             except httpx.RemoteProtocolError as exc:
                 # A kept-alive connection the server had closed: httpcore finds out only when
                 # the answer never comes. Once, on a new connection, for idempotent requests.
-                if req.method.upper() not in IDEMPOTENT or not _closed_before_answer(exc):
+                if req.method.upper() not in IDEMPOTENT_METHODS or not _closed_before_answer(exc):
                     raise
                 response = self.client.send(
                     request, stream=True, follow_redirects=req.follow_redirects, auth=auth

@@ -29,12 +29,19 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from tree_sitter import Node
 
 from runner.core.model import MATCH_OPS
+from runner.scripts.syntax import (
+    CAPTURE_SCOPES,
+    LEGACY_SETTERS,
+    parse,
+)
+from runner.scripts.syntax import children as _children
+from runner.scripts.syntax import string_value as _string
+from runner.scripts.syntax import text as _text
 
 CHAIN_WORDS = frozenset(
     "to be been is that which and has have with at of same but does still also".split()
@@ -43,8 +50,6 @@ SANDBOX_GLOBALS = frozenset(
     "pm postman tests responseBody responseCode responseTime responseHeaders JSON".split()
 )
 VARIABLE_SCOPES = ("environment", "collectionVariables", "globals", "variables", "iterationData")
-CAPTURE_SCOPES = ("environment", "collectionVariables", "globals", "variables")
-LEGACY_SETTERS = ("setEnvironmentVariable", "setGlobalVariable")
 STATUS_CLASSES = {
     "info": (100, 200),
     "success": (200, 300),
@@ -304,67 +309,6 @@ class Translation:
     translated_lines: int = 0
     kept: list[KeptStatement] = field(default_factory=list)
     checks_added: int = 0
-
-
-@cache
-def _parser() -> Any:
-    import tree_sitter_javascript
-    from tree_sitter import Language, Parser
-
-    return Parser(Language(tree_sitter_javascript.language()))
-
-
-def parse(source: str) -> Node:
-    tree = _parser().parse(source.encode("utf-8"))
-    root: Node = tree.root_node
-    return root
-
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
-
-
-def _children(node: Node) -> list[Node]:
-    return [c for c in node.named_children if c.type != "comment"]
-
-
-_SETTER_CALLS = frozenset(
-    [f"pm.{scope}.set" for scope in CAPTURE_SCOPES] + [f"postman.{n}" for n in LEGACY_SETTERS]
-)
-
-
-def assigned_names(source: str) -> set[str]:
-    """The variables a script sets by a literal name: ``pm.environment.set("token", ...)``
-    (any of Postman's scopes) and the legacy ``postman.setEnvironmentVariable("token", ...)``,
-    each as ``runner import postman`` names it (``collection-var`` -> ``collection_var``).
-
-    Why: when scripts run (``--scripts``), later steps read what they set; the engine's check
-    before sending counts these names as defined, as it does captures."""
-    names: set[str] = set()
-    stack = [parse(source)]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.named_children)
-        if node.type != "call_expression":
-            continue
-        function = node.child_by_field_name("function")
-        arguments = node.child_by_field_name("arguments")
-        if function is None or arguments is None:
-            continue
-        if "".join(_text(function).split()) not in _SETTER_CALLS:
-            continue
-        first = _children(arguments)[:1]
-        if first and first[0].type == "string":
-            names.add(_imported_name(_string(first[0])))
-    return names
-
-
-def _imported_name(name: str) -> str:
-    """A Postman name as the importer writes it (and scripting_pm.js's ``__name`` reads it)."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        return name
-    base = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_") or "var"
-    return "v_" + base if base[0].isdigit() else base
 
 
 # -- the translator ----------
@@ -1450,35 +1394,6 @@ def _key_text(node: Node) -> str:
     if node.type == "number":
         return str(_number(_text(node)))
     return _text(node)
-
-
-_ESCAPE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
-
-
-def _string(node: Node) -> str:
-    out: list[str] = []
-    for part in node.named_children:
-        text = _text(part)
-        if part.type == "escape_sequence":
-            out.append(_unescape(text))
-        else:
-            out.append(text)
-    return "".join(out)
-
-
-def _unescape(seq: str) -> str:
-    body = seq[1:]
-    if body in _ESCAPE:
-        return _ESCAPE[body]
-    if body.startswith("x") and len(body) == 3:
-        return chr(int(body[1:], 16))
-    if body.startswith("u{"):
-        return chr(int(body[2:-1], 16))
-    if body.startswith("u") and len(body) == 5:
-        return chr(int(body[1:], 16))
-    if body.startswith(("\n", "\r")):
-        return ""  # a line continuation
-    return body
 
 
 def _number(text: str) -> int | float:
