@@ -208,7 +208,8 @@ class PostmanSandbox:
                 "timeout": round(limit * 1000),
             }
         )
-        deadline = time.monotonic() + limit + HOST_MARGIN_S
+        started = time.monotonic()
+        deadline = started + limit + HOST_MARGIN_S
         while True:
             message = self._read(deadline)
             if message is None:
@@ -217,7 +218,14 @@ class PostmanSandbox:
                 self._answer_send(message, send_request)
                 deadline = time.monotonic() + limit + HOST_MARGIN_S  # the request took its time
             elif message.get("op") == "result" and message.get("id") == run_id:
-                return _outcome(message, limit)
+                outcome = _outcome(message, limit)
+                if outcome.timed_out and time.monotonic() - started < limit:
+                    # the sandbox's worker stopped answering before the time was up: it ran
+                    # out of memory (the sandbox reports both the same way)
+                    self._kill()
+                    reason = f"it used more than {self.memory_limit_mb} MB or the sandbox crashed"
+                    return ScriptOutcome(errors=[f"script stopped: {reason}"])
+                return outcome
 
     def _stopped(self, limit: float) -> ScriptOutcome:
         """The host died (out of heap, most likely) or stopped answering: kill it."""
