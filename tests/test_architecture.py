@@ -166,3 +166,31 @@ def test_the_console_finder_sees_the_cli_s_own_uses() -> None:
     assert {w for w, _ in _console_uses("runner.__main__", MODULES["runner.__main__"])} >= {
         "sys.exit"
     }
+
+
+def test_no_module_reaches_into_another_s_private_names() -> None:
+    """``from runner.x import _name`` and ``x._name`` on an imported runner module: a private
+    name is free to change with its module, so nothing outside may depend on it."""
+    offenders = []
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules: set[str] = set()  # local names bound to runner modules
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("runner"):
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        offenders.append(f"{name}:{node.lineno}: imports {alias.name}")
+                    if f"{node.module}.{alias.name}" in MODULES:
+                        modules.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                modules.update(a.asname for a in node.names if a.asname and a.name in MODULES)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                offenders.append(f"{name}:{node.lineno}: {node.value.id}.{node.attr}")
+    assert offenders == []

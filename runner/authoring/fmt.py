@@ -111,7 +111,7 @@ def plain(value: Any) -> Any:
 
 def _resolves_to_other_type(text: str) -> bool:
     """Would the loader read this text, written plain, as something other than a string?"""
-    resolver = loader._CoreResolver()
+    resolver = loader.CoreResolver()
     tag = resolver.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
     return bool(tag != "tag:yaml.org,2002:str")
 
@@ -280,8 +280,8 @@ def _comments(text: str) -> list[str]:
 
 
 def _verify(before: str, after: str, path: str) -> None:
-    old = loader._compose(before, path)
-    new = loader._compose(after, path)
+    old = loader.compose_tree(before, path)
+    new = loader.compose_tree(after, path)
     if old is None or new is None or _shape(old) != _shape(new):
         raise FormatError(
             "formatting would change a value; the file was left as it was",

@@ -78,17 +78,17 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 
-class _CoreResolver(yaml.resolver.BaseResolver):
+class CoreResolver(yaml.resolver.BaseResolver):
     """YAML 1.2 core schema: no yes/no/on/off booleans, no octal 012, no sexagesimal, no dates."""
 
 
-_CoreResolver.add_implicit_resolver(
+CoreResolver.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
-_CoreResolver.add_implicit_resolver(
+CoreResolver.add_implicit_resolver(
     _INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
 )
-_CoreResolver.add_implicit_resolver(
+CoreResolver.add_implicit_resolver(
     _FLOAT,
     re.compile(
         r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
@@ -96,17 +96,17 @@ _CoreResolver.add_implicit_resolver(
     ),
     list("-+.0123456789"),
 )
-_CoreResolver.add_implicit_resolver(
+CoreResolver.add_implicit_resolver(
     _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
 )
 
 try:  # libyaml's parser when present: the same nodes and marks, several times faster
     from yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
 
-    class _NodeLoader(_CParser, _CoreResolver):
+    class _NodeLoader(_CParser, CoreResolver):
         def __init__(self, stream: str) -> None:
             _CParser.__init__(self, stream)
-            _CoreResolver.__init__(self)
+            CoreResolver.__init__(self)
 
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
@@ -115,17 +115,17 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
         yaml.scanner.Scanner,
         yaml.parser.Parser,
         yaml.composer.Composer,
-        _CoreResolver,
+        CoreResolver,
     ):
         def __init__(self, stream: str) -> None:
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
             yaml.parser.Parser.__init__(self)
             yaml.composer.Composer.__init__(self)
-            _CoreResolver.__init__(self)
+            CoreResolver.__init__(self)
 
 
-def _compose(text: str, path: str) -> Node | None:
+def compose_tree(text: str, path: str) -> Node | None:
     """The whole file's node tree, by the parser's own composer (``runner fmt`` compares two)."""
     node: Node | None = _parsing(text, path, lambda loader: loader.get_single_node())
     return node
@@ -421,7 +421,7 @@ def _parse_root(
             "file contains a NUL byte; it is not a text file", SourceLocation(path, line)
         )
     key, on_item = ("steps", stream.take) if stream is not None else (None, None)
-    resolvers = _CoreResolver.yaml_implicit_resolvers
+    resolvers = CoreResolver.yaml_implicit_resolvers
     composed = _parsing(
         text, path, lambda parser: compose(parser, resolvers, MAX_DEPTH, key, on_item)
     )

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from runner.core.errors import LoadError, SourceLocation
 from runner.core.redact import SECRET_HEADER
-from runner.formats.curl.importer import _form_fields, _split_query
+from runner.formats.curl.importer import form_fields, split_query
 
 MAX_HAR_BYTES = 200 * 1024 * 1024
 STATIC_TYPES = {"image", "stylesheet", "script", "font", "media", "manifest", "texttrack",
@@ -132,7 +132,7 @@ def _step(
     method = str(request.get("method", "GET")).upper()
     url = str(request["url"]).split("#")[0]
     path = urlsplit(url).path or "/"
-    url, params = _split_query(url)
+    url, params = split_query(url)
     if base is not None and url.startswith(base):
         url = "<<base_url>>" + url[len(base) :]
     step: dict[str, Any] = {"request": f"{method} {path}"}
@@ -214,7 +214,7 @@ def _body(
         if isinstance(value, dict | list):
             return {"json": value}
     if mime.startswith("application/x-www-form-urlencoded"):
-        fields = _form_fields(text)
+        fields = form_fields(text)
         if fields is not None:
             return {"form": fields}
     return {"text": text, "content_type": post.get("mimeType") or content_type or "text/plain"}

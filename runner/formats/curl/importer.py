@@ -342,7 +342,7 @@ def templates(text: str) -> str:
     return _POSTMAN_VAR.sub(lambda m: f"<<{m.group(1)}>>", text)
 
 
-def _split_query(url: str) -> tuple[str, dict[str, Any]]:
+def split_query(url: str) -> tuple[str, dict[str, Any]]:
     """The URL without its query, and the query as params, when they read back the same."""
     import httpx
 
@@ -362,7 +362,7 @@ def _split_query(url: str) -> tuple[str, dict[str, Any]]:
     return (base, params) if again == parts.query else (url, {})
 
 
-def _form_fields(body: str) -> dict[str, Any] | None:
+def form_fields(body: str) -> dict[str, Any] | None:
     """A URL-encoded body as form fields, when they encode back to the same bytes."""
     pairs = parse_qsl(body, keep_blank_values=True, strict_parsing=False)
     if not pairs or any(not v for _, v in pairs) or urlencode(pairs) != body:
@@ -391,7 +391,7 @@ def to_step(req: CurlRequest, name: str | None = None) -> dict[str, Any]:
     method = req.method or (
         "HEAD" if req.head else "POST" if (data or req.form) and not req.get else "GET"
     )
-    url, params = _split_query(url)
+    url, params = split_query(url)
     step: dict[str, Any] = {"request": name or _default_name(method, url)}
     if method != "GET":
         step["method"] = method
@@ -476,7 +476,7 @@ def _body(data: str, content_type: str | None, req: CurlRequest) -> tuple[dict[s
                 body["content_type"] = ctype
             return body, True
     if base in ("", "application/x-www-form-urlencoded"):
-        fields = _form_fields(data)
+        fields = form_fields(data)
         if fields is not None:
             body = {"form": fields}
             if ctype and ctype != "application/x-www-form-urlencoded":
