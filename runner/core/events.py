@@ -22,9 +22,9 @@ error), and no ``RequestSent`` or ``ResponseReceived`` when nothing was sent.
 
 A listener is any object with ``on_event(event)``; reporters are listeners. Events are
 transient: a listener that wants to keep something copies it, and nothing is kept for it, so
-memory does not grow with the number of steps. Every string an event carries from a request
-or a response (URLs, headers, bodies) is already masked by the run's ``Redactor``; the
-``CheckResult`` values of ``CheckDone`` and ``StepFinished`` are not, and reporters mask them.
+memory does not grow with the number of steps. Every event reaches its listeners masked by
+the run's ``Redactor``, all of it, check values included: the engine masks each event once on
+its way out (runner.engine.emitter), so no listener has to.
 """
 
 from __future__ import annotations

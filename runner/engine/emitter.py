@@ -12,15 +12,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from runner.core.events import Event, Listener, StepFinished
+from runner.core.redact import Redactor
 from runner.core.results import RunResult
 
 
 class EventHub:
     """Delivers events to ``listeners`` (the engine's own list: resume adds to it) and
-    records each finished step on the run's result."""
+    records each finished step on the run's result.
 
-    def __init__(self, listeners: list[Listener]) -> None:
+    This is where secrets are masked for everything that leaves a run through its events:
+    each event is masked once (``Redactor.mask_data``), as it is delivered, so reporters,
+    plug-ins and the files they write never see a secret, and a value captured after an
+    event was made but before it was delivered (a held-back iteration) is masked too. The
+    run's own result (the Python API's) keeps the real values."""
+
+    def __init__(self, listeners: list[Listener], redactor: Redactor) -> None:
         self.listeners = listeners
+        self.redactor = redactor
         self.result: RunResult | None = None
         self._local = threading.local()
 
@@ -37,8 +45,11 @@ class EventHub:
         """Pass an event to the listeners now, whatever this thread's sink."""
         if isinstance(event, StepFinished) and self.result is not None:
             self.result.record(event.result)
+        if not self.listeners:
+            return  # nobody to tell: no masking either
+        masked = self.redactor.mask_data(event)
         for listener in self.listeners:
-            listener.on_event(event)
+            listener.on_event(masked)
 
     @contextmanager
     def events_to(self, sink: Callable[[Event], None]) -> Iterator[None]:

@@ -112,7 +112,7 @@ class Engine:
         self.redactor = redactor or Redactor()
         self.renderer = Renderer(options.environ)
         self.open_url = open_url or open_in_browser
-        self.events = EventHub(self.listeners)
+        self.events = EventHub(self.listeners, self.redactor)
         self.auth = AuthSession(
             renderer=self.renderer,
             redactor=self.redactor,

@@ -7,8 +7,9 @@ packages. An entry point names a factory (usually the class) that is called with
 ``close()`` is called when the command ends, whatever happened). ``--reporter NAME[:PATH]``
 picks them; without PATH a reporter writes to standard output. See docs/reports.md.
 
-Every reporter masks what it writes through ``ReporterOptions.redactor``, the run's single
-redaction point, and streams: it keeps nothing per step that it could write out at once.
+Events reach reporters already masked (runner.engine.emitter masks each one on its way out),
+so a reporter writes what it is given; it streams: it keeps nothing per step that it could
+write out at once.
 """
 
 from __future__ import annotations

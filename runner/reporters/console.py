@@ -95,14 +95,14 @@ class ConsoleReporter:
         if self._bar_shown:
             self.stream.write("\r\033[K")  # clear the bar; it is drawn again below the line
             self._bar_shown = False
-        self.stream.write(self.redactor.mask(line) + "\n")
+        self.stream.write(line + "\n")
         self.stream.flush()
 
     def _value(self, value: Any) -> str:
         if value is MISSING:
             return "nothing"
         try:
-            text = json.dumps(self.redactor.mask_value(value), ensure_ascii=False, default=str)
+            text = json.dumps(value, ensure_ascii=False, default=str)
         except (TypeError, ValueError):
             text = repr(value)
         return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"

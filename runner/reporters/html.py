@@ -39,7 +39,6 @@ class _Bar:
 class HtmlReporter:
     def __init__(self, options: ReporterOptions) -> None:
         self.options = options
-        self.redactor = options.redactor
         self.steps = StepAssembler()
         self.failures: IO[str] = TemporaryFile("w+", encoding="utf-8")
         self.others: IO[str] = TemporaryFile("w+", encoding="utf-8")
@@ -54,13 +53,13 @@ class HtmlReporter:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, RunStarted):
-            self.collection = self.redactor.mask(event.collection)
+            self.collection = event.collection
             self.environment = event.environment
             self.started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
             return
         detail = self.steps.feed(event)
         if detail is not None:
-            record = step_record(detail, self.redactor)
+            record = step_record(detail)
             self._chart(record)
             group = "failures" if record["status"] in ("failed", "error") else "others"
             if self.shown[group] >= MAX_STEPS_SHOWN:
@@ -71,7 +70,7 @@ class HtmlReporter:
             target.write(_step_html(record))
         elif isinstance(event, Interrupted):
             where = f" during step {event.index} ({event.name})" if event.index else ""
-            self.interrupted = self.redactor.mask(f"Interrupted{where}")
+            self.interrupted = f"Interrupted{where}"
         elif isinstance(event, RunFinished):
             self._finish(event.result)
 
@@ -122,7 +121,7 @@ class HtmlReporter:
         if run.interrupted:
             banner = f'<p class="banner">{escape(self.interrupted or "Interrupted")}</p>'
         elif run.stopped_reason:
-            reason = escape(self.redactor.mask(run.stopped_reason))
+            reason = escape(run.stopped_reason)
             banner = f'<p class="banner">Stopped: {reason}</p>'
         verdict = "passed" if run.ok else "failed"
         switches = "".join(

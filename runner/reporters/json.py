@@ -28,7 +28,6 @@ def _now() -> str:
 class JsonReporter:
     def __init__(self, options: ReporterOptions) -> None:
         self.options = options
-        self.redactor = options.redactor
         self.out: AtomicOutput | None = None
         self.steps = StepAssembler()
         self.first = True
@@ -45,7 +44,7 @@ class JsonReporter:
                 "format": FORMAT,
                 "runner": __version__,
                 "collection": {
-                    "name": self.redactor.mask(event.collection),
+                    "name": event.collection,
                     "file": collection.path if collection is not None else None,
                 },
                 "environment": event.environment,
@@ -60,7 +59,7 @@ class JsonReporter:
             return
         detail = self.steps.feed(event)
         if detail is not None:
-            text = self._dump(step_record(detail, self.redactor))
+            text = self._dump(step_record(detail))
             self.out.write(("" if self.first else ",\n") + text)
             self.first = False
         elif isinstance(event, Interrupted):
@@ -82,9 +81,7 @@ class JsonReporter:
                 "interrupted": run.interrupted,
                 "interrupted_at": self.interrupted_at,
                 "input_missing": run.input_missing,
-                "stopped_reason": (
-                    self.redactor.mask(run.stopped_reason) if run.stopped_reason else None
-                ),
+                "stopped_reason": (run.stopped_reason if run.stopped_reason else None),
             }
             self.out.write("\n],\n" + self._dump(tail)[1:] + "\n")
             self.out.commit()

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 from runner.core.events import Event, Interrupted, RunFinished, RunStarted, StepFinished
 from runner.core.results import CheckResult, StepResult
 from runner.reporters import ReporterOptions
-from runner.reporters.output import AtomicOutput, masked
+from runner.reporters.output import AtomicOutput, bounded
 
 # characters XML 1.0 cannot hold, even escaped
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -38,7 +38,6 @@ def _attr(value: object) -> str:
 class JUnitReporter:
     def __init__(self, options: ReporterOptions) -> None:
         self.options = options
-        self.redactor = options.redactor
         self.cases = TemporaryFile("w+", encoding="utf-8")
         self.suite = "runner"
         self.timestamp = ""
@@ -50,7 +49,7 @@ class JUnitReporter:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, RunStarted):
-            self.suite = self.redactor.mask(event.collection)
+            self.suite = event.collection
             self.environment = event.environment
             self.iterations = getattr(event, "iterations", 1)
             self.timestamp = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
@@ -58,16 +57,15 @@ class JUnitReporter:
             self.cases.write(self._case(event.result))
         elif isinstance(event, Interrupted):
             where = f" during step {event.index} '{event.name}'" if event.index else ""
-            self.interrupted = self.redactor.mask(f"the run was interrupted{where}")
+            self.interrupted = f"the run was interrupted{where}"
         elif isinstance(event, RunFinished):
             self._finish(event)
 
     # -- one step ----------------------------------------------------------------------------
     def _case(self, step: StepResult) -> str:
-        mask = self.redactor.mask
-        classname = ".".join(mask(p) for p in (self.suite, *step.path))
+        classname = ".".join((self.suite, *step.path))
         seconds = (step.elapsed_ms or 0.0) / 1000
-        name = mask(step.name)
+        name = step.name
         if self.iterations > 1:
             name = f"{name} [iteration {getattr(step, 'iteration', 1)}]"
         attrs = (
@@ -82,29 +80,29 @@ class JUnitReporter:
             lines = [f"{step.error or 'error'}", f"at {step.loc}"]
             lines += [self._check_line(c) for c in failed]
             parts.append(
-                f"      <error message={_attr(mask(step.error or reason))} type={_attr(reason)}>"
-                f"{_text(mask(chr(10).join(lines)))}</error>\n"
+                f"      <error message={_attr(step.error or reason)} type={_attr(reason)}>"
+                f"{_text(chr(10).join(lines))}</error>\n"
             )
         elif step.status == "failed":
             message = f"{len(failed)} expectation{'s' if len(failed) != 1 else ''} failed: "
             message += "; ".join(c.label for c in failed)
             body = "\n".join(self._check_line(c) for c in failed)
             parts.append(
-                f'      <failure message={_attr(mask(message))} type="expectation">'
-                f"{_text(mask(body))}</failure>\n"
+                f'      <failure message={_attr(message)} type="expectation">'
+                f"{_text(body)}</failure>\n"
             )
         elif step.status == "skipped":
             why = getattr(step, "note", None) or step.error or "skipped"
-            parts.append(f"      <skipped message={_attr(mask(why))}/>\n")
+            parts.append(f"      <skipped message={_attr(why)}/>\n")
         out = self._system_out(step)
         if out:
-            parts.append(f"      <system-out>{_text(mask(out))}</system-out>\n")
+            parts.append(f"      <system-out>{_text(out)}</system-out>\n")
         parts.append("    </testcase>\n")
         return "".join(parts)
 
     def _check_line(self, check: CheckResult) -> str:
-        expected = json.dumps(masked(check.expected, self.redactor, 300), ensure_ascii=False)
-        actual = json.dumps(masked(check.actual, self.redactor, 300), ensure_ascii=False)
+        expected = json.dumps(bounded(check.expected, 300), ensure_ascii=False)
+        actual = json.dumps(bounded(check.actual, 300), ensure_ascii=False)
         line = f"{check.label}: expected {expected}, got {actual}"
         if check.message:
             line += f" ({check.message})"
@@ -146,7 +144,7 @@ class JUnitReporter:
             if run.interrupted:
                 properties.append(("interrupted", "true"))
             if run.stopped_reason:
-                properties.append(("stopped_reason", self.redactor.mask(run.stopped_reason)))
+                properties.append(("stopped_reason", run.stopped_reason))
             if properties:
                 out.write("    <properties>\n")
                 for name, value in properties:
@@ -157,7 +155,7 @@ class JUnitReporter:
             while chunk := self.cases.read(64 * 1024):
                 out.write(chunk)
             if run.interrupted or run.stopped_reason:
-                note = self.interrupted or self.redactor.mask(run.stopped_reason or "")
+                note = self.interrupted or run.stopped_reason or ""
                 out.write(f"    <system-err>{_text(note)}</system-err>\n")
             out.write("  </testsuite>\n</testsuites>\n")
             out.commit()

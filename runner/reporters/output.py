@@ -19,7 +19,6 @@ from typing import IO, Any, TextIO
 from runner.check.checks import MISSING
 from runner.core.events import Event, RequestSent, ResponseReceived, StepFinished, StepStarted
 from runner.core.files import fsync_folder
-from runner.core.redact import Redactor
 from runner.core.results import CheckResult, StepResult
 
 MAX_REPORT_VALUE_CHARS = 4096
@@ -83,16 +82,16 @@ class AtomicOutput:
                 os.unlink(self._tmp_name)
 
 
-def masked(value: Any, redactor: Redactor, limit: int = MAX_REPORT_VALUE_CHARS) -> Any:
-    """A check's expected or actual value as a report shows it: masked, and shortened to a
-    string when its JSON is longer than ``limit`` characters. ``MISSING`` becomes None."""
+def bounded(value: Any, limit: int = MAX_REPORT_VALUE_CHARS) -> Any:
+    """A check's expected or actual value as a report shows it (already masked: events are,
+    runner.engine.emitter): shortened to a string when its JSON is longer than ``limit``
+    characters. ``MISSING`` becomes None."""
     if value is MISSING:
         return None
-    value = redactor.mask_value(value)
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
-        return redactor.mask(repr(value))[:limit]
+        return repr(value)[:limit]
     if len(text) <= limit:
         return json.loads(text)  # plain JSON types, whatever came in
     return text[: limit - 1] + "…"
@@ -141,18 +140,18 @@ class StepAssembler:
         return None
 
 
-def check_record(check: CheckResult, redactor: Redactor) -> dict[str, Any]:
+def check_record(check: CheckResult) -> dict[str, Any]:
     return {
-        "label": redactor.mask(check.label),
+        "label": check.label,
         "passed": check.passed,
-        "expected": masked(check.expected, redactor),
-        "actual": masked(check.actual, redactor),
-        "message": redactor.mask(check.message) if check.message else None,
+        "expected": bounded(check.expected),
+        "actual": bounded(check.actual),
+        "message": check.message if check.message else None,
         "location": str(check.loc) if check.loc else None,
     }
 
 
-def step_record(detail: StepDetail, redactor: Redactor) -> dict[str, Any]:
+def step_record(detail: StepDetail) -> dict[str, Any]:
     """One step as the JSON report writes it (docs/reports.md, runner/data/report.schema.json);
     the HTML report reads the same record. Everything in it is masked."""
     step = detail.result
@@ -160,31 +159,25 @@ def step_record(detail: StepDetail, redactor: Redactor) -> dict[str, Any]:
     response = detail.response
     record: dict[str, Any] = {
         "index": step.index,
-        "name": redactor.mask(step.name),
+        "name": step.name,
         "kind": step.kind,
-        "path": [redactor.mask(p) for p in step.path],
+        "path": [p for p in step.path],
         "status": step.status,
         "iteration": getattr(step, "iteration", 1),
-        "note": redactor.mask(note) if (note := getattr(step, "note", None)) else None,
+        "note": note if (note := getattr(step, "note", None)) else None,
         "attempts": getattr(step, "attempts", 1),
         "location": str(step.loc),
         "method": step.method,
-        "url": redactor.mask(step.url) if step.url else None,
+        "url": step.url if step.url else None,
         "status_code": step.status_code,
         "elapsed_ms": round(step.elapsed_ms, 3) if step.elapsed_ms is not None else None,
         "size": step.size,
         "request": None,
         "response": None,
-        "checks": [check_record(c, redactor) for c in step.checks],
-        "warnings": [check_record(c, redactor) for c in step.warnings],
-        "captures": {
-            name: masked(step.captured_values.get(name), redactor) for name in step.captured
-        },
-        "error": (
-            {"message": redactor.mask(step.error), "reason": step.error_reason}
-            if step.error
-            else None
-        ),
+        "checks": [check_record(c) for c in step.checks],
+        "warnings": [check_record(c) for c in step.warnings],
+        "captures": {name: bounded(step.captured_values.get(name)) for name in step.captured},
+        "error": ({"message": step.error, "reason": step.error_reason} if step.error else None),
     }
     if request is not None:
         record["request"] = {

@@ -83,11 +83,13 @@ def report_collection(engine: Engine, out: TextIO, redactor: Redactor, mode: str
     console = ConsoleReporter(out, redactor, colour=False, progress=False)
     label = "error" if mode == "error" else "warning"
     last: RequestStep | BrowserStep | None = None
-    for step, issue in issues:
+    for step, issue in issues:  # not events: masked here, on their way out
         if step is not last:
-            out.write(f"{label}: {step.name} ({step.loc}) does not match its documentation\n")
+            line = f"{label}: {step.name} ({step.loc}) does not match its documentation"
+            out.write(redactor.mask(line) + "\n")
             last = step
-        console.write_check(issue, _as_result(step), "✘" if mode == "error" else "⚠", "red")
+        shown = redactor.mask_data(issue)
+        console.write_check(shown, _as_result(step), "✘" if mode == "error" else "⚠", "red")
     steps = len({id(step) for step, _ in issues})
     out.write(
         f"{len(issues)} documentation finding{'s' if len(issues) != 1 else ''} "

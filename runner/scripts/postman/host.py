@@ -229,7 +229,13 @@ class PostmanSandbox:
 
     def _stopped(self, limit: float) -> ScriptOutcome:
         """The host died (out of heap, most likely) or stopped answering: kill it."""
-        exited = self._process is not None and self._process.poll() is not None
+        exited = False
+        if self._process is not None:
+            try:  # its output ended as it died: give the system a moment to reap it
+                self._process.wait(timeout=1.0)
+                exited = True
+            except subprocess.TimeoutExpired:
+                exited = False
         self._kill()
         if exited:
             reason = f"it used more than {self.memory_limit_mb} MB or the sandbox crashed"
