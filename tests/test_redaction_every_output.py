@@ -220,11 +220,6 @@ def test_the_resume_state_holds_no_secret(
     assert not leaked({k: v for k, v in found.items() if k.startswith("state/")})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="export postman and export openapi write literal credential header values of the "
-    "collection as they are (runner/formats/postman, runner/formats/openapi: no Redactor)",
-)
 def test_the_exports_mask_literal_credentials(
     project: tuple[Path, Path, EchoServer], run_cli: RunCli, tmp_path: Path
 ) -> None:

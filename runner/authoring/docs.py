@@ -912,7 +912,6 @@ class DocsResult:
 
 def write_docs(options: DocsOptions) -> DocsResult:
     """Build the documentation of a collection, masked: as one text, or written as files."""
-    from runner.core.redact import Redactor
     from runner.format.loader import load_collection, load_environment
     from runner.reporters.record import default_examples_path, read_examples
 
@@ -924,7 +923,9 @@ def write_docs(options: DocsOptions) -> DocsResult:
     if options.examples and not examples_path.exists():
         raise UsageError(f"--examples {options.examples}: no such file")
     site = build_site(collection, environment, read_examples(examples_path))
-    redactor = _redactor(collection, environment, Redactor())
+    from runner.format.secrets import literal_secrets_redactor
+
+    redactor = literal_secrets_redactor(collection, environment)
     if options.output is None:
         text = (
             site_markdown(site)
@@ -966,52 +967,3 @@ def write_site(site: Site, folder: Path, fmt: str, redactor: Redactor) -> list[P
     for path, text in files:
         write_atomic(path, redactor.mask(text), mode=0o644)  # pages are meant to be shared
     return [path for path, _ in files]
-
-
-def _redactor(
-    collection: Collection, environment: Environment | None, redactor: Redactor
-) -> Redactor:
-    """Literal values of secret variables are masked on every page, whatever else happens."""
-    sources: list[tuple[Mapping[str, Any], frozenset[str]]] = [
-        (collection.variables, collection.secrets)
-    ]
-    if environment is not None:
-        sources.append((environment.variables, environment.secrets | collection.secrets))
-    for variables, secrets in sources:
-        for name in secrets:
-            value = variables.get(name)
-            if value is not None and "<<" not in _as_text(value):
-                redactor.add(_as_text(value))
-    from runner.core.redact import is_secret_name
-
-    plain = {**collection.variables, **(environment.variables if environment else {})}
-    for name, value in plain.items():
-        if is_secret_name(name) and "<<" not in _as_text(value):
-            redactor.add(_as_text(value))
-    for text in _credentials(collection):  # as the engine masks them (_register_literal_secrets)
-        filled = _PLAIN_REF.sub(lambda m: _as_text(plain.get(m.group(1), m.group(0))), text)
-        if "<<" not in filled:
-            redactor.add(filled)
-    return redactor
-
-
-def _credentials(collection: Collection) -> list[str]:
-    """Credential headers, auth passwords and tokens, and token-request form fields, as
-    written (with placeholders)."""
-    from runner.core.model import Folder, RequestStep, walk  # at run time
-    from runner.core.redact import SECRET_HEADER, token_request_secrets
-
-    out: list[Any] = []
-    auths = [collection.auth]
-    for step, _ in walk(collection.steps):
-        if isinstance(step, Folder | RequestStep):
-            auths.append(step.auth)
-        if isinstance(step, RequestStep):
-            out += [h.value for h in step.headers if SECRET_HEADER.search(h.name)]
-            if step.body is not None and step.body.kind == "form":
-                pairs = [(p.name, p.value) for p in step.body.form if isinstance(p.value, str)]
-                out += token_request_secrets(pairs)
-    for auth in auths:
-        if auth is not None:
-            out += [auth.password, auth.token, auth.value]
-    return [text for text in out if isinstance(text, str)]

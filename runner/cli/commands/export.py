@@ -42,6 +42,7 @@ def openapi_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("yaml", "json"),
         help="default: from the output file's extension, else yaml",
     )
+    show_secrets_argument(parser)
 
 
 def export_openapi(args: argparse.Namespace, console: Console) -> int:
@@ -49,7 +50,8 @@ def export_openapi(args: argparse.Namespace, console: Console) -> int:
     from runner.formats.openapi.exporter import export_openapi as convert
 
     output = Path(args.output) if args.output is not None else None
-    result = convert(OpenAPIExportOptions(args.collection, output, args.format))
+    options = OpenAPIExportOptions(args.collection, output, args.format, args.show_secrets)
+    result = convert(options)
     if output is None:
         console.stdout.write(result.text)
         console.stdout.flush()
@@ -113,12 +115,22 @@ def postman_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the JSON file to write (default: standard output)",
     )
+    show_secrets_argument(parser)
+
+
+def show_secrets_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="write the secrets the collection holds (credential headers, auth values, secret "
+        "variables) as they are; masked by default",
+    )
 
 
 def export_postman(args: argparse.Namespace, console: Console) -> int:
     from runner.formats.postman.exporter import export_postman as convert
 
-    result = convert(args.collection)
+    result = convert(args.collection, show_secrets=args.show_secrets)
     stream = write_output(args.output, result, console, what="Postman Collection v2.1")
     if result.notes:
         stream.write(f"left out or changed ({len(result.notes)}):\n")

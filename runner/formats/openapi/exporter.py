@@ -39,6 +39,7 @@ class OpenAPIExportOptions:
     collection: str
     output: Path | None = None  # None: the text is given back
     format: str | None = None  # yaml | json; default: the output's extension, else yaml
+    show_secrets: bool = False  # else the secrets the collection holds literally are masked
 
 
 @dataclass
@@ -64,6 +65,10 @@ def export_openapi(options: OpenAPIExportOptions) -> OpenAPIExport:
         from runner.formats.openapi.importer import dump_yaml
 
         text = dump_yaml(spec)
+    if not options.show_secrets:  # examples, defaults and headers written in the collection
+        from runner.format.secrets import literal_secrets_redactor
+
+        text = literal_secrets_redactor(collection).mask(text)
     if options.output is not None:
         from runner.core.files import write_atomic
 

@@ -41,9 +41,10 @@ LANGUAGES = {
 }
 
 
-def export_postman(collection_path: str) -> Exported:
+def export_postman(collection_path: str, *, show_secrets: bool = False) -> Exported:
     """The collection at ``collection_path`` as Postman Collection v2.1 JSON, with what was
-    left out or changed."""
+    left out or changed. The secrets it holds literally are masked unless ``show_secrets``
+    (runner.format.secrets): a file written for another tool is still a file that leaves."""
     from runner.format.loader import load_collection
     from runner.formats.postman.script_export import Notes
     from runner.formats.results import Exported
@@ -52,6 +53,10 @@ def export_postman(collection_path: str) -> Exported:
     notes = Notes()
     document = export_collection(collection, notes)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if not show_secrets:
+        from runner.format.secrets import literal_secrets_redactor
+
+        text = literal_secrets_redactor(collection).mask(text)
     return Exported(text, [str(item) for item in notes.items], secret=_has_secret(collection))
 
 
