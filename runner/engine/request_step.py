@@ -193,31 +193,32 @@ class RequestSteps:
         return context.error(result, message, "auth")
 
     def _request_sent(self, index: int, url: str, prepared: PreparedRequest) -> RequestSent:
-        mask = self.context.redactor
+        """The event of a request going out (masked on its way to the listeners, with every
+        event: runner.engine.emitter)."""
         content = prepared.content
         body = None
         if content is not None:
-            body = mask.mask(content[:BODY_PREVIEW_CHARS].decode("utf-8", "replace"))
+            body = content[:BODY_PREVIEW_CHARS].decode("utf-8", "replace")
         return RequestSent(
             index,
             prepared.method,
             url,
-            tuple((n, mask.mask_header(n, v)) for n, v in prepared.headers),
+            prepared.headers,
             body,
             len(content or b""),
             truncated=len(content or b"") > BODY_PREVIEW_CHARS,
         )
 
     def _response_received(self, index: int, exchange: Exchange) -> ResponseReceived:
-        mask = self.context.redactor
+        """The event of a response (masked on its way out, as every event)."""
         head = exchange.body[:BODY_PREVIEW_CHARS]
         text = head.decode(charset_of(exchange.content_type), errors="replace")
         return ResponseReceived(
             index,
             exchange.status,
             exchange.reason,
-            tuple((n, mask.mask_header(n, v)) for n, v in exchange.headers.multi_items()),
-            mask.mask(text),
+            tuple(exchange.headers.multi_items()),
+            text,
             len(exchange.body),
             exchange.elapsed_ms,
             truncated=len(exchange.body) > BODY_PREVIEW_CHARS,
