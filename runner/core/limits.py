@@ -26,3 +26,30 @@ def number_problem(value: float, maximum: float, unit: str = "") -> str | None:
     if abs(value) > maximum:
         return f"must be at most {maximum:,.0f}{unit}"
     return None
+
+
+def value_problem(
+    value: object, depth: int = MAX_VALUE_DEPTH, chars: int | None = None
+) -> str | None:
+    """Why a value (as JSON holds: dicts, lists, scalars) is out of bounds, else None:
+    nested deeper than ``depth``, or, with ``chars``, more than that many characters of
+    strings and keys in all. Walked without recursion, so a 100,000-deep value is measured,
+    not a RecursionError."""
+    total = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            if level >= depth:
+                return f"nested deeper than {depth} levels"
+            children = list(item.items()) if isinstance(item, dict) else item
+            for child in children:
+                if isinstance(child, tuple):
+                    total += len(str(child[0]))
+                    child = child[1]
+                stack.append((child, level + 1))
+        elif isinstance(item, str):
+            total += len(item)
+        if chars is not None and total > chars:
+            return f"larger than {chars:,} characters"
+    return None

@@ -420,6 +420,8 @@ class Engine:
         """A step that raised: an error result named by what went wrong (``step_failure``).
         What the runner cannot name is a bug: the run stops there and exits 70."""
         result = StepResult(index, step.name, step_kind(step), step.loc, path, method=method)
+        url = getattr(step, "url", None)
+        result.url = self.redactor.mask(str(url)) if url is not None else None
         message, reason = step_failure(exc)
         if reason == "internal" and self.context.control is not None:
             self.context.control.result.internal_error = True

@@ -138,10 +138,11 @@ def request_problems(
         try:
             compile_path(path)
         except Exception as exc:  # jsonpath's errors share no base class of ours
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             yield (
-                f"invalid JSONPath {path!r}: {exc}",
+                f"invalid JSONPath {path!r}: {reason}",
                 loc,
-                "see https://goessner.net/articles/JsonPath/",
+                "JSONPath as RFC 9535 writes it: $.items[0].id, $..name, $[?@.ok]",
             )
     for capture in step.captures:
         if capture.source == "regex" and capture.expr:
