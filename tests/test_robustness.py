@@ -19,9 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import RunCli, child_env
-from tests.server import TestServer
+from conftest import RunCli, child_env
+from server import TestServer
 
 Write = Callable[[str, str], Path]
 
