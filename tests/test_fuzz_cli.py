@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import RunCli
@@ -24,7 +26,7 @@ DOCUMENTED = {0, 1, 2, 3}
 NUMBERS = st.sampled_from(
     [".inf", "-.inf", ".nan", "1e999", "1e308", "-5", "0", "0.2", "100000000000000000000", "x"]
 )
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
 PATHS = st.sampled_from(["$.a", "$.[[", "$..[[[", "$[?@.a]", "$", "a", "$.a[0:-1:0]", "$['x"])
 SCALAR = st.one_of(TEXT, st.integers(), st.floats(allow_nan=True), st.booleans(), st.none())
 
@@ -59,7 +61,7 @@ def collections(draw: st.DrawFn, base: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _inputs(draw: st.DrawFn, tmp: Path, base: str) -> list[str]:
+def _inputs(draw: Callable[[st.SearchStrategy[Any]], Any], tmp: Path, base: str) -> list[str]:
     collection = tmp / "c.yaml"
     collection.write_text(draw(collections(base)), encoding="utf-8")
     argv = [str(collection)]
