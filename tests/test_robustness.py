@@ -236,7 +236,9 @@ def test_an_unexpected_exception_is_an_internal_error_exit_70_with_whole_reports
         f"  - request: two\n    url: {server.url}/json\n",
     )
     report = tmp_path / "r.json"
-    result = run_cli("run", path, "--reporter", f"json:{report}", "--reporter", "junit:r.xml")
+    result = run_cli(
+        "run", path, "--reporter", f"json:{report}", "--reporter", f"junit:{tmp_path / 'r.xml'}"
+    )
     assert result.code == 70, result.output
     data = _report(report)
     assert data["exit_code"] == 70
