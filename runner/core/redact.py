@@ -14,7 +14,6 @@ way out (a response body that is JSON, a query string, a report) never shows the
 from __future__ import annotations
 
 import base64
-import dataclasses
 import functools
 import html
 import json
@@ -24,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus
 from xml.sax.saxutils import escape as xml_escape
+
+from runner.core.walk import StringMap
 
 MASK = "[REDACTED]"
 _PATH_SAFE = "/:@!$&'()*+,;=~"  # what URL libraries leave unencoded in a path
@@ -219,53 +220,18 @@ class Redactor:
         Why one function: this is the boundary. The engine hands events to it on their way to
         the reporters (runner.engine.emitter), so no reporter, plug-in or file written from
         events has to remember to mask."""
-        if isinstance(value, str):
-            return self.mask(value)
-        if isinstance(value, list):
-            items = [self.mask_data(item) for item in value]
-            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-        if isinstance(value, tuple):
-            items = [self.mask_data(item) for item in value]
-            if all(a is b for a, b in zip(items, value, strict=True)):
-                return value
-            return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-        if isinstance(value, dict):
-            pairs = [(self.mask_data(k), self.mask_data(v)) for k, v in value.items()]
-            if all(a is k and b is v for (a, b), (k, v) in zip(pairs, value.items(), strict=True)):
-                return value
-            return dict(pairs)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return MASK if self._values and str(value) in self._values else value
-        names = _DATA_FIELDS.get(type(value))
-        if names is None:
-            if not dataclasses.is_dataclass(value) or isinstance(value, type):
-                return value
-            names = _DATA_FIELDS[type(value)] = tuple(
-                f.name for f in dataclasses.fields(value) if f.init and f.name not in _KEEP
-            )
-        changes = {}
-        for name in names:
-            old = getattr(value, name)
-            if name == "headers" and isinstance(old, tuple):
-                new: Any = tuple((n, self.mask_header(n, v)) for n, v in old)
-                if new == old:
-                    continue
-            else:
-                new = self.mask_data(old)
-                if new is old:
-                    continue
-            changes[name] = new
-        return dataclasses.replace(value, **changes) if changes else value
+        return StringMap(self.mask, self._header_pair, self._number)(value)
+
+    def _header_pair(self, name: str, value: str) -> tuple[str, str]:
+        return name, self.mask_header(name, value)
+
+    def _number(self, value: float) -> Any:
+        return MASK if self._values and str(value) in self._values else value
 
     def mask_header(self, name: str, value: str) -> str:
         """Headers that carry credentials are masked whole, whatever their value."""
         return MASK if _secret_header(name) else self.mask(value)
 
-
-# Fields of data classes read by mask_data (cached per class), and those it leaves alone:
-# source locations (a file name and numbers).
-_DATA_FIELDS: dict[type, tuple[str, ...]] = {}
-_KEEP = frozenset({"loc", "location"})
 
 SMALL_CHUNK = 256  # values (a secret has up to ~20 forms); more are masked with automata
 

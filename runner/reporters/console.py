@@ -31,6 +31,7 @@ from runner.core.events import (
 )
 from runner.core.redact import Redactor
 from runner.core.results import CheckResult, RunResult, StepResult
+from runner.reporters.terminal import terminal_safe, visible
 
 if TYPE_CHECKING:
     from runner.reporters.options import ReporterOptions
@@ -109,6 +110,7 @@ class ConsoleReporter:
 
     # -- events ------------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
+        event = terminal_safe(event)  # what came from a file or the network, made visible
         if isinstance(event, RunStarted):
             self._total = event.total_steps * event.iterations
             self._started = time.monotonic()
@@ -223,7 +225,8 @@ class ConsoleReporter:
     def _body(self, body: str, content_type: str, truncated: bool, size: int) -> None:
         from runner.reporters.output import pretty_body
 
-        text = pretty_body(body, content_type) if not truncated else body
+        # indenting JSON decodes its escapes: what it brings back is made visible again
+        text = visible(pretty_body(body, content_type)) if not truncated else body
         lines = text.splitlines()
         cut = len(lines) > VERBOSE_BODY_LINES or len(text) > VERBOSE_BODY_CHARS or truncated
         shown = 0
