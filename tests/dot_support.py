@@ -163,3 +163,34 @@ def sign_in_and_decide(page: Any, url: str, decision: str = "Authorize") -> None
     page.click("button:has-text('Sign in')")
     page.wait_for_selector("#authorizationForm")
     page.click(f"input[type=submit][value='{decision}']")
+
+
+def scripted_code(server: DotServer, authorize_url: str) -> str:
+    """The redirect URL django-oauth-toolkit answers to ``authorize_url`` once the seeded user
+    signed in and pressed Authorize: httpx playing the browser (forms and cookies), for tests
+    that need a real code or ID token without Chromium."""
+    import html as entities
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    def csrf(html: str) -> str:
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        assert match, html
+        return match.group(1)
+
+    with httpx.Client(base_url=server.base_url, timeout=15) as browser:
+        page = browser.get(authorize_url, follow_redirects=True)  # to the sign-in page
+        after = parse_qs(urlsplit(str(page.url)).query)["next"][0]  # where the server sends us
+        page = browser.post(
+            str(page.url),
+            data={"csrfmiddlewaretoken": csrf(page.text), "username": USERNAME,
+                  "password": PASSWORD, "next": after},
+            follow_redirects=True,
+        )  # fmt: skip
+        found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+        fields = {name: entities.unescape(value) for name, value in found}
+        answer = browser.post(str(page.url), data={**fields, "allow": "Authorize"})
+        assert answer.status_code == 302, answer.text
+        return answer.headers["location"]

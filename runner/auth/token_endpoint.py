@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from runner.auth.oidc import Provider
 from runner.auth.settings import AuthSettings
 from runner.core.errors import RunnerError, SourceLocation, TransportError
 from runner.core.model import OAuth2
@@ -67,23 +68,67 @@ class OAuthClient:
     client_auth: str
     account_id: str | None
     refresh_token: str | None
+    params: tuple[tuple[str, str], ...] = ()
+    provider: Provider | None = None  # OpenID Connect, from the issuer's discovery
+
+    @property
+    def openid(self) -> bool:
+        """OpenID Connect: ``openid`` among the scopes (a nonce is sent, the ID token checked)."""
+        return "openid" in self.scopes
 
 
-def render_client(flow: OAuth2, render: Callable[[str], str], redactor: Redactor) -> OAuthClient:
-    """Render an ``oauth2`` block; its secrets are masked from here on. Raises RenderError, or
-    OAuthError for a token or authorize URL that is not absolute http(s)."""
+# Parameters of the authorize request the runner sets itself; ``params`` may not change them.
+RESERVED_PARAMS = frozenset(
+    ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+     "code_challenge", "code_challenge_method")
+)  # fmt: skip
+
+
+def render_client(
+    flow: OAuth2,
+    render: Callable[[str], str],
+    redactor: Redactor,
+    discover: Callable[[str], Provider] | None = None,
+) -> OAuthClient:
+    """Render an ``oauth2`` block; its secrets are masked from here on. With ``issuer``, the
+    endpoints not given come from ``discover`` (the provider's openid-configuration). Raises
+    RenderError, OIDCError, or OAuthError for a token or authorize URL that is not absolute
+    http(s) or a ``params`` entry the runner sets itself."""
 
     def opt(text: str | None) -> str | None:
         return None if text is None else render(text)
+
+    provider = None
+    if flow.issuer is not None and discover is not None:
+        provider = discover(render(flow.issuer))
+    token_url = render(flow.token_url) if flow.token_url else None
+    auth_url = opt(flow.auth_url)
+    if provider is not None:
+        token_url = token_url or provider.token_endpoint
+        auth_url = auth_url or provider.authorization_endpoint
+    if token_url is None:
+        raise OAuthError(f"the OpenID provider {flow.issuer} names no token_endpoint", flow.loc)
+    if flow.grant == "authorization_code" and auth_url is None:
+        raise OAuthError(
+            f"the OpenID provider {flow.issuer} names no authorization_endpoint", flow.loc
+        )
+    params = tuple((name, render(value)) for name, value in flow.params)
+    for name, _ in params:
+        if name in RESERVED_PARAMS:
+            raise OAuthError(
+                f"oauth2 params may not set {name!r}: the runner sets it",
+                flow.loc,
+                "use scopes for the scope; state, nonce and PKCE are new for each authorization",
+            )
 
     scopes: list[str] = []
     for item in flow.scopes:
         scopes.extend(render(item).split())
     client = OAuthClient(
         grant=flow.grant,
-        token_url=render(flow.token_url),
+        token_url=token_url,
         client_id=render(flow.client_id),
-        auth_url=opt(flow.auth_url),
+        auth_url=auth_url,
         client_secret=opt(flow.client_secret),
         scopes=tuple(scopes),
         redirect_uri=opt(flow.redirect_uri),
@@ -91,6 +136,8 @@ def render_client(flow: OAuth2, render: Callable[[str], str], redactor: Redactor
         client_auth=flow.client_auth,
         account_id=opt(flow.account_id),
         refresh_token=opt(flow.refresh_token),
+        params=params,
+        provider=provider,
     )
     redactor.add(client.client_secret)
     redactor.add(client.refresh_token)

@@ -102,7 +102,7 @@ class OAuth2:
     Every string is a template; ``scopes`` items may each hold several space-separated."""
 
     grant: OAuthGrant
-    token_url: str
+    token_url: str  # "" with ``issuer``: discovered from its openid-configuration
     client_id: str
     auth_url: str | None = None  # authorization_code
     client_secret: str | None = None  # None: a public client (client_id in the body)
@@ -112,6 +112,8 @@ class OAuth2:
     client_auth: Literal["basic", "body"] = "basic"
     account_id: str | None = None  # account_credentials (Zoom server-to-server)
     refresh_token: str | None = None  # refresh_token grant
+    params: tuple[tuple[str, str], ...] = ()  # extra authorize parameters (prompt, audience...)
+    issuer: str | None = None  # OpenID Connect: discovery, ID token and RFC 9207 checks
     loc: SourceLocation | None = None
 
 

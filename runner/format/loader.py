@@ -870,7 +870,12 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
             f"unknown oauth2 grant {grant!r}",
             f"did you mean '{close[0]}'?" if close else f"use {', '.join(grants)}",
         )
-    for key in spec.OAUTH2_GRANTS[grant]:
+    needed = list(spec.OAUTH2_GRANTS[grant])
+    if "issuer" not in entries:  # else discovered from the issuer's openid-configuration
+        needed.insert(0, "token_url")
+        if grant == "authorization_code":
+            needed.insert(1, "auth_url")
+    for key in needed:
         if key not in entries:
             doc.fail(node, f"oauth2 auth with grant {grant} is missing the required key '{key}'")
     for key, owner in spec.OAUTH2_GRANT_ONLY.items():
@@ -889,6 +894,10 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
             scopes = tuple(
                 doc.text(item, "an oauth2 scope") for item in doc.sequence(scopes_node, "scopes")
             )
+    params: list[tuple[str, str]] = []
+    if "params" in entries:
+        for name, (_, value) in doc.mapping(entries["params"][1], "oauth2 params").items():
+            params.append((str(name), doc.text(value, f"oauth2 params {name}")))
     client_auth = text("client_auth") or "basic"
     if client_auth not in ("basic", "body"):
         doc.fail(
@@ -897,7 +906,7 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
         )
     return OAuth2(
         grant=grant,  # type: ignore[arg-type]
-        token_url=doc.text(entries["token_url"][1], "oauth2 token_url"),
+        token_url=text("token_url") or "",
         client_id=doc.text(entries["client_id"][1], "oauth2 client_id"),
         auth_url=text("auth_url"),
         client_secret=text("client_secret"),
@@ -907,6 +916,8 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
         client_auth=client_auth,  # type: ignore[arg-type]
         account_id=text("account_id"),
         refresh_token=text("refresh_token"),
+        params=tuple(params),
+        issuer=text("issuer"),
         loc=doc.loc(node),
     )
 
