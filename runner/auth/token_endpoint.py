@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from runner.auth.oidc import Provider
 from runner.auth.settings import AuthSettings
 from runner.core.errors import RunnerError, SourceLocation, TransportError
-from runner.core.model import OAuth2
+from runner.core.model import OAUTH2_CLIENT_AUTH, OAUTH2_CLIENT_AUTH_ALIASES, OAuth2
 from runner.core.redact import Redactor, token_request_secrets
 
 if TYPE_CHECKING:  # runner.auth.tokens is imported when an oauth2 step first needs a token
@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # runner.auth.tokens is imported when an oauth2 step first ne
 
 _FORM = "application/x-www-form-urlencoded"
 _HINTS = {
-    "invalid_client": "check client_id and client_secret, and client_auth (basic or body)",
+    "invalid_client": "check client_id and client_secret, and client_auth "
+    "(client_secret_basic, client_secret_post or none)",
     "invalid_grant": "the code or refresh token expired, was used, or does not match "
     "(redirect_uri, PKCE verifier); run again to authorize anew",
     "invalid_scope": "check the scopes the client may ask for",
@@ -112,6 +113,14 @@ def render_client(
         raise OAuthError(
             f"the OpenID provider {flow.issuer} names no authorization_endpoint", flow.loc
         )
+    client_auth = render(flow.client_auth).strip()
+    client_auth = OAUTH2_CLIENT_AUTH_ALIASES.get(client_auth, client_auth)
+    if client_auth not in OAUTH2_CLIENT_AUTH:
+        raise OAuthError(
+            f"oauth2 client_auth must be one of {', '.join(OAUTH2_CLIENT_AUTH)}, "
+            f"not {client_auth!r}",
+            flow.loc,
+        )
     params = tuple((name, render(value)) for name, value in flow.params)
     for name, _ in params:
         if name in RESERVED_PARAMS:
@@ -133,7 +142,7 @@ def render_client(
         scopes=tuple(scopes),
         redirect_uri=opt(flow.redirect_uri),
         pkce=flow.pkce,
-        client_auth=flow.client_auth,
+        client_auth=client_auth,
         account_id=opt(flow.account_id),
         refresh_token=opt(flow.refresh_token),
         params=params,
@@ -164,11 +173,11 @@ def token_request(
 
     headers = [("Accept", "application/json"), ("Content-Type", _FORM)]
     body = dict(form)
-    if client.client_secret and client.client_auth == "basic":
-        headers.append(("Authorization", basic_header(client.client_id, client.client_secret)))
-    else:  # client_secret_post, or a public client (client_id only)
+    if client.client_secret and client.client_auth == "client_secret_basic":
+        headers.append(("Authorization", client_basic_header(client)))
+    else:  # client_secret_post, none, or a public client (client_id only)
         body["client_id"] = client.client_id
-        if client.client_secret:
+        if client.client_secret and client.client_auth == "client_secret_post":
             body["client_secret"] = client.client_secret
     redactor.add(token_request_secrets(body.items()))  # the code, the verifier...
     request = PreparedRequest(
@@ -219,6 +228,13 @@ def _refused(doc: Any, what: str, status: int, redactor: Redactor) -> OAuthError
     else:
         message = f"{what} failed: HTTP {status}, no access_token in the response"
     return OAuthError(redactor.mask(message), hint=_HINTS.get(error or ""), error=error)
+
+
+def client_basic_header(client: OAuthClient) -> str:
+    """``client_secret_basic``: RFC 6749 §2.3.1 form-urlencodes the id and the secret before
+    Base64, so a secret with ``+``, ``%``, ``:`` or a space reaches the server intact."""
+    assert client.client_secret is not None
+    return basic_header(quote_plus(client.client_id), quote_plus(client.client_secret))
 
 
 def basic_header(username: str, password: str) -> str:

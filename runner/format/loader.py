@@ -898,11 +898,16 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
     if "params" in entries:
         for name, (_, value) in doc.mapping(entries["params"][1], "oauth2 params").items():
             params.append((str(name), doc.text(value, f"oauth2 params {name}")))
+    from runner.core.model import OAUTH2_CLIENT_AUTH, OAUTH2_CLIENT_AUTH_ALIASES
+
     client_auth = text("client_auth") or "basic"
-    if client_auth not in ("basic", "body"):
+    known = (*OAUTH2_CLIENT_AUTH, *OAUTH2_CLIENT_AUTH_ALIASES)
+    if "<<" not in client_auth and client_auth not in known:  # a template is checked when sent
         doc.fail(
             entries["client_auth"][1],
-            f"oauth2 client_auth must be basic or body, not {client_auth!r}",
+            f"oauth2 client_auth must be one of {', '.join(OAUTH2_CLIENT_AUTH)}, "
+            f"not {client_auth!r}",
+            "basic and body are accepted too, as client_secret_basic and client_secret_post",
         )
     return OAuth2(
         grant=grant,  # type: ignore[arg-type]
@@ -913,7 +918,7 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
         scopes=scopes,
         redirect_uri=text("redirect_uri"),
         pkce=doc.option(entries, spec.AUTH_ANY["pkce"], "oauth2 pkce"),
-        client_auth=client_auth,  # type: ignore[arg-type]
+        client_auth=client_auth,
         account_id=text("account_id"),
         refresh_token=text("refresh_token"),
         params=tuple(params),

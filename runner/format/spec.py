@@ -573,9 +573,9 @@ AUTH_ANY = _mapping(
     Key(
         "client_auth",
         "text",
-        "How the client authenticates.",
+        "How the client authenticates: client_secret_basic (basic), client_secret_post "
+        "(body) or none; may be a template.",
         default="basic",
-        values=("basic", "body"),
     ),
     Key(
         "params",
