@@ -14,7 +14,7 @@ from runner.auth.oauth import parse_pasted
 from runner.auth.oidc import check_redirect_issuer
 from runner.auth.settings import AuthSettings
 from runner.auth.token_endpoint import OAuthClient
-from runner.core.errors import SourceLocation
+from runner.core.errors import InputMissingError, SourceLocation
 from runner.core.events import BrowserShown, Event
 from runner.core.redact import Redactor
 from runner.pause.prompts import PauseRequest, Prompter
@@ -22,6 +22,16 @@ from runner.render.templates import pkce_challenge, pkce_verifier, random_state
 
 if TYPE_CHECKING:
     from runner.pause.loopback import CallbackListener
+
+
+# Without a terminal the authorization-code grant cannot be answered with --input: the state
+# and the PKCE verifier are new each run, so an earlier redirect (or its spent code) is
+# refused. What works in CI is a refresh token obtained once by a person (docs/auth.md).
+NO_TERMINAL_HINT = (
+    "authorize once where a person and a browser are (`runner run COLLECTION -e ENV --open`),"
+    " then give CI the token cache (RUNNER_CACHE_DIR) so it refreshes without a person; or "
+    "start from a stored refresh token (grant: refresh_token); see docs/auth.md"
+)
 
 
 class Authorizer:
@@ -77,7 +87,11 @@ class Authorizer:
                 callback=listener,
                 browser_opened=opened,
             )
-            raw = self.prompter.ask(request)
+            try:
+                raw = self.prompter.ask(request)
+            except InputMissingError as exc:
+                exc.hint = NO_TERMINAL_HINT
+                raise
         finally:
             if listener is not None:
                 listener.close()
@@ -134,6 +148,9 @@ class Authorizer:
 
         if loopback_target(redirect_uri) is None:
             return None
+        preset = getattr(self.prompter, "preset", None)
+        if callable(preset) and preset(param) is not None:
+            return None  # given with --input: nobody is redirected, nothing to listen for
         try:
             listener = CallbackListener(
                 redirect_uri,

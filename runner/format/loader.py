@@ -872,9 +872,10 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
         )
     needed = list(spec.OAUTH2_GRANTS[grant])
     if "issuer" not in entries:  # else discovered from the issuer's openid-configuration
-        needed.insert(0, "token_url")
+        if "token_url" not in entries:
+            doc.fail(node, "oauth2 auth is missing the required key 'token_url'")
         if grant == "authorization_code":
-            needed.insert(1, "auth_url")
+            needed.insert(0, "auth_url")
     for key in needed:
         if key not in entries:
             doc.fail(node, f"oauth2 auth with grant {grant} is missing the required key '{key}'")
