@@ -68,7 +68,9 @@ def auth_templates(auth: Auth | None) -> list[str]:
             flow.redirect_uri,
             flow.account_id,
             flow.refresh_token,
+            flow.issuer,
             *flow.scopes,
+            *(value for _, value in flow.params),
         ]
     signed = auth.oauth1
     if signed is not None:

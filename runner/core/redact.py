@@ -53,9 +53,22 @@ def _secret_header(name: str) -> bool:
     return SECRET_HEADER.search(name) is not None
 
 
+# A name that ends in one of these words describes a credential, it is not one: token_url,
+# token_endpoint, token_type, tokenUrl, secret_name, private_key_file are not masked.
+NOT_SECRET_SUFFIX = frozenset(
+    ("url", "uri", "endpoint", "type", "path", "file", "host", "name", "header", "kind",
+     "expiry", "ttl", "length", "lifetime", "method", "location")
+)  # fmt: skip
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
 def is_secret_name(name: str) -> bool:
-    """Variables named like credentials are secret without being declared so."""
-    return SECRET_NAME.search(name) is not None
+    """Variables named like credentials are secret without being declared so: access_token,
+    client_secret, api_key; not the names that only describe one (token_url, token_type)."""
+    if SECRET_NAME.search(name) is None:
+        return False
+    words = _NAME_WORDS.findall(name)
+    return not words or words[-1].lower() not in NOT_SECRET_SUFFIX
 
 
 def token_request_secrets(fields: Iterable[tuple[str, str]]) -> list[str]:
