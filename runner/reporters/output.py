@@ -9,6 +9,7 @@ complete. Files are created with mode 0600 (reports hold response bodies).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -177,6 +178,10 @@ def step_record(detail: StepDetail, redactor: Redactor) -> dict[str, Any]:
         "response": None,
         "checks": [check_record(c, redactor) for c in step.checks],
         "warnings": [check_record(c, redactor) for c in step.warnings],
+        "subrequests": [
+            {**dataclasses.asdict(sub), "url": redactor.mask(sub.url)}
+            for sub in getattr(step, "subrequests", ())
+        ],
         "captures": {
             name: masked(step.captured_values.get(name), redactor) for name in step.captured
         },

@@ -6,7 +6,7 @@ report back (the command shows it). Nothing is written unless every file convert
 back through our loader, and then all files are written atomically (temporary files, fsync,
 rename), so a failed import leaves nothing behind. The import parses JavaScript and never
 executes it (postman_scripts.py); the kept scripts run only with ``runner run --scripts``
-(runner.scripts.sandbox).
+(runner.engine.scripting).
 """
 
 from __future__ import annotations

@@ -75,6 +75,7 @@ class ScriptContext:
     iteration_count: int = 1
     request_name: str = ""
     request_id: str = ""
+    cookies: Sequence[tuple[str, str]] = ()  # (name, value): pm.cookies
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +356,7 @@ def _context_json(context: ScriptContext) -> dict[str, Any]:
             **({"body": body} if body else {}),
         },
         "data": dict(context.data),
+        "cookies": [{"name": n, "value": v} for n, v in context.cookies],
     }
     for scope in SCOPES:
         values = context.variables.get(scope, {})
