@@ -291,13 +291,34 @@ def request_changes(
         before.body_mode != "urlencoded" or list(after.form) != list(before.form)
     ):
         body = ("urlencoded", [(res(k), res(v)) for k, v in after.form])
+    url: str | None = None
+    query: tuple[tuple[str, ...], ...] = ()
+    if after.url != before.url:
+        before_base, _, before_query = before.url.partition("?")
+        after_base, _, after_query = after.url.partition("?")
+        if before_base == after_base:  # only the query changed: the step's params change
+            query = _query_ops(before_query, after_query, res)
+        else:
+            url = res(after.url)
     changes = RequestChanges(
-        url=res(after.url) if after.url != before.url else None,
+        url=url,
+        query=query,
         headers=_header_ops(before.headers, after.headers, res),
         method=after.method if after.method.upper() != before.method.upper() else None,
         body=body,
     )
     return changes or None
+
+
+def _query_ops(before: str, after: str, res: Callable[[str], str]) -> tuple[tuple[str, ...], ...]:
+    """Query operations that turn the raw query ``before`` into ``after`` (values are
+    encoded when sent, as the step's own params are)."""
+
+    def pairs(query: str) -> list[tuple[str, str]]:
+        return [(k, v) for k, _, v in (p.partition("=") for p in query.split("&") if p)]
+
+    ops: list[tuple[str, ...]] = [("remove", k) for k in dict.fromkeys(k for k, _ in pairs(before))]
+    return tuple(ops + [("add", res(k), res(v)) for k, v in pairs(after)])
 
 
 def _header_ops(
