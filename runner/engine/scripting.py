@@ -201,6 +201,7 @@ class RequestScripts:
             request_name=step.name,
             request_id=step.id or "",
             cookies=cookies,
+            request_description=step.description or "",
         )
 
     def _send(

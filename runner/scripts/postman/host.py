@@ -76,6 +76,7 @@ class ScriptContext:
     request_name: str = ""
     request_id: str = ""
     cookies: Sequence[tuple[str, str]] = ()  # (name, value): pm.cookies
+    request_description: str = ""  # the legacy ``request.description``
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +355,7 @@ def _context_json(context: ScriptContext) -> dict[str, Any]:
             "url": request.url,
             "header": [{"key": k, "value": v} for k, v in request.headers],
             **({"body": body} if body else {}),
+            **({"description": context.request_description} if context.request_description else {}),
         },
         "data": dict(context.data),
         "cookies": [{"name": n, "value": v} for n, v in context.cookies],
