@@ -321,7 +321,7 @@ class Scripts:
 
     The importer translates the common patterns into ``expect``/``capture``; what it cannot
     translate is kept here so nothing is lost. Inert unless ``run --scripts``
-    (runner.scripts.sandbox)."""
+    (runner.engine.scripting)."""
 
     prerequest: str | None = None
     test: str | None = None
@@ -442,7 +442,7 @@ class Collection:
     tags: tuple[str, ...] = ()
     scripts: Scripts | None = None  # inert JavaScript kept from an import
     http2: bool = False  # offer HTTP/2 to servers (a request's own http2 wins)
-    run_scripts: bool = False  # run the kept scripts, as `run --scripts` (runner.scripts.sandbox)
+    run_scripts: bool = False  # run the kept scripts, as `run --scripts` (runner.engine.scripting)
     load: LoadSettings | None = None  # `runner load` thresholds and think time
     retries: Retries | None = None  # for every idempotent request (a step's own wins)
     max_response_size: int | None = None  # bytes; None: --max-response-size (50 MiB)

@@ -251,6 +251,7 @@ class Engine:
             result.stopped_reason = f"internal error{where}: {describe(exc)}"
         finally:
             self.auth.close()
+            self._scripts.close()
             result.duration_s = time.perf_counter() - started
             saved = self._save_last()
         if result.interrupted:

@@ -21,13 +21,16 @@ from runner.core.events import (
     BrowserShown,
     Event,
     IterationStarted,
+    Notice,
     RequestRetried,
     RequestSent,
     ResponseReceived,
     RunFinished,
     RunStarted,
+    ScriptConsole,
     StepFinished,
     StepStarted,
+    SubRequestDone,
 )
 from runner.core.redact import Redactor
 from runner.core.results import CheckResult, RunResult, StepResult
@@ -141,6 +144,9 @@ class ConsoleReporter:
             if self.verbosity >= 0 and not self.progress:
                 line = f"  · {event.cause}: sending again in {event.wait_s:.1f} s"
                 self._write(self._paint(f"{line} (attempt {event.attempt})", "dim"))
+        elif isinstance(event, (ScriptConsole, SubRequestDone, Notice)):
+            if self.verbosity >= 0 and not self.progress:
+                self._write(self._paint(f"  · {script_line(event)}", "dim"))
         elif isinstance(event, StepFinished):
             status = event.result.status
             self._counts[status] = self._counts.get(status, 0) + 1
@@ -322,3 +328,14 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (ValueError, OSError):
         return False
+
+
+def script_line(event: ScriptConsole | SubRequestDone | Notice) -> str:
+    """A script's console line, its pm.sendRequest, or a notice, in one line (masked)."""
+    if isinstance(event, ScriptConsole):
+        return f"console.{event.level}: {event.text}"
+    if isinstance(event, SubRequestDone):
+        sub = event.request
+        outcome = f"{sub.status} ({sub.elapsed_ms:.0f} ms)" if sub.error is None else sub.error
+        return f"pm.sendRequest: {sub.method} {sub.url} → {outcome}"
+    return event.message
