@@ -240,98 +240,19 @@ class Transport:
 
     def _send(self, req: PreparedRequest, deadline: float, started: float) -> Exchange:
         try:
-            # merge, not replace: params add to a query string written in the URL
-            url = self._url(req.url)
-            if req.params:
-                url = url.copy_merge_params(req.params)
-            problem = host_problem(url.host)
-            if problem is not None:
-                raise TransportError(f"invalid URL {req.url!r}: {problem}", "invalid_url")
-            check_headers(req.headers)
-            request = self.client.build_request(
-                req.method,
-                url,
-                headers=list(req.headers),
-                content=req.content,
-                timeout=httpx.Timeout(req.timeout),
-                extensions={_HTTP2: True} if req.http2 else None,
-            )
-            if req.follow_redirects:  # checked by _guard_redirect on every hop
-                request.extensions[_ORIGIN] = _Hops(
-                    origin=_origin(request.url),
-                    secret_headers=req.secret_headers,
-                    method=request.method,
-                    max=req.max_redirects,
-                    keep_method=req.keep_method,
-                    referer=req.referer,
-                    stream=request.stream,
-                    length=request.headers.get("content-length"),
-                )
-            auth: Any = httpx.DigestAuth(*req.digest) if req.digest else httpx.USE_CLIENT_DEFAULT
-            try:
-                response = self.client.send(
-                    request, stream=True, follow_redirects=req.follow_redirects, auth=auth
-                )
-            except httpx.RemoteProtocolError as exc:
-                # A kept-alive connection the server had closed: httpcore finds out only when
-                # the answer never comes. Once, on a new connection, for idempotent requests.
-                if req.method.upper() not in IDEMPOTENT_METHODS or not _closed_before_answer(exc):
-                    raise
-                response = self.client.send(
-                    request, stream=True, follow_redirects=req.follow_redirects, auth=auth
-                )
+            request = self._build(req)
+            response = self._open(request, req)
             token = self._watchdog.arm(response, deadline)
             limit = req.max_body_bytes or self.max_body_bytes
             try:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_raw():
-                    size += len(chunk)
-                    if size > limit:
-                        raise _too_large(limit)
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        raise TransportError(
-                            f"no complete response within {req.timeout:g} s", "timeout"
-                        )
-                raw = b"".join(chunks)
-            except httpx.TransportError:
-                if time.monotonic() >= deadline:  # the watchdog cut a body that came too slowly
-                    raise TransportError(
-                        f"no complete response within {req.timeout:g} s", "timeout"
-                    ) from None
-                raise
+                raw = _read_body(response, req, deadline, limit)
             finally:
                 self._watchdog.disarm(token)
                 response.close()
         except TransportError:
             raise
-        except httpx.TimeoutException as exc:
-            phase = {
-                "ConnectTimeout": "connecting",
-                "ReadTimeout": "waiting for the response",
-                "WriteTimeout": "sending the request",
-                "PoolTimeout": "waiting for a connection",
-            }
-            raise TransportError(
-                f"timed out after {req.timeout:g} s {phase.get(type(exc).__name__, '')}".rstrip(),
-                "timeout",
-            ) from None
-        except httpx.ConnectError as exc:
-            raise _connect_error(req.url, exc) from None
-        except ssl.SSLError as exc:
-            host = httpx.URL(req.url).host
-            raise TransportError(f"TLS failed with {host}: {exc}", "tls") from None
-        except httpx.TooManyRedirects:
-            raise TransportError(f"more than {_MAX_REDIRECTS} redirects", "redirects") from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise TransportError(f"invalid URL {req.url!r}: {exc}", "invalid_url") from None
-        except httpx.RemoteProtocolError as exc:
-            raise TransportError(f"the server broke the HTTP protocol: {exc}", "protocol") from None
-        except httpx.HTTPError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", "network") from None
-        except UnicodeError as exc:  # the resolver's IDNA codec, past what host_problem knows
-            raise TransportError(f"invalid URL {req.url!r}: {exc}", "invalid_url") from None
+        except (httpx.HTTPError, ssl.SSLError, UnicodeError) as exc:
+            raise _transport_error(exc, req) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         body = _decode(raw, response.headers, limit)
 
@@ -351,6 +272,104 @@ class Transport:
             http_version=response.http_version,
             _cookie_source=cookies,
         )
+
+    def _build(self, req: PreparedRequest) -> httpx.Request:
+        """The httpx request, its host and headers checked first, with the redirect
+        settings it carries to every hop."""
+        # merge, not replace: params add to a query string written in the URL
+        url = self._url(req.url)
+        if req.params:
+            url = url.copy_merge_params(req.params)
+        problem = host_problem(url.host)
+        if problem is not None:
+            raise TransportError(f"invalid URL {req.url!r}: {problem}", "invalid_url")
+        check_headers(req.headers)
+        request = self.client.build_request(
+            req.method,
+            url,
+            headers=list(req.headers),
+            content=req.content,
+            timeout=httpx.Timeout(req.timeout),
+            extensions={_HTTP2: True} if req.http2 else None,
+        )
+        if req.follow_redirects:  # checked by _guard_redirect on every hop
+            request.extensions[_ORIGIN] = _Hops(
+                origin=_origin(request.url),
+                secret_headers=req.secret_headers,
+                method=request.method,
+                max=req.max_redirects,
+                keep_method=req.keep_method,
+                referer=req.referer,
+                stream=request.stream,
+                length=request.headers.get("content-length"),
+            )
+        return request
+
+    def _open(self, request: httpx.Request, req: PreparedRequest) -> httpx.Response:
+        """Send, and get the response's status line and headers (the body is read after)."""
+        auth: Any = httpx.DigestAuth(*req.digest) if req.digest else httpx.USE_CLIENT_DEFAULT
+        try:
+            return self.client.send(
+                request, stream=True, follow_redirects=req.follow_redirects, auth=auth
+            )
+        except httpx.RemoteProtocolError as exc:
+            # A kept-alive connection the server had closed: httpcore finds out only when
+            # the answer never comes. Once, on a new connection, for idempotent requests.
+            if req.method.upper() not in IDEMPOTENT_METHODS or not _closed_before_answer(exc):
+                raise
+            return self.client.send(
+                request, stream=True, follow_redirects=req.follow_redirects, auth=auth
+            )
+
+
+def _read_body(
+    response: httpx.Response, req: PreparedRequest, deadline: float, limit: int
+) -> bytes:
+    """The raw body, at most ``limit`` bytes, by the request's deadline."""
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_raw():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise TransportError(f"no complete response within {req.timeout:g} s", "timeout")
+        return b"".join(chunks)
+    except httpx.TransportError:
+        if time.monotonic() >= deadline:  # the watchdog cut a body that came too slowly
+            raise TransportError(
+                f"no complete response within {req.timeout:g} s", "timeout"
+            ) from None
+        raise
+
+
+_TIMEOUT_PHASES = {
+    "ConnectTimeout": "connecting",
+    "ReadTimeout": "waiting for the response",
+    "WriteTimeout": "sending the request",
+    "PoolTimeout": "waiting for a connection",
+}
+
+
+def _transport_error(exc: Exception, req: PreparedRequest) -> TransportError:
+    """What went wrong in transit, as the step error a person reads (its reason the kind)."""
+    if isinstance(exc, httpx.TimeoutException):
+        phase = _TIMEOUT_PHASES.get(type(exc).__name__, "")
+        return TransportError(f"timed out after {req.timeout:g} s {phase}".rstrip(), "timeout")
+    if isinstance(exc, httpx.ConnectError):
+        return _connect_error(req.url, exc)
+    if isinstance(exc, ssl.SSLError):
+        return TransportError(f"TLS failed with {httpx.URL(req.url).host}: {exc}", "tls")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return TransportError(f"more than {_MAX_REDIRECTS} redirects", "redirects")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL | UnicodeError):
+        # UnicodeError: the resolver's IDNA codec, past what host_problem knows
+        return TransportError(f"invalid URL {req.url!r}: {exc}", "invalid_url")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return TransportError(f"the server broke the HTTP protocol: {exc}", "protocol")
+    return TransportError(f"{type(exc).__name__}: {exc}", "network")
 
 
 def _closed_before_answer(exc: httpx.RemoteProtocolError) -> bool:
