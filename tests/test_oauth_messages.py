@@ -49,9 +49,10 @@ def test_no_terminal_hint_says_what_works_in_ci(tmp_path: Path, run_cli: Any) ->
     result = run_cli("run", str(block(tmp_path)), env={"RUNNER_CACHE_DIR": str(tmp_path)})
     assert result.code == 3, result.out + result.err
     assert (
-        "authorize once where a person and a browser are (`runner run COLLECTION -e ENV "
-        "--open`), then give CI the token cache (RUNNER_CACHE_DIR) so it refreshes without a "
-        "person; or start from a stored refresh token (grant: refresh_token); see docs/auth.md"
+        "log in once where a person and a browser are: `runner auth login COLLECTION -e ENV "
+        "--open --print-refresh-token`, then give CI the refresh token (the block's refresh_token: "
+        "<< env('OAUTH_REFRESH_TOKEN', '') >>) or the token cache (RUNNER_CACHE_DIR); "
+        "see docs/auth.md#in-ci"
     ) in result.out + result.err
     assert "--input code=VALUE" not in result.out + result.err
 

@@ -69,6 +69,8 @@ def auth_templates(auth: Auth | None) -> list[str]:
             flow.account_id,
             flow.refresh_token,
             flow.issuer,
+            flow.device_authorization_url,
+            flow.client_assertion_key,
             *flow.scopes,
             *(value for _, value in flow.params),
         ]
