@@ -26,7 +26,7 @@ from runner.pause.prompts import Prompter
 from runner.render.templates import Renderer
 
 if TYPE_CHECKING:
-    from runner.auth.tokens import TokenCache
+    from runner.auth.tokens import TokenCache, TokenKey, TokenSet
     from runner.http.transport import Exchange, PreparedRequest
     from runner.pause.loopback import CallbackListener
 
@@ -196,6 +196,13 @@ class AuthSession:
             token = self.oauth2.access_token(auth.oauth2, render, index, step, auth.loc)
             return Applied(headers=[("Authorization", f"Bearer {token}")])
         return Applied()
+
+    def login(self, auth: Auth, scope: Mapping[str, Any]) -> tuple[TokenSet, TokenKey]:
+        """``runner auth login``: run ``auth``'s oauth2 grant now, whatever is cached, and
+        keep the tokens in the cache (runner.auth.oauth2). Raises RenderError, OAuthError or
+        the pause errors of an authorization."""
+        assert auth.oauth2 is not None
+        return self.oauth2.login(auth.oauth2, self._renderer(scope), auth.loc)
 
     def sign(
         self, auth: Auth | None, scope: Mapping[str, Any], prepared: PreparedRequest
