@@ -198,7 +198,7 @@ class RequestSteps:
         try:
             url = self.context.renderer.render_str(step.url, scope)
             params = self.builder.pairs(step.params, scope)
-            return str(httpx.URL(url).copy_merge_params(params)) if params else url
+            return str(httpx.URL(url).copy_merge_params(tuple(params))) if params else url
         except (RenderError, httpx.InvalidURL):
             return str(step.url)
 
