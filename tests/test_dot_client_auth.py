@@ -100,6 +100,6 @@ def test_an_unknown_name_is_refused_when_loading(tmp_path: Path, run_cli: Any) -
     result = run_cli("check", str(collection))
     assert result.code == 2, result.out + result.err
     assert (
-        "oauth2 client_auth must be one of client_secret_basic, client_secret_post, none, "
-        "not 'header'"
+        "oauth2 client_auth must be one of client_secret_basic, client_secret_post, "
+        "private_key_jwt, none, not 'header'"
     ) in result.err

@@ -49,9 +49,10 @@ def test_no_terminal_hint_says_what_works_in_ci(tmp_path: Path, run_cli: Any) ->
     result = run_cli("run", str(block(tmp_path)), env={"RUNNER_CACHE_DIR": str(tmp_path)})
     assert result.code == 3, result.out + result.err
     assert (
-        "authorize once where a person and a browser are (`runner run COLLECTION -e ENV "
-        "--open`), then give CI the token cache (RUNNER_CACHE_DIR) so it refreshes without a "
-        "person; or start from a stored refresh token (grant: refresh_token); see docs/auth.md"
+        "log in once where a person and a browser are: `runner auth login COLLECTION -e ENV "
+        "--open --print-refresh-token`, then give CI the refresh token (the block's refresh_token: "
+        "<< env('OAUTH_REFRESH_TOKEN', '') >>) or the token cache (RUNNER_CACHE_DIR); "
+        "see docs/auth.md#in-ci"
     ) in result.out + result.err
     assert "--input code=VALUE" not in result.out + result.err
 
@@ -63,3 +64,35 @@ def test_no_listening_note_when_the_code_is_given(tmp_path: Path, run_cli: Any) 
     )  # fmt: skip
     assert "the code exchange" in result.out + result.err  # it went on to the token endpoint
     assert "listening on" not in result.out + result.err
+
+
+def test_a_step_the_auth_helper_failed_shows_its_rendered_url(tmp_path: Path, run_cli: Any) -> None:
+    from rfc_oauth_server import AssertionServer
+
+    with AssertionServer("no key", "c") as server:  # refuses every token request
+        path = tmp_path / "c.yaml"
+        path.write_text(
+            f"""name: rendered
+variables:
+  me_url: {server.url}/me
+  api_key: k-0123456789-secret
+secrets: [api_key]
+auth:
+  type: oauth2
+  grant: client_credentials
+  token_url: {server.url}/token
+  client_id: c
+  client_secret: s
+steps:
+  - request: Me
+    url: <<me_url>>
+    params:
+      key: <<api_key>>
+""",
+            encoding="utf-8",
+        )
+        result = run_cli("run", str(path), "--no-color", "--no-token-cache")
+    output = result.out + result.err
+    assert result.code == 1, output
+    assert f"Me — GET {server.url}/me?key=[REDACTED]\n" in output
+    assert "<<me_url>>" not in output and "k-0123456789-secret" not in output

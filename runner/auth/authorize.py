@@ -1,5 +1,6 @@
-"""The authorization-code grant's part with a person: the authorize URL shown (or opened),
-the redirect taken from a loopback listener (RFC 8252) or pasted, ``state`` checked.
+"""The grants' part with a person: for the authorization code, the authorize URL shown (or
+opened), the redirect taken from a loopback listener (RFC 8252) or pasted, ``state`` checked;
+for the device grant (RFC 8628), the verification URL and the user code shown (or opened).
 
 Builds the authorize URL with a fresh ``state`` and PKCE pair; returns the form of the code
 exchange, which ``runner.auth.oauth2`` sends to the token endpoint exactly once.
@@ -21,6 +22,7 @@ from runner.pause.prompts import PauseRequest, Prompter
 from runner.render.templates import pkce_challenge, pkce_verifier, random_state
 
 if TYPE_CHECKING:
+    from runner.auth.device import DeviceAuthorization
     from runner.pause.loopback import CallbackListener
 
 
@@ -28,9 +30,10 @@ if TYPE_CHECKING:
 # and the PKCE verifier are new each run, so an earlier redirect (or its spent code) is
 # refused. What works in CI is a refresh token obtained once by a person (docs/auth.md).
 NO_TERMINAL_HINT = (
-    "authorize once where a person and a browser are (`runner run COLLECTION -e ENV --open`),"
-    " then give CI the token cache (RUNNER_CACHE_DIR) so it refreshes without a person; or "
-    "start from a stored refresh token (grant: refresh_token); see docs/auth.md"
+    "log in once where a person and a browser are: `runner auth login COLLECTION -e ENV "
+    "--open --print-refresh-token`, then give CI the refresh token (the block's refresh_token: "
+    "<< env('OAUTH_REFRESH_TOKEN', '') >>) or the token cache (RUNNER_CACHE_DIR); "
+    "see docs/auth.md#in-ci"
 )
 
 
@@ -113,6 +116,23 @@ class Authorizer:
         if verifier is not None:
             form["code_verifier"] = verifier
         return form, nonce
+
+    def show_device(
+        self, client: OAuthClient, grant: DeviceAuthorization, index: int, step: str
+    ) -> None:
+        """Show the person where to enter the user code (RFC 8628 §3.3); ``--open`` opens the
+        URL that carries the code when the server gave one, else the verification URL."""
+        url = grant.verification_uri_complete or grant.verification_uri
+        opened = bool(self.open_url(url)) if self.settings.open_browser else False
+        name = f"Authorize {client.client_id} with the code {grant.user_code}" + (
+            f" (for '{step}')" if step else ""
+        )
+        self.emit(BrowserShown(index, name, self.redactor.mask(url), opened))
+        self.note(
+            index,
+            f"waiting for the code {grant.user_code} to be entered at {grant.verification_uri} "
+            f"(the code expires in {grant.expires_in:g} s; polling every {grant.interval:g} s)",
+        )
 
     def _authorize_url(
         self, client: OAuthClient, state: str, verifier: str | None, nonce: str | None

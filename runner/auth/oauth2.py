@@ -4,14 +4,18 @@ way Postman's OAuth 2.0 helper does, and kept.
 - a valid cached token (``runner.auth.tokens``) is reused, with no browser;
 - one about to expire is refreshed with its refresh token, and a rotated refresh token is
   saved before the new access token is used;
+- a block's own ``refresh_token`` (with a person's grant) is refreshed before asking anyone,
+  so CI starts from a refresh token kept in its secret store (``runner auth login``);
 - a refused refresh (``invalid_grant``) goes back to the grant (for ``authorization_code``:
-  the browser, runner.auth.authorize) and says why;
+  the browser, runner.auth.authorize; for ``device_code``: a new user code, runner.auth.device)
+  and says why;
 - a grant that failed is not tried again in the same run.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -56,6 +60,9 @@ class OAuth2Tokens:
         environment: str | None = None,
         cache: TokenCache | None = None,
     ) -> None:
+        # Sleeps between device-grant polls; false when the run stopped. The engine sets its
+        # run's (which ends at --run-timeout or Ctrl-C).
+        self.wait: Callable[[float], bool] = _sleep
         self.redactor = redactor
         self.emit = emit
         self.settings = settings
@@ -93,7 +100,7 @@ class OAuth2Tokens:
 
     def client(self, flow: OAuth2, render: Callable[[str], str]) -> OAuthClient:
         """``flow`` rendered, its endpoints discovered when it names an issuer."""
-        return render_client(flow, render, self.redactor, self.provider)
+        return render_client(flow, render, self.redactor, self.provider, self.settings)
 
     def access_token(
         self,
@@ -127,6 +134,26 @@ class OAuth2Tokens:
                 raise
             return token.access_token
 
+    def login(
+        self, flow: OAuth2, render: Callable[[str], str], loc: SourceLocation | None
+    ) -> tuple[TokenSet, TokenKey]:
+        """``runner auth login``: run the grant now (a person is here), whatever is cached,
+        and keep the tokens in the cache; the tokens and their cache key."""
+        with self._lock:
+            try:
+                client = self.client(flow, render)
+            except OIDCError as exc:
+                raise OAuthError(exc.message, exc.location or loc, exc.hint) from None
+            key = self._key(client)
+            try:
+                token = self._obtain(client, 0, "", loc)
+            except (OAuthError, PauseError) as exc:
+                if exc.location is None:
+                    exc.location = loc
+                raise
+            self._keep(key, client, token, 0)
+            return token, key
+
     def drop_after_401(self, flow: OAuth2, render: Callable[[str], str], index: int) -> bool:
         """After a 401 to a request sent with a token read from the cache: drop that token
         so the next request refreshes (or authorizes again), once per token per run. True
@@ -157,6 +184,9 @@ class OAuth2Tokens:
                 self._held[key] = held
                 if cached.fresh():
                     self.note(index, f"using the cached access token{expiry(cached)}")
+            elif client.refresh_token and client.grant != "refresh_token":
+                # a refresh token to start from (CI's secret store): refreshed, no person asked
+                held = _Held(_expired(client.refresh_token), from_cache=False)
         if held is not None and held.token.fresh():
             return held.token
         if held is not None and held.token.refresh_token:
@@ -192,11 +222,10 @@ class OAuth2Tokens:
                     raise
                 self.cache.delete(key)
                 self._held.pop(key, None)
-                again = (
-                    "authorizing again"
-                    if client.grant == "authorization_code"
-                    else "requesting a new token"
-                )
+                again = {
+                    "authorization_code": "authorizing again",
+                    "device_code": "asking for a new device code",
+                }.get(client.grant, "requesting a new token")
                 self.note(index, f"the refresh token was refused ({exc.message}); {again}")
                 return None
             self._check_id_token(client, doc, nonce=None)
@@ -214,6 +243,9 @@ class OAuth2Tokens:
             form, nonce = self.authorizer.code_exchange(client, index, step, loc)
             doc = self._token_request(client, form, "the code exchange")
             self._check_id_token(client, doc, nonce=nonce, index=index, required=client.openid)
+        elif client.grant == "device_code":
+            doc = self._device(client, index, step)
+            self._check_id_token(client, doc, nonce=None, index=index)
         else:
             form = {"grant_type": client.grant}
             if client.grant == "account_credentials" and client.account_id is not None:
@@ -229,6 +261,19 @@ class OAuth2Tokens:
             f"obtained an access token from {client.token_url} ({client.grant}){expiry(token)}",
         )
         return token
+
+    def _device(self, client: OAuthClient, index: int, step: str) -> dict[str, Any]:
+        """RFC 8628: a user code shown to the person, the token endpoint polled until they
+        approved (runner.auth.device)."""
+        from runner.auth.device import poll_token, request_device_code
+
+        grant = request_device_code(client, self.settings, self.redactor)
+        self.authorizer.show_device(client, grant, index, step)
+
+        def send(form: dict[str, str]) -> dict[str, Any]:
+            return self._token_request(client, form, "the device token request")
+
+        return poll_token(grant, send, self.wait, self.settings.callback_timeout)
 
     def _check_id_token(
         self,
@@ -286,3 +331,15 @@ class OAuth2Tokens:
     def _register(self, token: TokenSet) -> None:
         self.redactor.add(token.access_token)
         self.redactor.add(token.refresh_token)
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return True
+
+
+def _expired(refresh_token: str) -> TokenSet:
+    """A token set holding only ``refresh_token``: the next use refreshes it."""
+    from runner.auth.tokens import TokenSet
+
+    return TokenSet(access_token="", refresh_token=refresh_token, expires_at=0.0)

@@ -26,7 +26,7 @@ from runner.pause.prompts import Prompter
 from runner.render.templates import Renderer
 
 if TYPE_CHECKING:
-    from runner.auth.tokens import TokenCache
+    from runner.auth.tokens import TokenCache, TokenKey, TokenSet
     from runner.http.transport import Exchange, PreparedRequest
     from runner.pause.loopback import CallbackListener
 
@@ -69,6 +69,8 @@ def auth_templates(auth: Auth | None) -> list[str]:
             flow.account_id,
             flow.refresh_token,
             flow.issuer,
+            flow.device_authorization_url,
+            flow.client_assertion_key,
             *flow.scopes,
             *(value for _, value in flow.params),
         ]
@@ -194,6 +196,13 @@ class AuthSession:
             token = self.oauth2.access_token(auth.oauth2, render, index, step, auth.loc)
             return Applied(headers=[("Authorization", f"Bearer {token}")])
         return Applied()
+
+    def login(self, auth: Auth, scope: Mapping[str, Any]) -> tuple[TokenSet, TokenKey]:
+        """``runner auth login``: run ``auth``'s oauth2 grant now, whatever is cached, and
+        keep the tokens in the cache (runner.auth.oauth2). Raises RenderError, OAuthError or
+        the pause errors of an authorization."""
+        assert auth.oauth2 is not None
+        return self.oauth2.login(auth.oauth2, self._renderer(scope), auth.loc)
 
     def sign(
         self, auth: Auth | None, scope: Mapping[str, Any], prepared: PreparedRequest

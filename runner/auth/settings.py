@@ -18,10 +18,13 @@ class AuthSettings:
     callback_timeout: float = 300.0
     token_cache: bool = True
     environ: Mapping[str, str] | None = None
+    base_dir: str | None = None  # the collection's folder: client_assertion_key is inside it
+    file_roots: tuple[str, ...] = ()  # --file-root: more folders a key file may be in
 
 
-def settings_from(options: Any) -> AuthSettings:
-    """The auth settings of a ``RunOptions`` (read by name, so older options objects work)."""
+def settings_from(options: Any, base_dir: str | None = None) -> AuthSettings:
+    """The auth settings of a ``RunOptions`` (read by name, so older options objects work)
+    for a collection in ``base_dir``."""
     return AuthSettings(
         timeout=float(getattr(options, "timeout", 30.0)),
         verify=getattr(options, "verify", True),
@@ -29,4 +32,6 @@ def settings_from(options: Any) -> AuthSettings:
         callback_timeout=float(getattr(options, "callback_timeout", 300.0)),
         token_cache=bool(getattr(options, "token_cache", True)),
         environ=os.environ if getattr(options, "environ", None) is None else options.environ,
+        base_dir=base_dir,
+        file_roots=tuple(str(root) for root in getattr(options, "file_roots", ())),
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, urlencode, urlsplit
 
@@ -71,6 +72,8 @@ class OAuthClient:
     refresh_token: str | None
     params: tuple[tuple[str, str], ...] = ()
     provider: Provider | None = None  # OpenID Connect, from the issuer's discovery
+    device_url: str | None = None  # device_code: the device authorization endpoint
+    assertion_key: str | None = field(default=None, repr=False)  # private_key_jwt: the PEM
 
     @property
     def openid(self) -> bool:
@@ -90,11 +93,13 @@ def render_client(
     render: Callable[[str], str],
     redactor: Redactor,
     discover: Callable[[str], Provider] | None = None,
+    settings: AuthSettings | None = None,
 ) -> OAuthClient:
     """Render an ``oauth2`` block; its secrets are masked from here on. With ``issuer``, the
     endpoints not given come from ``discover`` (the provider's openid-configuration). Raises
     RenderError, OIDCError, or OAuthError for a token or authorize URL that is not absolute
-    http(s) or a ``params`` entry the runner sets itself."""
+    http(s), a ``params`` entry the runner sets itself, or a client assertion key that is
+    missing or outside the folders ``settings`` allow."""
 
     def opt(text: str | None) -> str | None:
         return None if text is None else render(text)
@@ -104,14 +109,22 @@ def render_client(
         provider = discover(render(flow.issuer))
     token_url = render(flow.token_url) if flow.token_url else None
     auth_url = opt(flow.auth_url)
+    device_url = opt(flow.device_authorization_url)
     if provider is not None:
         token_url = token_url or provider.token_endpoint
         auth_url = auth_url or provider.authorization_endpoint
+        device_url = device_url or provider.device_authorization_endpoint
     if token_url is None:
         raise OAuthError(f"the OpenID provider {flow.issuer} names no token_endpoint", flow.loc)
     if flow.grant == "authorization_code" and auth_url is None:
         raise OAuthError(
             f"the OpenID provider {flow.issuer} names no authorization_endpoint", flow.loc
+        )
+    if flow.grant == "device_code" and device_url is None:
+        raise OAuthError(
+            f"the OpenID provider {flow.issuer} names no device_authorization_endpoint",
+            flow.loc,
+            "give the oauth2 block its device_authorization_url",
         )
     client_auth = render(flow.client_auth).strip()
     client_auth = OAUTH2_CLIENT_AUTH_ALIASES.get(client_auth, client_auth)
@@ -133,6 +146,10 @@ def render_client(
     scopes: list[str] = []
     for item in flow.scopes:
         scopes.extend(render(item).split())
+    assertion_key = None
+    if client_auth == "private_key_jwt":
+        assertion_key = _assertion_key(flow, render, settings or AuthSettings())
+        redactor.add(assertion_key)
     client = OAuthClient(
         grant=flow.grant,
         token_url=token_url,
@@ -147,10 +164,17 @@ def render_client(
         refresh_token=opt(flow.refresh_token),
         params=params,
         provider=provider,
+        device_url=device_url,
+        assertion_key=assertion_key,
     )
     redactor.add(client.client_secret)
     redactor.add(client.refresh_token)
-    for name, url in (("token_url", client.token_url), ("auth_url", client.auth_url)):
+    urls = (
+        ("token_url", client.token_url),
+        ("auth_url", client.auth_url),
+        ("device_authorization_url", client.device_url),
+    )
+    for name, url in urls:
         if url is not None and (
             urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc
         ):
@@ -158,6 +182,64 @@ def render_client(
                 f"oauth2 {name} must be an absolute http(s) URL, not {url!r}", flow.loc
             )
     return client
+
+
+def post_form(
+    client: OAuthClient,
+    url: str,
+    form: dict[str, str],
+    what: str,
+    settings: AuthSettings,
+    redactor: Redactor,
+) -> tuple[int, Any]:
+    """POST ``form`` to one of the server's endpoints once, with the client authenticated as
+    ``client_auth`` says (the token and device authorization endpoints authenticate clients
+    alike, RFC 8628 §3.1); the status and the JSON document (None when not JSON). Raises
+    OAuthError when the server cannot be reached."""
+    from runner.http.transport import PreparedRequest, Transport
+
+    headers = [("Accept", "application/json"), ("Content-Type", _FORM)]
+    body = dict(form)
+    if client.client_auth == "private_key_jwt" and client.assertion_key is not None:
+        from runner.auth.assertion import JWT_BEARER, ClientAssertionError, client_assertion
+
+        body["client_id"] = client.client_id
+        body["client_assertion_type"] = JWT_BEARER
+        try:
+            body["client_assertion"] = client_assertion(
+                client.assertion_key, client.client_id, client.token_url
+            )
+        except ClientAssertionError as exc:
+            raise OAuthError(f"{what}: {exc.message}", hint=exc.hint) from None
+    elif client.client_secret and client.client_auth == "client_secret_basic":
+        headers.append(("Authorization", client_basic_header(client)))
+    else:  # client_secret_post, none, or a public client (client_id only)
+        body["client_id"] = client.client_id
+        if client.client_secret and client.client_auth == "client_secret_post":
+            body["client_secret"] = client.client_secret
+    redactor.add(token_request_secrets(body.items()))  # the code, the verifier...
+    redactor.add(body.get("client_assertion"))
+    request = PreparedRequest(
+        method="POST",
+        url=url,
+        headers=tuple(headers),
+        content=urlencode(body).encode("ascii"),
+        timeout=settings.timeout,
+        follow_redirects=False,
+    )
+    try:
+        with Transport(timeout=settings.timeout, verify=settings.verify) as transport:
+            exchange = transport.send(request)
+    except TransportError as exc:
+        raise OAuthError(
+            f"{what} at {url} failed: {redactor.mask(exc.message)}",
+            hint="it was not retried (a code is single use); run again",
+        ) from None
+    try:
+        doc = exchange.json()
+    except ValueError:
+        doc = None
+    return exchange.status, doc
 
 
 def token_request(
@@ -169,42 +251,12 @@ def token_request(
 ) -> dict[str, Any]:
     """POST to the token endpoint once (never retried: a code is single use); the response
     document, which holds an access token. Raises OAuthError."""
-    from runner.http.transport import PreparedRequest, Transport
-
-    headers = [("Accept", "application/json"), ("Content-Type", _FORM)]
-    body = dict(form)
-    if client.client_secret and client.client_auth == "client_secret_basic":
-        headers.append(("Authorization", client_basic_header(client)))
-    else:  # client_secret_post, none, or a public client (client_id only)
-        body["client_id"] = client.client_id
-        if client.client_secret and client.client_auth == "client_secret_post":
-            body["client_secret"] = client.client_secret
-    redactor.add(token_request_secrets(body.items()))  # the code, the verifier...
-    request = PreparedRequest(
-        method="POST",
-        url=client.token_url,
-        headers=tuple(headers),
-        content=urlencode(body).encode("ascii"),
-        timeout=settings.timeout,
-        follow_redirects=False,
-    )
-    try:
-        with Transport(timeout=settings.timeout, verify=settings.verify) as transport:
-            exchange = transport.send(request)
-    except TransportError as exc:
-        raise OAuthError(
-            f"{what} at {client.token_url} failed: {redactor.mask(exc.message)}",
-            hint="it was not retried (a code is single use); run again",
-        ) from None
-    try:
-        doc = exchange.json()
-    except ValueError:
-        doc = None
+    status, doc = post_form(client, client.token_url, form, what, settings, redactor)
     if isinstance(doc, dict):
         for name in ("access_token", "refresh_token", "id_token"):
             redactor.add(doc.get(name))
-    if exchange.status != 200 or not isinstance(doc, dict) or not doc.get("access_token"):
-        raise _refused(doc, what, exchange.status, redactor)
+    if status != 200 or not isinstance(doc, dict) or not doc.get("access_token"):
+        raise refused(doc, what, status, redactor)
     token_type = str(doc.get("token_type") or "bearer")
     if token_type.lower() != "bearer":
         raise OAuthError(
@@ -213,7 +265,7 @@ def token_request(
     return doc
 
 
-def _refused(doc: Any, what: str, status: int, redactor: Redactor) -> OAuthError:
+def refused(doc: Any, what: str, status: int, redactor: Redactor) -> OAuthError:
     """The error for a token response without an access token (the server's error code and
     description when it gave them)."""
     error = doc.get("error") if isinstance(doc, dict) else None
@@ -228,6 +280,35 @@ def _refused(doc: Any, what: str, status: int, redactor: Redactor) -> OAuthError
     else:
         message = f"{what} failed: HTTP {status}, no access_token in the response"
     return OAuthError(redactor.mask(message), hint=_HINTS.get(error or ""), error=error)
+
+
+def _assertion_key(flow: OAuth2, render: Callable[[str], str], settings: AuthSettings) -> str:
+    """The PEM text of ``client_assertion_key``: a file inside the collection's folder or a
+    ``--file-root`` (symbolic links resolved), as file parts are."""
+    if flow.client_assertion_key is None:
+        raise OAuthError(
+            "oauth2 client_auth private_key_jwt needs client_assertion_key (a PEM private key)",
+            flow.loc,
+        )
+    written = render(flow.client_assertion_key).strip()
+    base = Path(settings.base_dir or ".")
+    path = Path(written).expanduser()
+    real = (path if path.is_absolute() else base / path).resolve()
+    allowed = [base.resolve(), *(Path(root).resolve() for root in settings.file_roots)]
+    if not any(real == root or real.is_relative_to(root) for root in allowed):
+        raise OAuthError(
+            f"oauth2 client_assertion_key {written} is outside the collection's folder "
+            f"({base.resolve()})",
+            flow.loc,
+            f"move it there, or allow its folder with --file-root {real.parent}",
+        )
+    try:
+        return real.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not a PEM text file"
+        raise OAuthError(
+            f"oauth2 client_assertion_key {written}: cannot read {real}: {reason}", flow.loc
+        ) from None
 
 
 def client_basic_header(client: OAuthClient) -> str:

@@ -91,7 +91,11 @@ class Body:
 
 AuthKind = Literal["none", "basic", "bearer", "apikey", "digest", "oauth2", "oauth1"]
 OAuthGrant = Literal[
-    "authorization_code", "client_credentials", "account_credentials", "refresh_token"
+    "authorization_code",
+    "device_code",
+    "client_credentials",
+    "account_credentials",
+    "refresh_token",
 ]
 
 
@@ -111,14 +115,16 @@ class OAuth2:
     pkce: bool = True  # authorization_code: S256 challenge and verifier
     client_auth: str = "basic"  # a template: client_secret_basic (basic), client_secret_post...
     account_id: str | None = None  # account_credentials (Zoom server-to-server)
-    refresh_token: str | None = None  # refresh_token grant
+    refresh_token: str | None = None  # refresh_token grant; else the one to start from
     params: tuple[tuple[str, str], ...] = ()  # extra authorize parameters (prompt, audience...)
     issuer: str | None = None  # OpenID Connect: discovery, ID token and RFC 9207 checks
+    device_authorization_url: str | None = None  # device_code (RFC 8628), unless issuer
+    client_assertion_key: str | None = None  # private_key_jwt (RFC 7523): a PEM key's path
     loc: SourceLocation | None = None
 
 
 # How an oauth2 client authenticates (RFC 7591 §2 names), and the older names kept as aliases.
-OAUTH2_CLIENT_AUTH = ("client_secret_basic", "client_secret_post", "none")
+OAUTH2_CLIENT_AUTH = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 OAUTH2_CLIENT_AUTH_ALIASES = {"basic": "client_secret_basic", "body": "client_secret_post"}
 
 OAUTH1_SIGNATURE_METHODS = (

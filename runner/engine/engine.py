@@ -121,7 +121,7 @@ class Engine:
             prompter=self.prompter,
             emit=self.events.emit,
             open_url=self.open_url,
-            settings=settings_from(options),
+            settings=settings_from(options, str(Path(collection.path or ".").parent)),
             environment=environment.name if environment else None,
         )
         env_secrets = environment.secrets if environment else frozenset()
@@ -229,6 +229,7 @@ class Engine:
         self.events.result = self.context.result = result
         control = Control(result, bail=self.options.bail, run_timeout=self.options.run_timeout)
         self.context.control = control
+        self.auth.oauth2.wait = control.sleep  # device-grant polls end with the run
         count, rows = iteration_rows(self.options.data, self.options.iterations)
         self.context.count = count
         self._last: tuple[int, Scope, list[Cookie]] | None = None

@@ -77,7 +77,7 @@ class RequestSteps:
             result.url = context.redactor.mask(str(step.url))
             return context.error(result, exc.message, "render")
         except RunnerError as exc:  # auth: an OAuth flow that failed or was refused
-            result.url = context.redactor.mask(str(step.url))
+            result.url = context.redactor.mask(self._rendered_url(step, scope))
             return self._auth_failed(result, exc)
         shown = prepared.url  # parsing a URL costs more than the rest of the step: only if needed
         if prepared.params:
@@ -191,6 +191,16 @@ class RequestSteps:
         if isinstance(exc, PauseRefusedError) and run is not None:
             run.stopped_reason = context.redactor.mask(exc.message)
         return context.error(result, message, "auth")
+
+    def _rendered_url(self, step: RequestStep, scope: Scope) -> str:
+        """The URL the step would have gone to (its params merged), when the auth helper
+        failed before sending: rendered, not ``<<me_url>>``; as written if it cannot be."""
+        try:
+            url = self.context.renderer.render_str(step.url, scope)
+            params = self.builder.pairs(step.params, scope)
+            return str(httpx.URL(url).copy_merge_params(tuple(params))) if params else url
+        except (RenderError, httpx.InvalidURL):
+            return str(step.url)
 
     def _request_sent(self, index: int, url: str, prepared: PreparedRequest) -> RequestSent:
         """The event of a request going out (masked on its way to the listeners, with every

@@ -896,12 +896,20 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
             doc.fail(node, "oauth2 auth is missing the required key 'token_url'")
         if grant == "authorization_code":
             needed.insert(0, "auth_url")
+        if grant == "device_code":
+            needed.insert(0, "device_authorization_url")
     for key in needed:
         if key not in entries:
             doc.fail(node, f"oauth2 auth with grant {grant} is missing the required key '{key}'")
     for key, owner in spec.OAUTH2_GRANT_ONLY.items():
         if key in entries and owner != grant:
             doc.fail(entries[key][0], f"'{key}' applies to grant {owner} only, not {grant}")
+    if "refresh_token" in entries and grant not in spec.OAUTH2_REFRESH_GRANTS:
+        doc.fail(
+            entries["refresh_token"][0],
+            f"'refresh_token' applies to grants {', '.join(spec.OAUTH2_REFRESH_GRANTS)}, "
+            f"not {grant}",
+        )
 
     def text(key: str) -> Text | None:
         return doc.text(entries[key][1], f"oauth2 {key}") if key in entries else None
@@ -944,6 +952,8 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
         refresh_token=text("refresh_token"),
         params=tuple(params),
         issuer=text("issuer"),
+        device_authorization_url=text("device_authorization_url"),
+        client_assertion_key=text("client_assertion_key"),
         loc=doc.loc(node),
     )
 

@@ -528,6 +528,7 @@ GOTO_MAP = _mapping(
 # The grants of oauth2 and the keys each requires; and the keys that belong to one grant only.
 OAUTH2_GRANTS: dict[str, tuple[str, ...]] = {
     "authorization_code": ("redirect_uri",),  # and auth_url, unless issuer (discovery)
+    "device_code": (),  # and device_authorization_url, unless issuer (discovery)
     "client_credentials": (),
     "account_credentials": ("account_id",),
     "refresh_token": ("refresh_token",),
@@ -537,9 +538,13 @@ OAUTH2_GRANT_ONLY: dict[str, str] = {
     "redirect_uri": "authorization_code",
     "pkce": "authorization_code",
     "params": "authorization_code",
+    "device_authorization_url": "device_code",
     "account_id": "account_credentials",
-    "refresh_token": "refresh_token",
 }
+
+# The grants whose block may hold a refresh token: the refresh_token grant's own, or (with a
+# person's grant) one to start from, so that CI refreshes where a person would authorize.
+OAUTH2_REFRESH_GRANTS = ("refresh_token", "authorization_code", "device_code")
 
 # Every auth key as the top of an auth mapping shows it, whatever the type; a type may say
 # more (AUTH_TYPES below).
@@ -560,6 +565,11 @@ AUTH_ANY = _mapping(
     Key("grant", "text", "The OAuth 2.0 grant.", values=tuple(OAUTH2_GRANTS)),
     Key("token_url", "text", "The token endpoint."),
     Key("auth_url", "text", "The authorization endpoint (authorization_code)."),
+    Key(
+        "device_authorization_url",
+        "text",
+        "The device authorization endpoint (device_code, RFC 8628).",
+    ),
     Key("client_id", "text", "The OAuth client id."),
     Key("client_secret", "text", "The OAuth client secret (masked in output)."),
     Key(
@@ -574,7 +584,7 @@ AUTH_ANY = _mapping(
         "client_auth",
         "text",
         "How the client authenticates: client_secret_basic (basic), client_secret_post "
-        "(body) or none; may be a template.",
+        "(body), private_key_jwt or none; may be a template.",
         default="basic",
     ),
     Key(
@@ -590,7 +600,18 @@ AUTH_ANY = _mapping(
         "and the redirect's iss checked.",
     ),
     Key("account_id", "text", "The account (account_credentials)."),
-    Key("refresh_token", "text", "The refresh token (refresh_token grant; masked)."),
+    Key(
+        "client_assertion_key",
+        "text",
+        "private_key_jwt: the PEM private key file that signs the client assertion "
+        "(inside the collection's folder or a --file-root).",
+    ),
+    Key(
+        "refresh_token",
+        "text",
+        "The refresh token: the refresh_token grant's, or one to start from before asking a "
+        "person (masked).",
+    ),
     Key("consumer_key", "text", "The OAuth 1.0a consumer key."),
     Key("consumer_secret", "text", "The OAuth 1.0a consumer secret (masked in output)."),
     Key("token_secret", "text", "The OAuth 1.0a token secret (masked in output)."),
@@ -632,8 +653,9 @@ AUTH_TYPES: dict[str, Mapping] = {
     "digest": _auth("digest", "username password", "username password"),
     "oauth2": _auth(
         "oauth2",
-        "grant issuer token_url auth_url client_id client_secret scopes redirect_uri pkce "
-        "client_auth params account_id refresh_token",
+        "grant issuer token_url auth_url device_authorization_url client_id client_secret "
+        "scopes redirect_uri pkce client_auth client_assertion_key params account_id "
+        "refresh_token",
         "grant client_id",  # and token_url, unless issuer
     ),
     "oauth1": _auth(

@@ -98,12 +98,19 @@ def configure(directory: Path, port: int) -> None:
 
 
 def tolerate_oauthlib_4() -> None:
-    """django-oauth-toolkit 3.4.1's device view passes oauthlib 4's whole device response
-    (which now carries ``scope``) to its DeviceCodeResponse and fails with a TypeError (HTTP
-    500); keep only the fields it knows. A finding against the toolkit, not the runner."""
+    """Two findings against django-oauth-toolkit 3.4.1 with oauthlib 4, not the runner:
+
+    - its device view passes oauthlib 4's whole device response (which now carries
+      ``scope``) to its DeviceCodeResponse and fails with a TypeError (HTTP 500): keep only
+      the fields it knows;
+    - oauthlib 4's device grant asks the validator's ``validate_device_code`` (new in 4) for
+      the code's status, which the toolkit's validator lacks (AttributeError, HTTP 500 once
+      the person approved): answer from the toolkit's own DeviceGrant row, with its user and
+      scope, as the toolkit's view already checked it."""
     import dataclasses
 
     from oauth2_provider import models
+    from oauth2_provider.oauth2_validators import OAuth2Validator
     from oauth2_provider.views import device
 
     known = {field.name for field in dataclasses.fields(models.DeviceCodeResponse)}
@@ -112,6 +119,29 @@ def tolerate_oauthlib_4() -> None:
         return models.DeviceCodeResponse(**{k: v for k, v in fields.items() if k in known})
 
     device.DeviceCodeResponse = response
+
+    statuses = {  # the toolkit's status -> oauthlib 4's DeviceCodeGrant.DEVICE_CODE_* values
+        "authorized": "authorized",
+        "authorization-pending": "authorization_pending",
+        "expired": "expired_token",
+        "denied": "access_denied",
+    }
+
+    def validate_device_code(
+        self: Any, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
+    ) -> str | None:
+        grant = (
+            models.get_device_grant_model()
+            .objects.filter(device_code=code, client_id=client_id)
+            .first()
+        )
+        if grant is None:
+            return None
+        request.user = grant.user
+        request.scopes = (grant.scope or "").split()
+        return statuses.get(grant.status)
+
+    OAuth2Validator.validate_device_code = validate_device_code
 
 
 def seed(directory: Path) -> None:

@@ -1,33 +1,68 @@
-"""``runner auth list`` and ``runner auth clear``: look at and empty the OAuth token cache.
+"""``runner auth login``, ``list`` and ``clear``: fill, look at and empty the OAuth token cache.
 
-Listing shows where each token is from (token URL, client id, scopes, environment), when it
-expires and whether it can be refreshed, never a token. Clearing removes entries, so the next
-run authorizes again.
+Login runs a collection's oauth2 flow once, where a person is, so that CI can refresh
+without one (docs/auth.md#in-ci); it prints the refresh token only when asked, and masked
+unless asked twice. Listing shows where each token is from (token URL, client id, scopes,
+environment), when it expires and whether it can be refreshed, never a token. Clearing
+removes entries, so the next run authorizes again.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from runner.core.errors import ExitStatus
+from runner.core.errors import ExitStatus, RunnerError
+from runner.core.events import AuthNote, BrowserShown, Event
 
-from ..arguments import Subparsers, group_help
+from ..arguments import Subparsers, add_collection_arguments, group_help, load_inputs
 from ..console import Console
 
 if TYPE_CHECKING:
     from runner.auth.tokens import CacheEntry
+    from runner.core.model import Auth, Collection
 
 
 def register(sub: Subparsers) -> None:
     auth = sub.add_parser(
         "auth",
-        help="list or clear the cached OAuth tokens",
+        help="log in once (OAuth 2.0), list or clear the cached tokens",
         description="The OAuth 2.0 token cache (docs/auth.md). No secret is ever shown.",
     )
     auth.set_defaults(handler=group_help(auth))  # `runner auth` alone: its help, exit 2
     commands = auth.add_subparsers(dest="auth_command", metavar="COMMAND")
+    login = commands.add_parser(
+        "login",
+        help="run the collection's oauth2 flow once and cache the tokens (for CI)",
+        description="Authorize now (browser and loopback, or device code), whatever is cached, "
+        "and keep the tokens in the cache; a CI run then refreshes without a person "
+        "(docs/auth.md#in-ci). Messages go to stderr; stdout holds only the refresh token "
+        "of --print-refresh-token.",
+    )
+    add_collection_arguments(login)
+    login.add_argument(
+        "--open", action="store_true", help="open the authorization URL in the system browser"
+    )
+    login.add_argument(
+        "--callback-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the browser's redirect or the device code (default 300)",
+    )
+    login.add_argument(
+        "--print-refresh-token",
+        action="store_true",
+        help="print the refresh token on stdout, for a CI secret store (masked without "
+        "--show-secret)",
+    )
+    login.add_argument(
+        "--show-secret",
+        action="store_true",
+        help="with --print-refresh-token: print the token itself",
+    )
+    login.set_defaults(handler=cmd_login)
     listing = commands.add_parser("list", help="show the cached tokens (no secrets)")
     listing.set_defaults(handler=cmd_list)
     clear = commands.add_parser("clear", help="delete cached tokens: all, or the IDs given")
@@ -35,6 +70,98 @@ def register(sub: Subparsers) -> None:
         "ids", nargs="*", metavar="ID", help="an ID (or its start) from `runner auth list`"
     )
     clear.set_defaults(handler=cmd_clear)
+
+
+class _Shown:
+    """The login's part of a run's console: where to authorize, and the auth notes (stderr)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, BrowserShown):
+            action = "Opened in your browser" if event.opened else "Open this URL in your browser"
+            self.stream.write(f"{event.name}: {action}:\n    {event.url}\n")
+        elif isinstance(event, AuthNote):
+            self.stream.write(f"· auth: {event.message}\n")
+        self.stream.flush()
+
+
+def oauth2_blocks(collection: Collection) -> list[Auth]:
+    """Every oauth2 auth of the collection (its own, its folders', its requests'), in order."""
+    from runner.core.model import walk
+
+    found = [collection.auth] + [getattr(step, "auth", None) for step, _ in walk(collection.steps)]
+    return [auth for auth in found if auth is not None and auth.oauth2 is not None]
+
+
+def cmd_login(args: argparse.Namespace, console: Console) -> int:
+    from runner.core.redact import Redactor
+    from runner.engine.engine import Engine
+    from runner.engine.options import RunOptions
+    from runner.pause.prompts import StandardPrompter, TerminalPrompter, is_interactive
+
+    err = console.stderr
+    redactor = Redactor()
+    try:
+        collection, environment = load_inputs(args)
+        blocks = oauth2_blocks(collection)
+        if not blocks:
+            err.write(f"error: {args.collection} has no oauth2 auth: nothing to log in to\n")
+            return int(ExitStatus.INVALID)
+        terminal = None
+        if is_interactive(console.stdin, console.stderr, console.environ):
+            terminal = TerminalPrompter(console.stdin, console.stderr)
+        options = RunOptions(
+            variables=dict(args.var),
+            open_browser=args.open,
+            callback_timeout=args.callback_timeout,
+            environ=console.environ,
+        )
+        engine = Engine(
+            collection,
+            environment,
+            options,
+            prompter=StandardPrompter({}, console.environ, terminal),
+            listeners=[_Shown(err)],
+            redactor=redactor,
+        )
+        scope = engine.prepare()
+        done: set[str] = set()
+        refresh_tokens: list[str] = []
+        for auth in blocks:
+            token, key = engine.auth.login(auth, scope)
+            if key.id in done:
+                continue
+            done.add(key.id)
+            cache = engine.auth.cache
+            where = cache.directory if cache.directory is not None else "memory"
+            refresh = "refreshable" if token.refresh_token else "no refresh token"
+            err.write(
+                f"logged in: {key.client_id} at {key.token_url}; cached in {where} as "
+                f"{key.id[:12]} ({refresh})\n"
+            )
+            if token.refresh_token:
+                refresh_tokens.append(token.refresh_token)
+            else:
+                err.write(
+                    "warning: the server issued no refresh token, so CI cannot refresh; ask "
+                    "for one (the offline_access scope, or params: {prompt: consent})\n"
+                )
+    except RunnerError as exc:
+        console.error(exc, redactor)
+        return int(exc.exit_status)
+    if args.print_refresh_token:
+        if not refresh_tokens:
+            err.write("error: no refresh token to print\n")
+            return int(ExitStatus.FAILED)
+        for refresh_token in refresh_tokens:
+            console.stdout.write((refresh_token if args.show_secret else "[REDACTED]") + "\n")
+        if args.show_secret:
+            err.write("warning: the refresh token printed is a secret; keep it out of logs\n")
+        else:
+            err.write("the refresh token is masked; add --show-secret to print it\n")
+    return int(ExitStatus.OK)
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
