@@ -9,10 +9,12 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from oauth_support import free_port
 
 HERE = Path(__file__).resolve().parent
 USERNAME = "ada"
@@ -194,3 +196,42 @@ def scripted_code(server: DotServer, authorize_url: str) -> str:
         answer = browser.post(str(page.url), data={**fields, "allow": "Authorize"})
         assert answer.status_code == 302, answer.text
         return answer.headers["location"]
+
+
+def person(chromium: Any, url: str, redirect_uri: str, decision: str) -> str:
+    """Chromium signs in and decides; the heading of the loopback's page."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        sign_in_and_decide(page, url, decision)
+        page.wait_for_url(f"{redirect_uri}?**", timeout=15000)
+        return str(page.inner_text("h1"))
+    finally:
+        context.close()
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out + err
+
+
+def loopback() -> str:
+    return f"http://127.0.0.1:{free_port()}{REDIRECT_PATH}"
+
+
+def cached(tmp_path: Path) -> dict[str, Any]:
+    (path,) = (tmp_path / "cache" / "tokens").glob("*.json")
+    token: dict[str, Any] = json.loads(path.read_text())["token"]
+    return token
+
+
+def expire_cached(tmp_path: Path) -> None:
+    (path,) = (tmp_path / "cache" / "tokens").glob("*.json")
+    doc = json.loads(path.read_text())
+    doc["token"]["expires_at"] = time.time() - 10
+    path.write_text(json.dumps(doc))

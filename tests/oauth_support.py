@@ -8,7 +8,9 @@ import os
 import secrets
 import socket
 import stat
+import subprocess
 import sys
+import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,21 @@ def browser_command(tmp_path: Path, *, decision: str = "allow", follow: bool = T
 def opened_urls(tmp_path: Path) -> list[str]:
     path = tmp_path / "opened.txt"
     return path.read_text(encoding="utf-8").split() if path.exists() else []
+
+
+def opened_url(tmp_path: Path, proc: subprocess.Popen[str]) -> str:
+    """The first URL the run ``proc`` handed to the browser (browser_command records it)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        urls = opened_urls(tmp_path)
+        if urls:
+            return urls[0]
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"the run ended before opening a browser: {out}{err}")
+        time.sleep(0.05)  # the browser command is another process: poll its file
+    proc.kill()
+    raise AssertionError("the run never opened the authorize URL")
 
 
 def child_env(**extra: str) -> dict[str, str]:

@@ -11,13 +11,12 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from oauth_support import ROOT, browser_command, child_env, loopback_client, opened_urls
+from oauth_support import ROOT, browser_command, child_env, loopback_client, opened_url
 
 from runner.demo.server import DemoClient, OAuthDemoServer
 
@@ -85,20 +84,6 @@ def start_run(client: DemoClient, server: OAuthDemoServer, tmp_path: Path) -> su
     )  # fmt: skip
 
 
-def authorize_url(tmp_path: Path, proc: subprocess.Popen[str]) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        urls = opened_urls(tmp_path)
-        if urls:
-            return urls[0]
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            raise AssertionError(f"the run ended before opening a browser: {out}{err}")
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("the run never opened the authorize URL")
-
-
 @pytest.mark.parametrize("decision", ["Allow", "Deny"])
 def test_chromium_authorizes_and_the_loopback_takes_the_redirect(
     chromium: Any, tmp_path: Path, decision: str
@@ -107,7 +92,7 @@ def test_chromium_authorizes_and_the_loopback_takes_the_redirect(
     with OAuthDemoServer(client) as server:
         proc = start_run(client, server, tmp_path)
         try:
-            url = authorize_url(tmp_path, proc)
+            url = opened_url(tmp_path, proc)
             page = chromium.new_page()
             try:
                 page.goto(url)

@@ -6,10 +6,8 @@ explicit steps (browser, pause, token request)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,10 +21,14 @@ from dot_support import (
     PUBLIC,
     REDIRECT_PATH,
     DotServer,
+    cached,
+    expire_cached,
+    finish,
     launch_chromium,
-    sign_in_and_decide,
+    loopback,
+    person,
 )
-from oauth_support import browser_command, child_env, free_port, opened_urls
+from oauth_support import browser_command, child_env, opened_url
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -192,60 +194,6 @@ def start(
     )  # fmt: skip
 
 
-def opened(tmp_path: Path, proc: subprocess.Popen[str]) -> str:
-    """The authorize URL the run handed to the browser."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        urls = opened_urls(tmp_path)
-        if urls:
-            return urls[0]
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            raise AssertionError(f"the run ended before opening a browser: {out}{err}")
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("the run never opened the authorize URL")
-
-
-def person(chromium: Any, url: str, redirect_uri: str, decision: str) -> str:
-    """Chromium signs in and decides; the heading of the loopback's page."""
-    context = chromium.new_context()
-    try:
-        page = context.new_page()
-        sign_in_and_decide(page, url, decision)
-        page.wait_for_url(f"{redirect_uri}?**", timeout=15000)
-        return str(page.inner_text("h1"))
-    finally:
-        context.close()
-
-
-def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    try:
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    return proc.returncode, out + err
-
-
-def loopback() -> str:
-    return f"http://127.0.0.1:{free_port()}{REDIRECT_PATH}"
-
-
-def cached(tmp_path: Path) -> dict[str, Any]:
-    (path,) = (tmp_path / "cache" / "tokens").glob("*.json")
-    token: dict[str, Any] = json.loads(path.read_text())["token"]
-    return token
-
-
-def expire_cached(tmp_path: Path) -> None:
-    (path,) = (tmp_path / "cache" / "tokens").glob("*.json")
-    doc = json.loads(path.read_text())
-    doc["token"]["expires_at"] = time.time() - 10
-    path.write_text(json.dumps(doc))
-
-
 # -- the oauth2 block, loopback capture ---------------------------------------------------------
 
 
@@ -255,7 +203,7 @@ def test_block_authorizes_then_refreshes_with_rotation(
     redirect = loopback()
     collection = block_collection(tmp_path, dot)
     proc = start(collection, tmp_path, redirect)
-    heading = person(chromium, opened(tmp_path, proc), redirect, "Authorize")
+    heading = person(chromium, opened_url(tmp_path, proc), redirect, "Authorize")
     status, output = finish(proc)
     assert status == 0, output
     assert heading == "Authorization received"
@@ -293,7 +241,7 @@ def test_block_forged_state_is_refused_before_any_token_request(
     redirect = loopback()
     tokens_before = len(dot.requests("/o/token/"))
     proc = start(block_collection(tmp_path, dot), tmp_path, redirect)
-    url = opened(tmp_path, proc)
+    url = opened_url(tmp_path, proc)
     forged = httpx.get(f"{redirect}?code=stolen&state=forged", timeout=10)
     assert forged.status_code == 400
     assert "Not from this run" in forged.text
@@ -309,7 +257,7 @@ def test_block_access_denied_ends_the_run(dot: DotServer, chromium: Any, tmp_pat
     redirect = loopback()
     tokens_before = len(dot.requests("/o/token/"))
     proc = start(block_collection(tmp_path, dot), tmp_path, redirect)
-    heading = person(chromium, opened(tmp_path, proc), redirect, "Cancel")
+    heading = person(chromium, opened_url(tmp_path, proc), redirect, "Cancel")
     status, output = finish(proc)
     assert status == 1, output
     assert heading == "Authorization failed"
@@ -328,7 +276,7 @@ def test_steps_authorize_exchange_refresh_and_rotation(
 ) -> None:
     redirect = loopback()
     proc = start(steps_collection(tmp_path, dot), tmp_path, redirect)
-    heading = person(chromium, opened(tmp_path, proc), redirect, "Authorize")
+    heading = person(chromium, opened_url(tmp_path, proc), redirect, "Authorize")
     status, output = finish(proc)
     assert status == 0, output
     assert heading == "Authorization received"
@@ -339,7 +287,7 @@ def test_steps_wrong_verifier_is_refused(dot: DotServer, chromium: Any, tmp_path
     redirect = loopback()
     tokens_before = len(dot.requests("/o/token/"))
     proc = start(steps_collection(tmp_path, dot, wrong_verifier=True), tmp_path, redirect)
-    person(chromium, opened(tmp_path, proc), redirect, "Authorize")
+    person(chromium, opened_url(tmp_path, proc), redirect, "Authorize")
     status, output = finish(proc)
     assert status == 0, output  # the token step expects HTTP 400 invalid_grant, and got it
     assert "✔ Token — POST" in output and "→ 400" in output
@@ -370,7 +318,7 @@ def test_steps_access_denied_stops_before_the_token_request(
     redirect = loopback()
     tokens_before = len(dot.requests("/o/token/"))
     proc = start(steps_collection(tmp_path, dot), tmp_path, redirect)
-    heading = person(chromium, opened(tmp_path, proc), redirect, "Cancel")
+    heading = person(chromium, opened_url(tmp_path, proc), redirect, "Cancel")
     status, output = finish(proc)
     assert status == 1, output
     assert heading == "Authorization failed"

@@ -12,9 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dot_support import CHROMIUM, CONFIDENTIAL, CONFIDENTIAL_SECRET, DotServer, launch_chromium
-from oauth_support import browser_command, child_env
-from test_dot_flows import expire_cached, finish, loopback, opened, person
+from dot_support import (
+    CHROMIUM,
+    CONFIDENTIAL,
+    CONFIDENTIAL_SECRET,
+    DotServer,
+    expire_cached,
+    finish,
+    launch_chromium,
+    loopback,
+    person,
+)
+from oauth_support import browser_command, child_env, opened_url
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -90,7 +99,7 @@ def login(
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=env,
     )  # fmt: skip
-    heading = person(chromium, opened(tmp_path, proc), redirect, "Authorize")
+    heading = person(chromium, opened_url(tmp_path, proc), redirect, "Authorize")
     assert heading == "Authorization received"
     try:
         out, err = proc.communicate(timeout=60)
