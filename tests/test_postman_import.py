@@ -728,7 +728,7 @@ def test_untranslated_scripts_are_kept_verbatim_and_reported(
     )
     data, report = do_import(run_cli, tmp_path, doc)
     step = data["steps"][0]
-    assert step["expect"] == {"status": 200}
+    assert step["expect"] == {"status": {"eq": 200, "name": "ok"}}  # the pm.test's name
     assert step["scripts"]["prerequest"] == "pm.variables.set('t', Date.now());\n"
     assert step["scripts"]["test"] == (
         "if (pm.response.code === 200) { postman.setNextRequest(null); }\nconsole.log('done');\n"

@@ -195,6 +195,8 @@ class Check:
     target: str | None
     matchers: tuple[Matcher, ...]
     loc: SourceLocation | None = None
+    # ``name:`` beside the operators: what reports call the check (a Postman test's name)
+    name: str | None = None
 
     @property
     def label(self) -> str:
