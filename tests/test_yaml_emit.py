@@ -105,7 +105,7 @@ def test_a_header_comment_and_a_loadable_collection() -> None:
 # -- any YAML 1.2 reader: PyYAML and ruamel.yaml (1.2 mode) read what the writer writes ----------
 
 _TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",))
+    alphabet=st.characters(exclude_categories=["Cs"])
     | st.sampled_from(list("?:,#[]{}-&*!|>'\"%@`<> ")),
     max_size=20,
 )
