@@ -209,3 +209,31 @@ def test_the_junit_names_are_newman_s(
     result = run_cli("run", _import(run_cli, tmp_path, document), "--reporter", f"junit:{ours}")
     assert result.code == 1
     assert _junit_cases(ours) == _junit_cases(theirs)
+
+
+# -- undefined_variables: literal (imported collections) -----------------------------------
+
+
+def test_an_imported_collection_sends_an_undefined_variable_as_written(
+    run_cli: RunCli, tmp_path: Path, echo: EchoServer
+) -> None:
+    document = collection(request("Who", echo.url + "/get?who={{nobody}}"), name="Literal")
+    path = _import(run_cli, tmp_path, document).with_name("literal.yaml")
+    assert yaml.safe_load(path.read_text())["undefined_variables"] == "literal"
+    report = tmp_path / "r.json"
+    result = run_cli("run", path, "--reporter", f"json:{report}")
+    assert result.code == 0, result.output
+    assert echo.log[-1].query == [("who", "{{nobody}}")]  # what Newman sends
+    warnings = json.loads(report.read_text())["steps"][0]["warnings"]
+    assert [(w["label"], w["message"]) for w in warnings] == [
+        (
+            "undefined variable 'nobody'",
+            "sent as written: {{nobody}} (undefined_variables: literal)",
+        )
+    ]
+    strict = path.read_text().replace("undefined_variables: literal", "undefined_variables: error")
+    path.write_text(strict)
+    sent = len(echo.log)
+    refused = run_cli("run", path)
+    assert refused.code == 2 and "undefined variable 'nobody'" in refused.err
+    assert len(echo.log) == sent  # the strict check: nothing sent

@@ -504,6 +504,7 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
         tags=_tags(doc, entries), scripts=_scripts(doc, entries),
         http2=doc.option(entries, spec.COLLECTION["http2"]),
         run_scripts=doc.option(entries, spec.COLLECTION["run_scripts"]),
+        undefined_variables=_undefined_variables(doc, entries),
         load=_load_settings(doc, entries["load"][1]) if "load" in entries else None,
         retries=_retries(doc, entries["retries"][1]) if "retries" in entries else None,
         max_response_size=_size(doc, entries, "max_response_size"),
@@ -989,6 +990,16 @@ def _matchers(doc: _Doc, node: Node) -> tuple[tuple[Matcher, ...], str | None]:
                 "to compare with a mapping that has such keys, write {eq: {...}}",
             )
     return (Matcher("eq", doc.value(node)),), None
+
+
+def _undefined_variables(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> str:
+    key = spec.COLLECTION["undefined_variables"]
+    value = str(doc.option(entries, key))
+    if value not in key.values:
+        doc.fail(
+            entries[key.name][1], f"undefined_variables must be error or literal, not {value!r}"
+        )
+    return value
 
 
 def _check_name(doc: _Doc, node: Node) -> str:

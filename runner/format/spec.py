@@ -196,6 +196,15 @@ COLLECTION = _mapping(
         "Run the Postman scripts kept under `scripts:` (as `runner run --scripts`).",
         default=False,
     ),
+    Key(
+        "undefined_variables",
+        "text",
+        "error: a variable no one defines stops the run before sending (the check before "
+        "sending); literal: it is sent as Postman writes it, {{name}}, with a warning on the "
+        "step (Newman's way; written by `runner import postman`).",
+        default="error",
+        values=("error", "literal"),
+    ),
     RETRIES,
     SIZE,
     REDIRECTS,
