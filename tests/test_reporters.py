@@ -116,6 +116,7 @@ def test_json_report_follows_its_schema(run_cli: RunCli, mixed: Path, tmp_path: 
     assert bad == [
         {
             "label": "status",
+            "name": None,
             "passed": False,
             "expected": 200,
             "actual": 500,

@@ -6,6 +6,10 @@ import random
 import string
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from runner.format.loader import parse_collection, parse_data
 from runner.formats.yaml_emit import dump, scalar
@@ -96,3 +100,48 @@ def test_a_header_comment_and_a_loadable_collection() -> None:
     )
     assert out.startswith("# hello\n# world\nname: x\n")
     assert parse_collection(out).steps[0].name == "r"
+
+
+# -- any YAML 1.2 reader: PyYAML and ruamel.yaml (1.2 mode) read what the writer writes ----------
+
+_TEXT = st.text(
+    alphabet=st.characters(exclude_categories=["Cs"])
+    | st.sampled_from(list("?:,#[]{}-&*!|>'\"%@`<> ")),
+    max_size=20,
+)
+_LEAF = st.none() | st.booleans() | st.integers(-(10**12), 10**12) | _TEXT
+_DATA = st.recursive(
+    _LEAF,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _ruamel_12(text: str) -> object:
+    reader = YAML(typ="safe", pure=True)
+    reader.version = (1, 2)
+    return reader.load(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_TEXT, _DATA, min_size=1, max_size=5))
+def test_every_file_it_writes_loads_in_a_second_reader(data: dict[str, object]) -> None:
+    """Hypothesis: PyYAML (the YAML most tools use) and ruamel.yaml in YAML 1.2 mode both
+    read the same values back, and so does the runner's own loader."""
+    text = dump(data)
+    assert yaml.safe_load(text) == data, text
+    assert _ruamel_12(text) == data, text
+    assert parse_data(text) == data, text
+
+
+def test_a_title_ending_in_a_question_mark_inside_a_flow_mapping() -> None:
+    text = dump({"step": {"title": "Is it up?", "why": "a ?b"}, "list": ["ok?"]})
+    assert text == "step: {title: 'Is it up?', why: 'a ?b'}\nlist: ['ok?']\n"
+    assert (
+        yaml.safe_load(text)
+        == _ruamel_12(text)
+        == {
+            "step": {"title": "Is it up?", "why": "a ?b"},
+            "list": ["ok?"],
+        }
+    )

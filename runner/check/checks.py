@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from runner.check.captures import query_json
@@ -36,6 +37,13 @@ def run_check(
     check: Check, exchange: Exchange, renderer: Renderer, scope: Mapping[str, Any]
 ) -> CheckResult:
     """Evaluate one expectation; never raises for a bad response, only reports."""
+    result = _run_check(check, exchange, renderer, scope)
+    return replace(result, name=check.name) if check.name else result
+
+
+def _run_check(
+    check: Check, exchange: Exchange, renderer: Renderer, scope: Mapping[str, Any]
+) -> CheckResult:
     if check.subject == "schema":
         return _schema(check, exchange)
     try:

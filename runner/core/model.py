@@ -201,6 +201,8 @@ class Check:
     target: str | None
     matchers: tuple[Matcher, ...]
     loc: SourceLocation | None = None
+    # ``name:`` beside the operators: what reports call the check (a Postman test's name)
+    name: str | None = None
 
     @property
     def label(self) -> str:
@@ -449,6 +451,8 @@ class Collection:
     scripts: Scripts | None = None  # inert JavaScript kept from an import
     http2: bool = False  # offer HTTP/2 to servers (a request's own http2 wins)
     run_scripts: bool = False  # run the kept scripts, as `run --scripts` (runner.engine.scripting)
+    # "literal": an undefined variable is sent as Postman writes it ({{name}}), with a warning
+    undefined_variables: str = "error"
     load: LoadSettings | None = None  # `runner load` thresholds and think time
     retries: Retries | None = None  # for every idempotent request (a step's own wins)
     max_response_size: int | None = None  # bytes; None: --max-response-size (50 MiB)

@@ -77,7 +77,8 @@ def prepare_run(context: RunContext) -> Prepared:
     if options.scripts or collection.run_scripts:
         known |= scripted
     check_static(context.steps, collection, known | scripted)
-    check_defined(context.steps, collection, context.renderer, known, data, scripted - known)
+    if collection.undefined_variables != "literal":  # literal: sent as written, warned per step
+        check_defined(context.steps, collection, context.renderer, known, data, scripted - known)
     return Prepared(scope, built.base, row_dependent)
 
 

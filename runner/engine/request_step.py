@@ -7,6 +7,7 @@ subclass of the engine can see each request as rendered (runner.explain does).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import httpx
@@ -30,6 +31,8 @@ from runner.engine.scripting import RequestScripts
 from runner.engine.steps import documented, preview
 from runner.http.transport import Exchange, PreparedRequest, Transport, charset_of
 from runner.render.scope import Scope
+
+_UNDEFINED = re.compile(r"^undefined variable '([^']+)'")
 
 RenderHook = Callable[[RequestStep, Auth | None, Scope, int], PreparedRequest]
 
@@ -67,12 +70,15 @@ class RequestSteps:
         if pre:
             changes = self.scripts.run(index, step, pre, None, scope, result, transport)
 
+        literals: set[str] = set()  # undefined_variables: literal
+
         def prepare() -> PreparedRequest:
-            prepared = self.render(step, auth, scope, index)
-            return self.builder.finish(step, auth, scope, prepared, changes)
+            used = scope.with_literals(literals) if literals else scope
+            prepared = self.render(step, auth, used, index)
+            return self.builder.finish(step, auth, used, prepared, changes)
 
         try:
-            prepared = prepare()
+            prepared = self._prepare_literal(prepare, literals, result)
         except RenderError as exc:
             result.url = context.redactor.mask(str(step.url))
             return context.error(result, exc.message, "render")
@@ -97,6 +103,30 @@ class RequestSteps:
         except RunnerError as exc:
             return self._auth_failed(result, exc)
         return self._received(index, step, exchange, scope, result, transport)
+
+    def _prepare_literal(
+        self, prepare: Callable[[], PreparedRequest], literals: set[str], result: StepResult
+    ) -> PreparedRequest:
+        """Render; with ``undefined_variables: literal`` an undefined variable is sent as
+        Postman writes it (``{{name}}``), as Newman does, with a warning on the step."""
+        while True:
+            try:
+                return prepare()
+            except RenderError as exc:
+                found = _UNDEFINED.match(exc.message)
+                literal = self.context.collection.undefined_variables == "literal"
+                if not literal or found is None or found[1] in literals or len(literals) > 100:
+                    raise
+                name = found[1]
+                literals.add(name)
+                result.warnings.append(
+                    CheckResult(
+                        f"undefined variable '{name}'",
+                        False,
+                        message="sent as written: {{" + name + "}} (undefined_variables: literal)",
+                        loc=exc.location,
+                    )
+                )
 
     def send(
         self,

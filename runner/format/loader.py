@@ -504,6 +504,7 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
         tags=_tags(doc, entries), scripts=_scripts(doc, entries),
         http2=doc.option(entries, spec.COLLECTION["http2"]),
         run_scripts=doc.option(entries, spec.COLLECTION["run_scripts"]),
+        undefined_variables=_undefined_variables(doc, entries),
         load=_load_settings(doc, entries["load"][1]) if "load" in entries else None,
         retries=_retries(doc, entries["retries"][1]) if "retries" in entries else None,
         max_response_size=_size(doc, entries, "max_response_size"),
@@ -958,14 +959,17 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
     )
 
 
-def _matchers(doc: _Doc, node: Node) -> tuple[Matcher, ...]:
-    """A plain value means equality; a mapping whose keys are all operators is a comparison."""
+def _matchers(doc: _Doc, node: Node) -> tuple[tuple[Matcher, ...], str | None]:
+    """A plain value means equality; a mapping whose keys are all operators is a comparison,
+    which ``name:`` beside the operators names (the check's name in reports)."""
     if isinstance(node, MappingNode):
         entries = doc.mapping(node, "expectation")
         ops = [k for k in entries if k in MATCH_OPS]
-        if ops and len(ops) == len(entries):
+        name_entry = entries.get(spec.CHECK_NAME) if ops else None
+        if ops and len(ops) + (name_entry is not None) == len(entries):
             out = []
-            for op, (_, value_node) in entries.items():
+            for op in ops:
+                value_node = entries[op][1]
                 expected = doc.value(value_node)
                 if op == "matches":
                     pattern = doc.text(value_node, "matches")
@@ -987,14 +991,48 @@ def _matchers(doc: _Doc, node: Node) -> tuple[Matcher, ...]:
                         f"use one of {', '.join(JSON_TYPE_NAMES)}",
                     )
                 out.append(Matcher(cast(Any, str(op)), expected))
-            return tuple(out)
+            name = _check_name(doc, name_entry[1]) if name_entry is not None else None
+            return tuple(out), name
         if ops:
             doc.fail(
                 node,
                 f"expectation mixes operators ({', '.join(ops)}) with other keys",
                 "to compare with a mapping that has such keys, write {eq: {...}}",
             )
-    return (Matcher("eq", doc.value(node)),)
+    return (Matcher("eq", doc.value(node)),), None
+
+
+def _undefined_variables(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> str:
+    key = spec.COLLECTION["undefined_variables"]
+    value = str(doc.option(entries, key))
+    if value not in key.values:
+        doc.fail(
+            entries[key.name][1], f"undefined_variables must be error or literal, not {value!r}"
+        )
+    return value
+
+
+def _check_name(doc: _Doc, node: Node) -> str:
+    name = str(doc.text(node, "the check's name"))
+    if not name.strip():
+        doc.fail(node, "the check's name must not be empty")
+    return name
+
+
+def _max_time(doc: _Doc, node: Node, loc: SourceLocation) -> Check:
+    """``max_time_ms: 800``, or ``{le: 800, name: ...}`` to name the check."""
+    name = None
+    value_node = node
+    if isinstance(node, MappingNode):
+        entries = doc.mapping(node, "max_time_ms")
+        doc.check_keys(entries, node, "max_time_ms", ("le", spec.CHECK_NAME))
+        if "le" not in entries:
+            doc.fail(node, "max_time_ms needs 'le': the most milliseconds the response may take")
+        value_node = entries["le"][1]
+        if spec.CHECK_NAME in entries:
+            name = _check_name(doc, entries[spec.CHECK_NAME][1])
+    limit = doc.number(value_node, "max_time_ms", maximum=MAX_COUNT)
+    return Check("time", None, (Matcher("le", limit),), loc, name)
 
 
 def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
@@ -1012,32 +1050,29 @@ def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
                     Check("status", None, (Matcher("eq", doc.integer(value_node, "status")),), loc)
                 )
             else:
-                checks.append(Check("status", None, _matchers(doc, value_node), loc))
+                matchers, name = _matchers(doc, value_node)
+                checks.append(Check("status", None, matchers, loc, name))
         elif key in ("headers", "json"):
             for target, (t_node, v_node) in doc.mapping(value_node, f"expect.{key}").items():
                 if key == "json" and not target.startswith("$"):
                     doc.fail(
                         t_node, f"JSONPath {target!r} must start with '$'", f"write '$.{target}'"
                     )
+                matchers, name = _matchers(doc, v_node)
                 checks.append(
                     Check(
                         "header" if key == "headers" else "json",
                         sys.intern(str(target)),  # steps repeat their paths: one copy
-                        _matchers(doc, v_node),
+                        matchers,
                         doc.loc(t_node),
+                        name,
                     )
                 )
         elif key == "body":
-            checks.append(Check("body", None, _matchers(doc, value_node), loc))
+            matchers, name = _matchers(doc, value_node)
+            checks.append(Check("body", None, matchers, loc, name))
         elif key == "max_time_ms":
-            checks.append(
-                Check(
-                    "time",
-                    None,
-                    (Matcher("le", doc.number(value_node, "max_time_ms", maximum=MAX_COUNT)),),
-                    loc,
-                )
-            )
+            checks.append(_max_time(doc, value_node, loc))
         elif key == "schema":
             checks.append(_schema_check(doc, value_node, loc))
     return tuple(checks)

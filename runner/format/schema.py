@@ -124,16 +124,19 @@ def _expectation_schema() -> Schema:
     ops["type"] = {"enum": [*spec.JSON_TYPE_NAMES, None]}
     ops["in"] = {"type": "array"}
     ops["length"] = {"type": "integer"}
+    named = {**ops, spec.CHECK_NAME: {"type": "string", "description": "The check's name."}}
     return {
-        "description": "A value to equal, or a mapping of comparisons: " + ", ".join(MATCH_OPS),
+        "description": "A value to equal, or a mapping of comparisons: "
+        + ", ".join(MATCH_OPS)
+        + f" (and `{spec.CHECK_NAME}`, what reports call the check)",
         "anyOf": [
             {"not": {"type": "object"}},
             {"type": "object", "propertyNames": {"not": {"enum": list(MATCH_OPS)}}},
             {
                 "type": "object",
-                "minProperties": 1,
-                "propertyNames": {"enum": list(MATCH_OPS)},
-                "properties": ops,
+                "anyOf": [{"required": [op]} for op in MATCH_OPS],
+                "propertyNames": {"enum": [*MATCH_OPS, spec.CHECK_NAME]},
+                "properties": named,
             },
         ],
     }

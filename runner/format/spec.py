@@ -31,6 +31,9 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRA
 CUSTOM_METHOD = re.compile(r"^[A-Z][A-Z0-9_-]{3,}$")
 PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
 JSON_TYPE_NAMES = ("string", "number", "integer", "boolean", "array", "object", "null")
+# The key beside an expectation's operators that names the check in reports
+# (``status: {eq: 200, name: Status is 200}``): a Postman test's name, kept by the import.
+CHECK_NAME = "name"
 MAX_REDIRECTS = 1000
 MAX_PARALLEL = 64
 
@@ -192,6 +195,15 @@ COLLECTION = _mapping(
         "bool",
         "Run the Postman scripts kept under `scripts:` (as `runner run --scripts`).",
         default=False,
+    ),
+    Key(
+        "undefined_variables",
+        "text",
+        "error: a variable no one defines stops the run before sending (the check before "
+        "sending); literal: it is sent as Postman writes it, {{name}}, with a warning on the "
+        "step (Newman's way; written by `runner import postman`).",
+        default="error",
+        values=("error", "literal"),
     ),
     RETRIES,
     SIZE,
@@ -412,9 +424,22 @@ EXPECT = _mapping(
     Key("body", "any", "The body as text.", ref="expectation"),
     Key(
         "max_time_ms",
-        "number",
-        "The response must arrive within this many milliseconds.",
-        above=0,
+        "any",
+        "The response must arrive within this many milliseconds ({le: N, name: ...} names it).",
+        schema={
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {
+                    "type": "object",
+                    "required": ["le"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "le": {"type": "number", "exclusiveMinimum": 0},
+                        CHECK_NAME: {"type": "string"},
+                    },
+                },
+            ]
+        },
     ),
     Key("schema", "mapping", "A JSON Schema for the body (or one by status)."),
 )

@@ -30,7 +30,7 @@ _CORE_NOT_TEXT = re.compile(
 )
 _RESOLVER = yaml.resolver.Resolver()
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_SPECIAL = set(",[]{}")
+_FLOW_SPECIAL = set(",[]{}?")  # PyYAML ends a plain scalar at any of them inside {...} or [...]
 # YAML's printable set, less the line breaks PyYAML also honours (NEL, LS, PS).
 _UNPRINTABLE = re.compile(
     "[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"

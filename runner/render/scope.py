@@ -9,6 +9,7 @@ at the start, in dependency order (so ``redirect_uri: <<base>>/callback`` works 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from runner.core.errors import RenderError, SourceLocation
@@ -79,6 +80,14 @@ class Scope(Mapping[str, Any]):
             self._merged[name] = self.overrides[name]
         else:
             self._merged.pop(name, None)
+
+    def with_literals(self, names: AbstractSet[str]) -> Scope:
+        """This scope for one step's rendering, with each of ``names`` (undefined) as the text
+        Postman sends for it, ``{{name}}`` (``undefined_variables: literal``)."""
+        other = Scope(self.base, self.overrides, self.row)
+        other.captures, other.script_layers = self.captures, self.script_layers
+        other._merged = {**self._merged, **{n: "{{" + n + "}}" for n in names}}
+        return other
 
     def __getitem__(self, key: str) -> Any:
         return self._merged[key]

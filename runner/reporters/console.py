@@ -197,13 +197,13 @@ class ConsoleReporter:
     def write_check(self, check: CheckResult, step: StepResult, mark: str, colour: str) -> None:
         """One check's lines: the mark, what was expected and found, and where."""
         if check.message and check.actual is None:
-            line = f"{check.label}: {check.message}"
+            line = f"{check.title}: {check.message}"
             if check.expected is not None:
                 expected = self._value(check.expected)
-                line = f"{check.label}: expected {expected}, but {check.message}"
+                line = f"{check.title}: expected {expected}, but {check.message}"
         else:
             expected, actual = self._value(check.expected), self._value(check.actual)
-            line = f"{check.label}: expected {expected}, got {actual}"
+            line = f"{check.title}: expected {expected}, got {actual}"
             if check.message:
                 line += f" ({check.message})"
         self._write(f"      {self._paint(mark, colour)} {line}")

@@ -250,7 +250,8 @@ def _checks_table(checks: list[dict[str, Any]]) -> str:
             actual += f' <span class="msg">({escape(c["message"])})</span>'
         rows.append(
             f'<tr class="{"ok" if c["passed"] else "bad"}"><td>{mark}</td>'
-            f"<td>{escape(c['label'])}</td><td><code>{escape(_show(c['expected']))}</code></td>"
+            f"<td>{escape(c.get('name') or c['label'])}</td>"
+            f"<td><code>{escape(_show(c['expected']))}</code></td>"
             f"<td><code>{actual}</code></td>"
             f'<td class="where">{escape(c["location"] or "")}</td></tr>'
         )

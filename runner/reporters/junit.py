@@ -2,7 +2,11 @@
 Jenkins' xUnit plug-in, tests/fixtures/junit-10.xsd).
 
 One ``<testsuite>`` per collection; one ``<testcase>`` per step, named after the step, with
-the collection and its folders in ``classname`` (``Collection.Folder.Sub``); a failed
+the collection and its folders in ``classname`` (``Collection.Folder.Sub``). Named checks (a
+Postman test's name, ``name:`` beside the operators) are test cases of their own, one per
+name, named and classed as Newman's JUnit reporter names them (runner.reporters.newman_names),
+so a CI history kept under Newman carries over; the step's own case then remains only for
+its unnamed checks, an error or a skip. A failed
 expectation is a ``<failure>``, a request that got no response (or could not be rendered) an
 ``<error>``, a skipped step ``<skipped>``. The suite's counts come first in the file but are
 only known at the end, so the test cases stream to a temporary file and the report is put
@@ -21,6 +25,7 @@ from xml.sax.saxutils import escape, quoteattr
 from runner.core.events import Event, Interrupted, RunFinished, RunStarted, StepFinished
 from runner.core.results import CheckResult, StepResult
 from runner.reporters import ReporterOptions
+from runner.reporters.newman_names import class_name, suite_name
 from runner.reporters.output import AtomicOutput, bounded
 
 # characters XML 1.0 cannot hold, even escaped
@@ -46,6 +51,7 @@ class JUnitReporter:
         self.environment: str | None = None
         self.file = options.collection.path if options.collection is not None else None
         self.done = False
+        self.counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -63,6 +69,48 @@ class JUnitReporter:
 
     # -- one step ----------------------------------------------------------------------------
     def _case(self, step: StepResult) -> str:
+        named = [c for c in step.checks if c.name]
+        if not named:
+            return self._step_case(step)
+        parts = [
+            self._named_case(step, name, [c for c in named if c.name == name])
+            for name in dict.fromkeys(c.name for c in named if c.name)
+        ]
+        unnamed = [c for c in step.checks if not c.name]
+        if unnamed or step.status in ("error", "skipped"):
+            own = StepResult(**{f: getattr(step, f) for f in step.__dataclass_fields__})
+            own.checks = unnamed
+            if own.status == "failed" and not own.failed_checks:
+                own.status = "passed"
+            parts.append(self._step_case(own))
+        return "".join(parts)
+
+    def _named_case(self, step: StepResult, name: str, checks: list[CheckResult]) -> str:
+        """A Newman-named test case: the test's name, the class of the request's full name."""
+        classname = class_name(suite_name(step.path, step.name)) or class_name(self.suite)
+        seconds = (step.elapsed_ms or 0.0) / 1000
+        attrs = (
+            f"name={_attr(name)} classname={_attr(classname)} time={_attr(f'{seconds:.3f}')} "
+            f"file={_attr(step.loc.file)} line={_attr((checks[0].loc or step.loc).line)}"
+        )
+        self.counts["tests"] += 1
+        failed = [c for c in checks if not c.passed]
+        if not failed:
+            return f"    <testcase {attrs}/>\n"
+        self.counts["failures"] += 1
+        message = failed[0].message or self._check_line(failed[0])
+        body = "\n".join(self._check_line(c) for c in failed)
+        return (
+            f"    <testcase {attrs}>\n"
+            f'      <failure message={_attr(message)} type="AssertionFailure">{_text(body)}'
+            "</failure>\n    </testcase>\n"
+        )
+
+    def _step_case(self, step: StepResult) -> str:
+        self.counts["tests"] += 1
+        key = {"failed": "failures", "error": "errors", "skipped": "skipped"}.get(step.status)
+        if key is not None:
+            self.counts[key] += 1
         classname = ".".join((self.suite, *step.path))
         seconds = (step.elapsed_ms or 0.0) / 1000
         name = step.name
@@ -85,7 +133,7 @@ class JUnitReporter:
             )
         elif step.status == "failed":
             message = f"{len(failed)} expectation{'s' if len(failed) != 1 else ''} failed: "
-            message += "; ".join(c.label for c in failed)
+            message += "; ".join(c.title for c in failed)
             body = "\n".join(self._check_line(c) for c in failed)
             parts.append(
                 f'      <failure message={_attr(message)} type="expectation">'
@@ -103,7 +151,7 @@ class JUnitReporter:
     def _check_line(self, check: CheckResult) -> str:
         expected = json.dumps(bounded(check.expected, 300), ensure_ascii=False)
         actual = json.dumps(bounded(check.actual, 300), ensure_ascii=False)
-        line = f"{check.label}: expected {expected}, got {actual}"
+        line = f"{check.title}: expected {expected}, got {actual}"
         if check.message:
             line += f" ({check.message})"
         return f"{line}\n  at {check.loc}" if check.loc else line
@@ -128,8 +176,8 @@ class JUnitReporter:
         out = AtomicOutput(self.options.path, self.options.stream)
         try:
             counts = (
-                f"tests={_attr(run.total)} failures={_attr(run.count('failed'))} "
-                f"errors={_attr(run.count('error'))}"
+                f"tests={_attr(self.counts['tests'])} failures={_attr(self.counts['failures'])} "
+                f"errors={_attr(self.counts['errors'])}"
             )
             time_s = _attr(f"{run.duration_s:.3f}")
             out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
@@ -137,7 +185,7 @@ class JUnitReporter:
             file_attr = f" file={_attr(self.file)}" if self.file else ""
             out.write(
                 f"  <testsuite name={_attr(self.suite)} {counts} "
-                f"skipped={_attr(run.count('skipped'))} time={time_s} "
+                f"skipped={_attr(self.counts['skipped'])} time={time_s} "
                 f"timestamp={_attr(self.timestamp)}{file_attr}>\n"
             )
             properties = [("environment", self.environment)] if self.environment else []

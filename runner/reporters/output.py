@@ -170,6 +170,7 @@ class StepAssembler:
 def check_record(check: CheckResult) -> dict[str, Any]:
     return {
         "label": check.label,
+        "name": check.name,
         "passed": check.passed,
         "expected": bounded(check.expected),
         "actual": bounded(check.actual),

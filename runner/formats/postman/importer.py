@@ -108,6 +108,8 @@ def import_files(
     scripted = run_scripts and has_scripts(collection_yaml)
     if scripted:
         collection_yaml = with_key_before(collection_yaml, "steps", "run_scripts", True)
+    # Newman sends an undefined {{name}} as written: so does the imported collection
+    collection_yaml = with_key_before(collection_yaml, "steps", "undefined_variables", "literal")
     header = (
         f"Imported from Postman ({collection.name}, Collection v{report.version}) by "
         "`runner import postman` (see docs/postman.md).\nScripts under `scripts:` are kept as "

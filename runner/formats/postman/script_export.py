@@ -194,7 +194,7 @@ def check_script(check: Check, where: str, notes: Notes) -> str | None:
                 return None
             lines.append(line)
     body = "\n".join(f"    {line}" for line in lines)
-    name = js_string(f"{check.label}: {_describe(check.matchers)}")
+    name = js_string(check.name or f"{check.label}: {_describe(check.matchers)}")
     return f"pm.test({name}, function () {{\n{body}\n}});"
 
 

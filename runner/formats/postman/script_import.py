@@ -34,6 +34,7 @@ from typing import Any
 from tree_sitter import Node
 
 from runner.core.model import MATCH_OPS
+from runner.format.spec import CHECK_NAME
 from runner.scripts.syntax import (
     CAPTURE_SCOPES,
     LEGACY_SETTERS,
@@ -145,17 +146,28 @@ class ExpectBuilder:
         self.entries: dict[tuple[str, str | None], list[tuple[str, Any]]] = {}
         self.header_names: dict[str, str] = {}  # lower-cased -> as first written
         self.extra_contains: dict[tuple[str, str | None], list[str]] = {}
+        # the test (pm.test, tests["..."]) each check comes from: its name in reports
+        self.names: dict[tuple[str, str | None], str | None] = {}
+        self.test_name: str | None = None  # the test being translated
 
     def copy(self) -> ExpectBuilder:
         other = ExpectBuilder()
         other.entries = copy.deepcopy(self.entries)
         other.header_names = dict(self.header_names)
         other.extra_contains = copy.deepcopy(self.extra_contains)
+        other.names = dict(self.names)
+        other.test_name = self.test_name
         return other
 
     def add(self, exp: Expectation) -> None:
         target = exp.target.lower() if exp.kind == "header" and exp.target else exp.target
         key = (exp.kind, target)
+        name = None if _exported_name(self.test_name, exp) else self.test_name
+        if self.entries.get(key) and self.names.get(key) != name:
+            raise Untranslatable(f"two tests check the same {exp.kind} (each keeps its name)")
+        if exp.kind == "schema" and name is not None:
+            raise Untranslatable("a named JSON Schema test (a schema check has no name)")
+        self.names[key] = name
         ops = self.entries.setdefault(key, [])
         if exp.kind == "header" and exp.target:
             self.header_names.setdefault(target or "", exp.target)
@@ -203,35 +215,44 @@ class ExpectBuilder:
         for (kind, target), ops in self.entries.items():
             if ops:
                 by_kind.setdefault(kind, []).append((target, ops))
+        names = self.names
         if "status" in by_kind:
             ops = by_kind["status"][0][1]
-            if len(ops) == 1 and ops[0][0] in ("eq", "in"):
+            name = names.get(("status", None))
+            if len(ops) == 1 and ops[0][0] in ("eq", "in") and name is None:
                 out["status"] = ops[0][1]
             else:
-                out["status"] = {op: value for op, value in ops}
+                out["status"] = _named({op: value for op, value in ops}, name)
         if "header" in by_kind:
             out["headers"] = {
-                self.header_names.get(t or "", t or ""): matcher(ops)
+                self.header_names.get(t or "", t or ""): matcher(ops, names.get(("header", t)))
                 for t, ops in by_kind["header"]
             }
         if "json" in by_kind:
-            out["json"] = {t: matcher(ops) for t, ops in by_kind["json"]}
+            out["json"] = {t: matcher(ops, names.get(("json", t))) for t, ops in by_kind["json"]}
         if "body" in by_kind:
-            out["body"] = matcher(by_kind["body"][0][1])
+            out["body"] = matcher(by_kind["body"][0][1], names.get(("body", None)))
         if "time" in by_kind:
-            out["max_time_ms"] = by_kind["time"][0][1][0][1]
+            limit = by_kind["time"][0][1][0][1]
+            name = names.get(("time", None))
+            out["max_time_ms"] = limit if name is None else {"le": limit, "name": name}
         if "schema" in by_kind:
             out["schema"] = by_kind["schema"][0][1][0][1]
         return out
 
 
-def matcher(ops: list[tuple[str, Any]]) -> Any:
-    """A plain value for a lone equality (unless it looks like operators), else operators."""
-    if len(ops) == 1 and ops[0][0] == "eq":
+def matcher(ops: list[tuple[str, Any]], name: str | None = None) -> Any:
+    """A plain value for a lone, unnamed equality (unless it looks like operators), else
+    operators, with ``name:`` (the test's) beside them."""
+    if len(ops) == 1 and ops[0][0] == "eq" and name is None:
         value = ops[0][1]
         if not (isinstance(value, dict) and (not value or any(k in MATCH_OPS for k in value))):
             return escape_value(value)
-    return {op: escape_value(value) for op, value in ops}
+    return _named({op: escape_value(value) for op, value in ops}, name)
+
+
+def _named(operators: dict[str, Any], name: str | None) -> dict[str, Any]:
+    return operators if name is None else {**operators, CHECK_NAME: name}
 
 
 def escape_value(value: Any) -> Any:
@@ -522,7 +543,13 @@ class Translator:
         parts = _children(args) if args is not None else []
         if len(parts) != 2 or parts[1].type not in ("function_expression", "arrow_function"):
             raise Untranslatable("a pm.test without a plain function")
-        fn = parts[1]
+        builder.test_name = _test_name(parts[0])
+        try:
+            self._pm_test_body(parts[1], scope, builder)
+        finally:
+            builder.test_name = None
+
+    def _pm_test_body(self, fn: Node, scope: _Scope, builder: ExpectBuilder) -> None:
         params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
         if params is not None and _children(params):
             raise Untranslatable("an asynchronous pm.test (it takes a callback)")
@@ -865,8 +892,17 @@ class Translator:
             or (_text(target) != "tests")
         ):
             raise Untranslatable("an assignment that is not tests[...] = ...")
-        for exp in self._condition(right, scope):
-            builder.add(exp)
+        key = left.child_by_field_name(
+            "index" if left.type == "subscript_expression" else "property"
+        )
+        if key is None:
+            raise Untranslatable("an assignment to tests without a name")
+        builder.test_name = _test_name(key) if left.type == "subscript_expression" else _text(key)
+        try:
+            for exp in self._condition(right, scope):
+                builder.add(exp)
+        finally:
+            builder.test_name = None
 
     def _condition(self, node: Node, scope: _Scope) -> list[Expectation]:
         node = _unparen(node)
@@ -1380,6 +1416,30 @@ def _chain_prefix(call: Node) -> Node | None:
     if fn is None or fn.type != "member_expression":
         return None
     return fn.child_by_field_name("object")
+
+
+_EXPORTED_NAME = re.compile(r"^(?P<label>.*?): (?:" + "|".join(MATCH_OPS) + r") ", re.DOTALL)
+
+
+def _exported_name(name: str | None, exp: Expectation) -> bool:
+    """Whether ``name`` is the one ``runner export postman`` gives an unnamed check
+    (``status: eq 200``), so a collection exported and imported back stays unnamed."""
+    found = _EXPORTED_NAME.match(name or "")
+    if found is None:
+        return False
+    subject = {"time": "time", "schema": "schema"}.get(exp.kind, exp.kind)
+    label = f"{subject} {exp.target}" if exp.target else subject
+    return found["label"].lower() == label.lower()
+
+
+def _test_name(node: Node | None) -> str:
+    """A test's name, when it is written as a literal (a computed one is kept as script)."""
+    if node is None or node.type != "string":
+        raise Untranslatable("a test whose name is computed")
+    name = _string(node)
+    if not name.strip():
+        raise Untranslatable("a test without a name")
+    return name
 
 
 def _unparen(node: Node) -> Node:
