@@ -37,7 +37,14 @@ def run_collection(
 ) -> int:
     """``runner run`` once (no ``--watch``). Without ``setup``, the resume options decide
     where to start, the saved state and saving this run's (runner.engine.resume)."""
-    collection, environment = load_inputs(args)
+    from .newman_options import NewmanPlan, plan_newman
+
+    plan: NewmanPlan = plan_newman(args, console)
+    if plan.loaded is not None:
+        collection, environment = plan.loaded.collection, plan.loaded.environment
+    else:
+        collection, environment = load_inputs(args)
+    collection = plan.adjust(collection)
     if setup is None:
         from runner.engine.resume import engine_setup
 
@@ -47,8 +54,8 @@ def run_collection(
     redactor = Redactor()
     options = RunOptions(
         variables=dict(args.var),
-        bail=args.bail,
-        timeout=args.timeout,
+        bail=bool(args.bail),
+        timeout=plan.request_timeout,
         open_browser=args.open,
         callback_timeout=args.callback_timeout,
         token_cache=not args.no_token_cache,
@@ -56,21 +63,23 @@ def run_collection(
         keep_steps=False,  # reporters stream; only failures are kept (flat memory)
         docs_check=args.docs_check,
         scripts=getattr(args, "scripts", False),
-        **scale_options(args, console),
+        **{**scale_options(args, console), **plan.option_overrides()},
     )
-    return execute(
+    status = execute(
         collection,
         environment,
         options,
         console,
         redactor,
         inputs=dict(args.input),
-        colour=False if args.no_color else None,
-        reporters=args.reporter,
+        colour=plan.colour,
+        reporters=[*args.reporter, *plan.reporters],
         verbosity=-1 if args.quiet else (1 if args.verbose else 0),
         record=args.record,
         setup=setup,
+        finish=plan.finish,
     )
+    return plan.exit_status(status)
 
 
 def resume_options(args: argparse.Namespace) -> ResumeOptions:
@@ -99,12 +108,14 @@ def execute(
     record: str | None = None,
     open_url: Callable[[str], object] | None = None,
     setup: Callable[[Engine], None] | None = None,
+    finish: Callable[[Engine], None] | None = None,
 ) -> int:
     """Prepare (exit 2 on a template error, nothing sent), run with the console report (and
     the ``--reporter`` ones, runner.reporters), and return the run's exit status.
 
     ``setup(engine)`` runs before the engine prepares (runner.engine.resume: where to start, the
-    saved state, the listener that saves it); its UsageError ends the command like prepare's."""
+    saved state, the listener that saves it); its UsageError ends the command like prepare's.
+    ``finish(engine)`` runs after the run (Newman's --export-* files)."""
     if prompter is None:
         terminal = None
         if is_interactive(console.stdin, console.stdout, console.environ):
@@ -148,6 +159,8 @@ def execute(
             return int(exc.exit_status)
         with sigterm_as_interrupt():
             result = engine.run()
+        if finish is not None:
+            finish(engine)
         return int(result.exit_status)
     finally:
         close_all(listeners)
