@@ -171,7 +171,9 @@ def _reporters(args: argparse.Namespace, console: Console) -> list[str]:
             continue  # the console report is shown unless a reporter writes to stdout
         path = exports.get(name)
         if path is None:
-            path = f"newman/newman-run-report-{stamp}.{EXTENSIONS.get(ours, ours)}"
+            label = getattr(args, "report_tag", "")  # one of several collections
+            stem = f"newman-run-report-{stamp}" + (f"-{label}" if label else "")
+            path = f"newman/{stem}.{EXTENSIONS.get(ours, ours)}"
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         specs.append(f"{ours}:{path}")
     return specs

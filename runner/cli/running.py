@@ -82,6 +82,63 @@ def run_collection(
     return plan.exit_status(status)
 
 
+# Files in a folder that are not collections: Postman environments and globals, recorded examples
+NOT_COLLECTIONS = (".postman_environment.json", ".postman_globals.json", ".examples.json")
+
+
+def collection_files(arguments: Sequence[str]) -> list[str]:
+    """The collections named, a folder standing for its ``*.yaml``, ``*.yml`` and ``*.json``
+    files (sorted; environments, globals and recorded examples left out)."""
+    from runner.core.errors import UsageError
+
+    found: list[str] = []
+    for argument in arguments:
+        folder = Path(argument)
+        if argument.lstrip().startswith("{") or not folder.is_dir():
+            found.append(argument)
+            continue
+        inside = sorted(
+            str(path)
+            for path in folder.iterdir()
+            if path.is_file()
+            and path.suffix in (".yaml", ".yml", ".json")
+            and not path.name.endswith(NOT_COLLECTIONS)
+        )
+        if not inside:
+            raise UsageError(f"{argument}: a folder with no collection (.yaml, .yml, .json)")
+        found.extend(inside)
+    return found
+
+
+def run_many(args: argparse.Namespace, console: Console, paths: Sequence[str]) -> int:
+    """Several collections: each in turn, or ``--parallel N`` at a time (each with its own
+    iterations one after another and its report printed whole, in the order given). Report
+    files are one per collection (``out-NAME.xml``) or, with ``--merge-reports``, merged.
+    The exit status is the worst of all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .multi import CollectionRun, merge_reports, per_collection, summary_line
+
+    runs = [CollectionRun(path, per_collection(args, path, index)) for index, path in
+            enumerate(paths)]  # fmt: skip
+    side_by_side = args.parallel > 1
+    if not side_by_side:
+        for run in runs:
+            run.status = run.run_direct(console, run_collection)
+    else:
+        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            for run, status in zip(
+                runs, pool.map(lambda r: r.run_buffered(console, run_collection), runs), strict=True
+            ):
+                run.status = status
+        for run in runs:
+            console.stdout.write(run.out)
+            console.stderr.write(run.err)
+    merge_reports(args, runs)
+    console.stdout.write(summary_line(runs) + "\n")
+    return max(run.status for run in runs)
+
+
 def resume_options(args: argparse.Namespace) -> ResumeOptions:
     """``--resume``, ``--from`` and ``--no-state`` as runner.engine.resume takes them."""
     from runner.engine.resume import ResumeOptions

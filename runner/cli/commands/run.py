@@ -119,6 +119,18 @@ def register(sub: Subparsers) -> None:
     )
     run.__class__ = RunParser  # add_parser builds the top-level parser's class
     add_collection_arguments(run)
+    run.add_argument(
+        "more",
+        nargs="*",
+        metavar="COLLECTION",
+        help="more collections, or folders of them: each runs in turn (side by side with "
+        "--parallel N), with its own reports; the exit status is the worst",
+    )
+    run.add_argument(
+        "--merge-reports",
+        action="store_true",
+        help="with several collections: one JUnit (or JSON) file for all, not one each",
+    )
     add_input_argument(run, "answer a pause without a terminal (or set RUNNER_INPUT_<NAME>)")
     run.add_argument(
         "--bail",
@@ -288,6 +300,16 @@ def add_resume_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from runner.core.errors import UsageError
+
+    from ..running import collection_files, run_many
+
+    paths = collection_files([args.collection, *args.more])
+    if len(paths) != 1:
+        if args.watch or args.resume or args.from_step:
+            raise UsageError("--watch, --resume and --from take one collection")
+        return run_many(args, console, paths)
+    args.collection = paths[0]
     if getattr(args, "watch", False):
         from ..watch import watch
 
