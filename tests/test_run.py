@@ -37,7 +37,7 @@ def body_json(rec: Recorded) -> Any:
 
 
 def summary(result: CliResult) -> str:
-    lines = [line for line in result.out.splitlines() if " steps in " in line]
+    lines = [line for line in result.out.splitlines() if re.search(r" · \d+ steps? in ", line)]
     assert len(lines) == 1, result
     return lines[0]
 
@@ -914,7 +914,7 @@ def test_bail_stops_after_a_step_error(
     result = run(run_cli, path, fresh_server, "--bail", "--var", f"port={free_port}")
     assert result.code == 1, result
     assert fresh_server.log == []
-    assert "0 passed, 0 failed, 1 errors · 1 steps" in summary(result)
+    assert "0 passed, 0 failed, 1 errors · 1 step" in summary(result)
 
 
 # -- the check before sending ---------------------------------------------------------------
