@@ -17,10 +17,11 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from runner.core.errors import RunnerError
+from runner.core.events import Listener
 from runner.core.model import Collection, Environment
 from runner.core.redact import Redactor
 from runner.engine.engine import Engine, RunOptions
-from runner.pause.prompts import StandardPrompter, TerminalPrompter, is_interactive
+from runner.pause.prompts import Prompter, StandardPrompter, TerminalPrompter, is_interactive
 
 from .arguments import load_inputs, scale_options
 from .console import Console
@@ -159,20 +160,23 @@ def execute(
     *,
     inputs: Mapping[str, str] | None = None,
     colour: bool | None = None,
-    prompter: StandardPrompter | None = None,
+    prompter: Prompter | None = None,
     reporters: Sequence[str] = (),
     verbosity: int = 0,
     record: str | None = None,
     open_url: Callable[[str], object] | None = None,
     setup: Callable[[Engine], None] | None = None,
     finish: Callable[[Engine], None] | None = None,
+    listeners: Sequence[Listener] = (),
 ) -> int:
     """Prepare (exit 2 on a template error, nothing sent), run with the console report (and
     the ``--reporter`` ones, runner.reporters), and return the run's exit status.
 
     ``setup(engine)`` runs before the engine prepares (runner.engine.resume: where to start, the
     saved state, the listener that saves it); its UsageError ends the command like prepare's.
-    ``finish(engine)`` runs after the run (Newman's --export-* files)."""
+    ``finish(engine)`` runs after the run (Newman's --export-* files); ``listeners`` hear the
+    events after the reporters (``runner demo`` tells what its browser did after the line
+    that says it was opened)."""
     if prompter is None:
         terminal = None
         if is_interactive(console.stdin, console.stdout, console.environ):
@@ -191,7 +195,7 @@ def execute(
         from runner.reporters.record import default_examples_path
 
         specs.append(ReporterSpec("record", Path(record or default_examples_path(collection.path))))
-    listeners = create_reporters(
+    heard = [*create_reporters(
         specs,
         ReporterOptions(
             redactor,
@@ -201,10 +205,10 @@ def execute(
             colour=colour,
             environ=console.environ,
         ),
-    )
+    ), *listeners]  # fmt: skip
     try:
         engine = Engine(
-            collection, environment, options, prompter=prompter, listeners=listeners,
+            collection, environment, options, prompter=prompter, listeners=heard,
             redactor=redactor, **({"open_url": open_url} if open_url is not None else {}),
         )  # fmt: skip
         try:
@@ -220,7 +224,7 @@ def execute(
             finish(engine)
         return int(result.exit_status)
     finally:
-        close_all(listeners)
+        close_all(heard)
 
 
 @contextmanager

@@ -286,7 +286,7 @@ class ConsoleReporter:
         if skipped:
             parts.append(self._paint(f"{skipped} skipped", "yellow"))
         self._write()
-        if self.verbosity >= 0 and self._stats.requests.executed:
+        if self.verbosity >= 0 and self._stats.requests.executed > 1:
             for line in render(self._stats, run.duration_s, unicode=self.unicode):
                 self._write(line)
             self._write()
