@@ -66,6 +66,8 @@ def run_collection(
         scripts=getattr(args, "scripts", False),
         **{**scale_options(args, console), **plan.option_overrides()},
     )
+    if options.data is not None:
+        warn_unused_columns(collection, environment, options, console)
     status = execute(
         collection,
         environment,
@@ -138,6 +140,22 @@ def run_many(args: argparse.Namespace, console: Console, paths: Sequence[str]) -
     merge_reports(args, runs)
     console.stdout.write(summary_line(runs) + "\n")
     return max(run.status for run in runs)
+
+
+def warn_unused_columns(
+    collection: Collection, environment: Environment | None, options: RunOptions, console: Console
+) -> None:
+    """A data column no template reads is most often a misspelled one: say so (on stderr)."""
+    from runner.engine.preparation import unused_columns
+    from runner.render.templates import Renderer
+
+    assert options.data is not None
+    found = unused_columns(collection, environment, Renderer(options.environ), options.data)
+    for column, close in found:
+        hint = f" (did you mean '{close}'?)" if close else ""
+        console.say(
+            f"warning: {options.data.path}: column '{column}' is not used by the collection{hint}"
+        )
 
 
 def resume_options(args: argparse.Namespace) -> ResumeOptions:
