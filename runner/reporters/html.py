@@ -382,9 +382,9 @@ def _step_html(
         )
         body.append(f'<h4>Captures</h4><table class="kv">{rows}</table>')
     opened_attr = " open" if opened and status in ("failed", "error") else ""
+    anchor = _anchor(r, labelled or unique)
     return (
-        f'<details class="step st-{status}" data-status="{status}" id="{_anchor(r, labelled or unique)}"'
-        f"{opened_attr}>"
+        f'<details class="step st-{status}" data-status="{status}" id="{anchor}"{opened_attr}>'
         f"<summary>{' '.join(head)}</summary>"
         f'<div class="detail">{"".join(body)}</div></details>\n'
     )
