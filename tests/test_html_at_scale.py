@@ -102,3 +102,63 @@ def test_a_screenshot_of_the_report_at_1200_steps(report: Path, tmp_path: Path) 
         r'<details class="iter iter-bad" open="">\s*<summary><b>Iteration 50/300', dom
     )
     assert opened is not None
+
+
+DOCUMENTED = """\
+name: Users API
+description: |
+  The **users** service. Use `runner run` to try it.
+
+  - lists users
+  - creates *one* user, see [the guide](https://example.com/guide) or [x](javascript:alert(1))
+steps:
+  - request: Get user
+    description: Reads one user by `id`; answers **404** when there is none.
+    url: https://api.example.com/users/1
+    expect:
+      status: 200
+      max_time_ms: 500
+      json:
+        $.id: {ge: 1}
+      schema:
+        type: object
+        properties:
+          user: {$ref: "schemas/user.json#/$defs/User"}
+          friend: {$ref: "#/$defs/Friend"}
+        $defs:
+          Friend: {type: object, properties: {id: {type: integer}}}
+    capture:
+      user_id: $.id
+      etag: {header: ETag}
+"""
+
+
+def test_docs_html_renders_markdown_resolves_refs_and_lists_checks(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "user.json").write_text(
+        '{"$defs": {"User": {"type": "object", "properties": {"id": {"type": "integer"}}}}}'
+    )
+    (tmp_path / "api.yaml").write_text(DOCUMENTED, encoding="utf-8")
+    result = run_cli("docs", tmp_path / "api.yaml", "-o", tmp_path / "out", "--format", "html")
+    assert result.code == 0, result.err
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert (
+        "<p>The <strong>users</strong> service. Use <code>runner run</code> to try it.</p>" in index
+    )
+    assert (
+        '<li>creates <em>one</em> user, see <a href="https://example.com/guide">the guide</a>'
+        in index
+    )
+    assert 'href="javascript' not in index
+    page = (tmp_path / "out" / "get-user.html").read_text(encoding="utf-8")
+    assert "Reads one user by <code>id</code>; answers <strong>404</strong>" in page
+    assert "`" not in page.split("<pre>")[0]  # no literal backticks outside code blocks
+    resolved = page[page.index("(references resolved)") :]
+    assert "&quot;$ref (resolved)&quot;: &quot;schemas/user.json#/$defs/User&quot;" in resolved
+    assert "&quot;$ref (resolved)&quot;: &quot;#/$defs/Friend&quot;" in resolved
+    assert "<tr><td><code>time</code></td><td>at most 500 ms</td></tr>" in page
+    assert "<tr><td><code>json $.id</code></td><td>at least 1</td></tr>" in page
+    assert "<tr><td><code>user_id</code></td><td>the JSON body at $.id</td></tr>" in page
+    assert "<tr><td><code>etag</code></td><td>the header ETag</td></tr>" in page
