@@ -47,3 +47,21 @@ def test_check_warns_too_and_used_columns_are_quiet(
         COLLECTION.format(base=echo.url).replace("<<user>>", "<<user>>&b=<<data['base_unused']>>")
     )
     assert run_cli("run", "c.yaml", "-d", "rows.csv", cwd=tmp_path).err == ""  # data[...] reads any
+
+
+def test_env_is_read_only_when_the_variable_is_used(
+    run_cli: RunCli, echo: EchoServer, tmp_path: Path
+) -> None:
+    (tmp_path / "c.yaml").write_text(
+        f"name: t\nvariables:\n  token: <<env('NM_UNSET_TOKEN')>>\nsteps:\n"
+        f"  - request: one\n    url: {echo.url}/get\n",
+        encoding="utf-8",
+    )
+    assert run_cli("run", "c.yaml", cwd=tmp_path).code == 0  # unused: never read
+    (tmp_path / "c.yaml").write_text(
+        (tmp_path / "c.yaml").read_text().replace("/get\n", "/get?t=<<token>>\n")
+    )
+    used = run_cli("run", "c.yaml", cwd=tmp_path)
+    assert used.code == 2
+    assert used.err.startswith("error: environment variable 'NM_UNSET_TOKEN' is not set\n")
+    assert len(echo.log) == 1  # nothing sent the second time

@@ -8,7 +8,7 @@ template's file:line and a hint) or UsageError.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +64,7 @@ def prepare_run(context: RunContext) -> Prepared:
     scope = Scope({"iteration": 1, **built.base}, built.overrides)
     known = set(scope) | columns | {"iteration"} | ({"data"} if data else set())
     known |= script_assigned_names(context)
-    check_defined(context.steps, collection, context.renderer, known, data)
+    check_defined(context.steps, collection, context.renderer, known, data, built.deferred)
     return Prepared(scope, built.base, row_dependent)
 
 
@@ -74,9 +74,11 @@ def check_defined(
     renderer: Renderer,
     known: set[str],
     data: DataFile | None,
+    deferred: Mapping[str, RenderError] | None = None,
 ) -> None:
     """Every variable a step's templates use is known before it runs (defined, from a data
-    column, or captured by an earlier step outside its parallel folder)."""
+    column, or captured by an earlier step outside its parallel folder). A variable whose
+    value reads an unset ``env('X')`` is an error here only if a step uses it (``deferred``)."""
     known = set(known)
     defined_later = {name: step for step, _ in steps for name in step_outputs(step)}
     groups = parallel_groups(steps)
@@ -96,6 +98,8 @@ def check_defined(
                     continue
                 if after_captures and name in own:
                     continue
+                if deferred and name in deferred:
+                    raise deferred[name]
                 in_group = name in pending or (group_end is not None and name in defined_later)
                 raise RenderError(
                     f"undefined variable '{name}' in step '{step.name}'",
