@@ -65,3 +65,15 @@ def test_env_is_read_only_when_the_variable_is_used(
     assert used.code == 2
     assert used.err.startswith("error: environment variable 'NM_UNSET_TOKEN' is not set\n")
     assert len(echo.log) == 1  # nothing sent the second time
+
+
+def test_max_time_ms_takes_a_variable(run_cli: RunCli, echo: EchoServer, tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(
+        f"name: t\nvariables:\n  slow_ms: 60000\nsteps:\n  - request: one\n"
+        f"    url: {echo.url}/delay/0.05\n    expect:\n      max_time_ms: <<slow_ms>>\n",
+        encoding="utf-8",
+    )
+    assert run_cli("run", "c.yaml", cwd=tmp_path).code == 0
+    late = run_cli("run", "c.yaml", "--var", "slow_ms=1", "--no-color", cwd=tmp_path)
+    assert late.code == 1  # the server waits 50 ms: more than 1
+    assert 'time: expected {"le": "1"}, got ' in late.out  # the rendered limit

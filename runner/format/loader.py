@@ -1001,12 +1001,20 @@ def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
         elif key == "body":
             checks.append(Check("body", None, _matchers(doc, value_node), loc))
         elif key == "max_time_ms":
-            checks.append(
-                Check("time", None, (Matcher("le", doc.number(value_node, "max_time_ms")),), loc)
-            )
+            limit: Any = (
+                doc.number(value_node, "max_time_ms")
+                if not _templated(value_node)
+                else doc.text(value_node, "max_time_ms")
+            )  # <<slow_ms>>: rendered when checked
+            checks.append(Check("time", None, (Matcher("le", limit),), loc))
         elif key == "schema":
             checks.append(_schema_check(doc, value_node, loc))
     return tuple(checks)
+
+
+def _templated(node: Node) -> bool:
+    """A string scalar holding a ``<<variable>>`` (a number key may take one)."""
+    return isinstance(node, ScalarNode) and node.tag == _STR and "<<" in node.value
 
 
 STATUS_KEY = re.compile(r"^(?:[1-5][0-9][0-9]|[1-5]XX|default)$")

@@ -412,9 +412,15 @@ EXPECT = _mapping(
     Key("body", "any", "The body as text.", ref="expectation"),
     Key(
         "max_time_ms",
-        "number",
-        "The response must arrive within this many milliseconds.",
-        above=0,
+        "any",
+        "The response must arrive within this many milliseconds (a number, or a "
+        "<<variable>> that holds one).",
+        schema={
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": "<<"},
+            ]
+        },
     ),
     Key("schema", "mapping", "A JSON Schema for the body (or one by status)."),
 )
