@@ -193,7 +193,7 @@ INVALID = {
             url: <<base>>/text
         """,
         "malformed YAML",
-        "6:12",
+        "5:14",  # where the { opened (issue 18), not the next line where the parser gave up
     ),
     "unknown key": (
         """

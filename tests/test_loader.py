@@ -351,7 +351,8 @@ def test_text_remembers_lines_of_every_string() -> None:
 # --- malformed YAML ----------------------------------------------------------------------------
 
 
-def test_unclosed_bracket_points_where_the_parser_gave_up() -> None:
+def test_unclosed_bracket_points_where_it_opened() -> None:
+    """Issue 18: the parser notices on the next line; the error names the line that opened."""
     err = load_error(
         """
         steps:
@@ -361,15 +362,21 @@ def test_unclosed_bracket_points_where_the_parser_gave_up() -> None:
             method: GET
         """
     )
-    assert err.message == "malformed YAML: did not find expected ',' or '}'"
-    assert err.location == at(5, 11)
+    assert err.message == (
+        "malformed YAML: the { mapping opened here is not closed "
+        "(did not find expected ',' or '}' at line 5, column 11)"
+    )
+    assert err.location == at(4, 13)
     assert err.exit_status == ExitStatus.INVALID
 
 
 def test_unclosed_list_at_end_of_file() -> None:
     err = load_error("steps:\n  - request: a\n    url: x\n    params: [a, b\n")
-    assert err.message == "malformed YAML: did not find expected ',' or ']'"
-    assert err.location == at(5, 1)
+    assert err.message == (
+        "malformed YAML: the [ list opened here is not closed "
+        "(did not find expected ',' or ']' at line 5, column 1)"
+    )
+    assert err.location == at(4, 13)
 
 
 def test_bad_indentation_points_at_the_stray_key() -> None:

@@ -85,6 +85,10 @@ class Page:
     schemas: list[tuple[str, str]]  # (status or "", schema JSON)
     examples: list[ExampleView]
     location: str
+    # What the runner checks and takes from the response (shown on the HTML pages)
+    expectations: list[tuple[str, str]] = field(default_factory=list)  # (subject, in words)
+    captures: list[tuple[str, str]] = field(default_factory=list)  # (variable, where from)
+    resolved: list[tuple[str, str]] = field(default_factory=list)  # schemas, $refs inlined
 
 
 @dataclass
@@ -269,6 +273,7 @@ def _page(
                 else (" (inherited from the collection)")
             )
     schemas, expect_status = _expectations(step, Path(collection.path).parent)
+    checks, captures, resolved = _checks_and_captures(step, Path(collection.path).parent)
     return Page(
         slug=slug,
         title=step.name,
@@ -284,6 +289,9 @@ def _page(
         schemas=schemas,
         examples=_examples(step, parents, recorded),
         location=str(step.loc),
+        expectations=checks,
+        captures=captures,
+        resolved=resolved,
     )
 
 
@@ -339,6 +347,115 @@ def _expectations(
             else:
                 schemas.append(("", _schema_json(m.expected, base)))
     return schemas, status
+
+
+_OP_WORDS = {
+    "eq": "is {}", "ne": "is not {}", "gt": "more than {}", "ge": "at least {}",
+    "lt": "less than {}", "le": "at most {}", "contains": "contains {}",
+    "matches": "matches {}", "type": "is of type {}", "in": "is one of {}",
+    "length": "has length {}",
+}  # fmt: skip
+_CAPTURE_FROM = {
+    "json": "the JSON body at {}", "header": "the header {}", "regex": "the body, by {}",
+    "cookie": "the cookie {}", "status": "the status code", "body": "the whole body",
+}  # fmt: skip
+
+
+def _checks_and_captures(
+    step: RequestStep | BrowserStep, base: Path
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Each expectation in words (``time``: "at most 500 ms"), each capture with its source,
+    and each schema with its ``$ref``s resolved (inlined), for the HTML pages."""
+    from runner.core.model import RequestStep
+
+    if not isinstance(step, RequestStep):
+        return [], [], []
+    checks: list[tuple[str, str]] = []
+    resolved: list[tuple[str, str]] = []
+    for check in step.checks:
+        if check.subject == "schema":
+            m = check.matchers[0]
+            items = m.expected.items() if m.op == "in" else [("", m.expected)]
+            for code, schema in items:
+                checks.append((check.label, f"matches the schema{f' for {code}' if code else ''}"))
+                text = json.dumps(resolve_refs(schema, base), indent=2, ensure_ascii=False)
+                resolved.append((code, text))
+            continue
+        unit = " ms" if check.subject == "time" else ""
+        words = []
+        for m in check.matchers:
+            if m.op == "exists":
+                words.append("is present" if m.expected else "is absent")
+                continue
+            value = m.expected
+            shown = f"{value:g}" if isinstance(value, float) else _as_text(value)
+            words.append(_OP_WORDS.get(m.op, m.op + " {}").format(shown + unit))
+        checks.append((check.label, " and ".join(words)))
+    captures = [(c.variable, _CAPTURE_FROM[c.source].format(c.expr or "")) for c in step.captures]
+    return checks, captures, resolved
+
+
+def resolve_refs(schema: Any, base: Path, depth: int = 0) -> Any:
+    """The schema with each ``$ref`` replaced by what it points at (``#/…`` in the same
+    document, or a file embedded by the loader), marked ``"$ref (resolved)"``; a reference
+    that loops is left as it is."""
+    from runner.format.schema_refs import EMBED_PREFIX
+
+    folder = base.resolve()
+    documents: dict[str, Any] = {}
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("$defs", "definitions"):
+                for name, value in (node.get(key) or {}).items():
+                    if str(name).startswith(EMBED_PREFIX) and isinstance(value, dict):
+                        documents[str(value.get("$id", ""))] = value
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(schema)
+
+    def target(ref: str, document: Any) -> tuple[Any, Any] | None:
+        uri, _, fragment = ref.partition("#")
+        doc = documents.get(uri) if uri else document
+        if doc is None:
+            return None
+        node = doc
+        for part in [p for p in fragment.split("/") if p]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return None
+        return node, doc
+
+    def walk(node: Any, document: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [walk(n, document, seen) for n in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref not in seen and len(seen) < 32:
+            found = target(ref, document)
+            if found is not None:
+                shown = _relative_ref(ref, folder) if ref.startswith("file:") else ref
+                inner = walk(found[0], found[1], (*seen, ref))
+                rest = {k: walk(v, document, seen) for k, v in node.items() if k != "$ref"}
+                head: dict[str, Any] = {"$ref (resolved)": shown}
+                return head | (inner if isinstance(inner, dict) else {"value": inner}) | rest
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("$defs", "definitions") and isinstance(value, dict):
+                continue  # shown where they are used
+            out[key] = walk(value, document, seen)
+        return out
+
+    return walk(schema, schema, ())
 
 
 def display_schema(schema: Any, base: Path) -> Any:
@@ -812,13 +929,13 @@ def _page_html_body(page: Page, h: int = 1) -> str:
     if page.kind == "browser":
         out.append('<p class="muted">Opened in a browser by a person; not sent by the runner.</p>')
     if page.description:
-        out.append(f"<p>{e(page.description.strip())}</p>")
+        out.append(markdown_html(page.description))
     for table in page.tables:
         note = f' <span class="muted">({e(table.note)})</span>' if table.note else ""
         rows = "".join(
             f"<tr><td><code>{e(r.key)}</code></td><td>{e(r.datatype) or '—'}</td>"
             f"<td>{'Required' if r.required else 'Optional'}</td>"
-            f"<td>{e(r.description) or '—'}</td></tr>"
+            f"<td>{_inline_md(r.description) if r.description else '—'}</td></tr>"
             for r in table.rows
         )
         out.append(
@@ -826,15 +943,35 @@ def _page_html_body(page: Page, h: int = 1) -> str:
             f"<th>Required</th><th>Description</th></tr>{rows}</table>"
         )
     if page.auth:
-        out.append(f"<h{h + 1}>AUTHORIZATION</h{h + 1}><p>{e(page.auth)}</p>")
+        out.append(f"<h{h + 1}>AUTHORIZATION</h{h + 1}><p>{_inline_md(page.auth)}</p>")
     out.append(f"<h{h + 1}>Example request</h{h + 1}><pre>{e(page.curl)}</pre>")
     if page.expect_status or page.schemas:
         out.append(f"<h{h + 1}>Responses</h{h + 1}>")
         if page.expect_status:
             out.append(f"<p>Expected status: {e(page.expect_status)}.</p>")
-        for status, schema in page.schemas:
+        for (status, schema), (_, resolved) in zip(
+            page.schemas, page.resolved or [("", s) for _, s in page.schemas], strict=False
+        ):
             label = f"Schema for status {status}" if status else "Schema"
-            out.append(f"<p>{e(label)}:</p><pre>{e(schema)}</pre>")
+            out.append(f"<p>{e(label)} (references resolved):</p><pre>{e(resolved)}</pre>")
+            if resolved != schema:
+                out.append(
+                    f"<details><summary>As written</summary><pre>{e(schema)}</pre></details>"
+                )
+    if page.expectations or page.captures:
+        out.append(f"<h{h + 1}>What the runner checks</h{h + 1}>")
+    if page.expectations:
+        rows = "".join(
+            f"<tr><td><code>{e(label)}</code></td><td>{e(words)}</td></tr>"
+            for label, words in page.expectations
+        )
+        out.append(f"<table><tr><th>Expectation</th><th>Holds when it</th></tr>{rows}</table>")
+    if page.captures:
+        rows = "".join(
+            f"<tr><td><code>{e(name)}</code></td><td>{e(source)}</td></tr>"
+            for name, source in page.captures
+        )
+        out.append(f"<table><tr><th>Captured variable</th><th>From</th></tr>{rows}</table>")
     if page.examples:
         out.append(f"<h{h + 1}>Example responses</h{h + 1}>")
         for ex in page.examples:
@@ -843,6 +980,60 @@ def _page_html_body(page: Page, h: int = 1) -> str:
         f'<p class="muted"><small>Written by runner docs from {e(page.location)}.</small></p>'
     )
     return "\n".join(out)
+
+
+_CODE = re.compile(r"`([^`]+)`")
+_LINK = re.compile(r"\[([^\]]+)\]\(((?:https?://|\.{0,2}/|#)[^)\s]*|[\w./-]+)\)")
+
+
+def _inline_md(text: str) -> str:
+    """Markdown's inline marks (code, bold, italic, links) as HTML; everything escaped first,
+    and a link only to http(s), a relative path or an anchor (never ``javascript:``)."""
+    parts = _CODE.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(f"<code>{html.escape(part)}</code>")
+            continue
+        chunk = html.escape(part, quote=False)
+        chunk = _LINK.sub(lambda m: f'<a href="{html.escape(m[2])}">{m[1]}</a>', chunk)
+        chunk = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", chunk)
+        chunk = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", chunk)
+        out.append(chunk)
+    return "".join(out)
+
+
+def markdown_html(text: str) -> str:
+    """A description's Markdown as HTML: paragraphs, ``-``/``*`` lists, fenced code and
+    inline marks. Small on purpose: descriptions are short, and nothing runs."""
+    blocks: list[str] = []
+    lines = text.strip().splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip().startswith("```"):
+            code = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith("```"):
+                code.append(lines[i])
+                i += 1
+            blocks.append(f"<pre>{html.escape(chr(10).join(code))}</pre>")
+            i += 1
+        elif re.match(r"\s*[-*] ", line):
+            items = []
+            while i < len(lines) and re.match(r"\s*[-*] ", lines[i]):
+                items.append(f"<li>{_inline_md(lines[i].strip()[2:])}</li>")
+                i += 1
+            blocks.append(f"<ul>{''.join(items)}</ul>")
+        elif not line.strip():
+            i += 1
+        else:
+            para = []
+            while i < len(lines) and lines[i].strip() and not re.match(r"\s*([-*] |```)", lines[i]):
+                para.append(lines[i].strip())
+                i += 1
+            blocks.append(f"<p>{_inline_md(' '.join(para))}</p>")
+    return "\n".join(blocks)
 
 
 def _document(title: str, body: str) -> str:
@@ -859,7 +1050,7 @@ def _index_html_body(site: Site, *, single: bool) -> str:
     e = html.escape
     out = [f"<h1>{e(site.title)}</h1>"]
     if site.description:
-        out.append(f"<p>{e(site.description.strip())}</p>")
+        out.append(markdown_html(site.description))
     out.append("<h2>Requests</h2><ul>")
     for entry in site.entries:
         pad = f' style="margin-left:{entry.depth * 1.5}rem"'

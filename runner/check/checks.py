@@ -50,6 +50,7 @@ def _run_check(
         actual = _actual(check, exchange)
     except ValueError as exc:
         return CheckResult(check.label, False, _describe(check.matchers), None, str(exc), check.loc)
+    shown: dict[str, Any] = {}  # the expected values as rendered, for the reports
     for matcher in check.matchers:
         try:
             expected = renderer.render_value(matcher.expected, scope)
@@ -65,7 +66,12 @@ def _run_check(
             return CheckResult(
                 check.label, False, _show(matcher.op, expected), actual, message, check.loc
             )
-    expected_all = _describe(check.matchers)
+        shown[matcher.op] = expected
+    expected_all: Any = shown
+    if len(shown) == 1:
+        expected_all = _show(*next(iter(shown.items())))
+    elif not shown:
+        expected_all = _describe(check.matchers)
     return CheckResult(check.label, True, expected_all, actual, None, check.loc)
 
 

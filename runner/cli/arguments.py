@@ -112,8 +112,32 @@ def add_input_argument(p: argparse.ArgumentParser, help: str) -> None:
 def load_inputs(args: argparse.Namespace) -> tuple[Collection, Environment | None]:
     """The collection and the environment of ``add_collection_arguments``."""
     collection = load_collection(args.collection)
-    environment = load_environment(args.env) if args.env else None
+    environment = (
+        load_environment(find_environment(args.env, args.collection)) if args.env else None
+    )
     return collection, environment
+
+
+def find_environment(name: str, collection: str) -> str:
+    """``-e FILE``, or Bruno's ``--env local``: a bare name is looked up as
+    ``environments/NAME.yaml`` beside the collection, above it, then in the current folder."""
+    from runner.core.errors import UsageError
+
+    if Path(name).exists() or "/" in name or "." in Path(name).name:
+        return name
+    here = Path(collection).parent
+    folders = [here / "environments", here.parent / "environments", Path("environments")]
+    tried: list[str] = []
+    for folder in dict.fromkeys(folders):
+        for suffix in (".yaml", ".yml"):
+            candidate = folder / f"{name}{suffix}"
+            if candidate.is_file():
+                return str(candidate)
+            tried.append(str(candidate))
+    raise UsageError(
+        f"-e {name}: no such file, and no environment named {name!r}",
+        hint=f"tried {', '.join(tried)}",
+    )
 
 
 # --- data-driven, selective and parallel runs; how to reach servers (issue 6) ------------------
@@ -125,6 +149,8 @@ def add_scale_arguments(p: argparse.ArgumentParser, *, sending: bool) -> None:
     group.add_argument(
         "-d",
         "--data",
+        "--iteration-data",
+        dest="data",
         metavar="FILE",
         help="run once per row of a CSV (with a header row) or JSON (array of objects) file; "
         "the row's values are variables, above the environment and below --var",
@@ -147,6 +173,8 @@ def add_scale_arguments(p: argparse.ArgumentParser, *, sending: bool) -> None:
     group.add_argument(
         "-n",
         "--iterations",
+        "--iteration-count",
+        dest="iterations",
         metavar="N",
         type=_count,
         help="run N times (with --data: the first N rows, or the rows again from the first)",

@@ -17,10 +17,11 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from runner.core.errors import ExitStatus, RunnerError, Terminated
+from runner.core.events import Listener
 from runner.core.model import Collection, Environment
 from runner.core.redact import Redactor
 from runner.engine.engine import Engine, RunOptions
-from runner.pause.prompts import StandardPrompter, TerminalPrompter, is_interactive
+from runner.pause.prompts import Prompter, StandardPrompter, TerminalPrompter, is_interactive
 from runner.reporters.output import held_signals
 
 from .arguments import load_inputs, scale_options
@@ -38,7 +39,14 @@ def run_collection(
 ) -> int:
     """``runner run`` once (no ``--watch``). Without ``setup``, the resume options decide
     where to start, the saved state and saving this run's (runner.engine.resume)."""
-    collection, environment = load_inputs(args)
+    from .newman_options import NewmanPlan, plan_newman
+
+    plan: NewmanPlan = plan_newman(args, console)
+    if plan.loaded is not None:
+        collection, environment = plan.loaded.collection, plan.loaded.environment
+    else:
+        collection, environment = load_inputs(args)
+    collection = plan.adjust(collection)
     if setup is None:
         from runner.engine.resume import engine_setup
 
@@ -48,8 +56,8 @@ def run_collection(
     redactor = Redactor()
     options = RunOptions(
         variables=dict(args.var),
-        bail=args.bail,
-        timeout=args.timeout,
+        bail=bool(args.bail),
+        timeout=plan.request_timeout,
         open_browser=args.open,
         callback_timeout=args.callback_timeout,
         token_cache=not args.no_token_cache,
@@ -57,21 +65,98 @@ def run_collection(
         keep_steps=False,  # reporters stream; only failures are kept (flat memory)
         docs_check=args.docs_check,
         scripts=getattr(args, "scripts", False),
-        **scale_options(args, console),
+        **{**scale_options(args, console), **plan.option_overrides()},
     )
-    return execute(
+    if options.data is not None:
+        warn_unused_columns(collection, environment, options, console)
+    status = execute(
         collection,
         environment,
         options,
         console,
         redactor,
         inputs=dict(args.input),
-        colour=False if args.no_color else None,
-        reporters=args.reporter,
+        colour=plan.colour,
+        reporters=[*args.reporter, *plan.reporters],
         verbosity=-1 if args.quiet else (1 if args.verbose else 0),
         record=args.record,
         setup=setup,
+        finish=plan.finish,
     )
+    return plan.exit_status(status)
+
+
+# Files in a folder that are not collections: Postman environments and globals, recorded examples
+NOT_COLLECTIONS = (".postman_environment.json", ".postman_globals.json", ".examples.json")
+
+
+def collection_files(arguments: Sequence[str]) -> list[str]:
+    """The collections named, a folder standing for its ``*.yaml``, ``*.yml`` and ``*.json``
+    files (sorted; environments, globals and recorded examples left out)."""
+    from runner.core.errors import UsageError
+
+    found: list[str] = []
+    for argument in arguments:
+        folder = Path(argument)
+        if argument.lstrip().startswith("{") or not folder.is_dir():
+            found.append(argument)
+            continue
+        inside = sorted(
+            str(path)
+            for path in folder.iterdir()
+            if path.is_file()
+            and path.suffix in (".yaml", ".yml", ".json")
+            and not path.name.endswith(NOT_COLLECTIONS)
+        )
+        if not inside:
+            raise UsageError(f"{argument}: a folder with no collection (.yaml, .yml, .json)")
+        found.extend(inside)
+    return found
+
+
+def run_many(args: argparse.Namespace, console: Console, paths: Sequence[str]) -> int:
+    """Several collections: each in turn, or ``--parallel N`` at a time (each with its own
+    iterations one after another and its report printed whole, in the order given). Report
+    files are one per collection (``out-NAME.xml``) or, with ``--merge-reports``, merged.
+    The exit status is the worst of all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .multi import CollectionRun, merge_reports, per_collection, summary_line
+
+    runs = [CollectionRun(path, per_collection(args, path, index)) for index, path in
+            enumerate(paths)]  # fmt: skip
+    side_by_side = args.parallel > 1
+    if not side_by_side:
+        for run in runs:
+            run.status = run.run_direct(console, run_collection)
+    else:
+        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            for run, status in zip(
+                runs, pool.map(lambda r: r.run_buffered(console, run_collection), runs), strict=True
+            ):
+                run.status = status
+        for run in runs:
+            console.stdout.write(run.out)
+            console.stderr.write(run.err)
+    merge_reports(args, runs)
+    console.stdout.write(summary_line(runs) + "\n")
+    return max(run.status for run in runs)
+
+
+def warn_unused_columns(
+    collection: Collection, environment: Environment | None, options: RunOptions, console: Console
+) -> None:
+    """A data column no template reads is most often a misspelled one: say so (on stderr)."""
+    from runner.engine.preparation import unused_columns
+    from runner.render.templates import Renderer
+
+    assert options.data is not None
+    found = unused_columns(collection, environment, Renderer(options.environ), options.data)
+    for column, close in found:
+        hint = f" (did you mean '{close}'?)" if close else ""
+        console.say(
+            f"warning: {options.data.path}: column '{column}' is not used by the collection{hint}"
+        )
 
 
 def resume_options(args: argparse.Namespace) -> ResumeOptions:
@@ -94,18 +179,23 @@ def execute(
     *,
     inputs: Mapping[str, str] | None = None,
     colour: bool | None = None,
-    prompter: StandardPrompter | None = None,
+    prompter: Prompter | None = None,
     reporters: Sequence[str] = (),
     verbosity: int = 0,
     record: str | None = None,
     open_url: Callable[[str], object] | None = None,
     setup: Callable[[Engine], None] | None = None,
+    finish: Callable[[Engine], None] | None = None,
+    listeners: Sequence[Listener] = (),
 ) -> int:
     """Prepare (exit 2 on a template error, nothing sent), run with the console report (and
     the ``--reporter`` ones, runner.reporters), and return the run's exit status.
 
     ``setup(engine)`` runs before the engine prepares (runner.engine.resume: where to start, the
-    saved state, the listener that saves it); its UsageError ends the command like prepare's."""
+    saved state, the listener that saves it); its UsageError ends the command like prepare's.
+    ``finish(engine)`` runs after the run (Newman's --export-* files); ``listeners`` hear the
+    events after the reporters (``runner demo`` tells what its browser did after the line
+    that says it was opened)."""
     if prompter is None:
         terminal = None
         if is_interactive(console.stdin, console.stdout, console.environ):
@@ -124,7 +214,7 @@ def execute(
         from runner.reporters.record import default_examples_path
 
         specs.append(ReporterSpec("record", Path(record or default_examples_path(collection.path))))
-    listeners = create_reporters(
+    heard = [*create_reporters(
         specs,
         ReporterOptions(
             redactor,
@@ -134,13 +224,13 @@ def execute(
             colour=colour,
             environ=console.environ,
         ),
-    )
+    ), *listeners]  # fmt: skip
     signals = Signals()
     status = int(ExitStatus.OK)
     with one_interrupt(signals):
         try:
             engine = Engine(
-                collection, environment, options, prompter=prompter, listeners=listeners,
+                collection, environment, options, prompter=prompter, listeners=heard,
                 redactor=redactor, **({"open_url": open_url} if open_url is not None else {}),
             )  # fmt: skip
             try:
@@ -151,10 +241,12 @@ def execute(
                 console.error(exc, redactor)
                 return int(exc.exit_status)
             status = int(engine.run().exit_status)
+            if finish is not None:
+                finish(engine)
         finally:
             signals.raising = False  # the reports are being written: let them finish
             with held_signals():
-                close_all(listeners)
+                close_all(heard)
     return status if signals.first is None else int(signals.status())
 
 

@@ -2,6 +2,7 @@
   var box = document.getElementById("filter");
   var switches = Array.prototype.slice.call(document.querySelectorAll("input[data-status]"));
   var steps = Array.prototype.slice.call(document.querySelectorAll("details.step"));
+  var iters = Array.prototype.slice.call(document.querySelectorAll("details.iter"));
   var texts = steps.map(function (s) { return s.textContent.toLowerCase(); });
   var shown = document.getElementById("shown");
   function apply() {
@@ -14,11 +15,21 @@
       s.hidden = !ok;
       if (ok) { n += 1; }
     });
+    // an iteration with no step left is hidden; with a filter, the others open on their matches
+    iters.forEach(function (it) {
+      var visible = it.querySelector("details.step:not([hidden])") !== null;
+      it.hidden = !visible;
+      if (q && visible) { it.open = true; }
+    });
     shown.textContent = n + " of " + steps.length + " steps shown";
+  }
+  function fromHash() {
+    var preset = /[#&]filter=([^&]*)/.exec(location.hash);
+    if (preset) { box.value = decodeURIComponent(preset[1]); }
+    apply();
   }
   box.addEventListener("input", apply);
   switches.forEach(function (s) { s.addEventListener("change", apply); });
-  var preset = /[#&]filter=([^&]*)/.exec(location.hash);
-  if (preset) { box.value = decodeURIComponent(preset[1]); }
-  apply();
+  window.addEventListener("hashchange", fromHash);
+  fromHash();
 })();

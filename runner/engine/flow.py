@@ -40,7 +40,16 @@ from runner.engine.flow_keys import (
     select_steps,
     truthy,
 )
-from runner.engine.steps import Leaf, Selected, StepRunner, effective_auth, step_kind, step_path
+from runner.engine.steps import (
+    Leaf,
+    Selected,
+    StepRunner,
+    effective_auth,
+    step_kind,
+    step_outputs,
+    step_path,
+    step_templates,
+)
 from runner.render.scope import Scope
 
 if TYPE_CHECKING:
@@ -102,6 +111,9 @@ class Iteration:
     browser_url: str | None = None
     current: tuple[int, str] | None = None  # the step running now (for Interrupted)
     jumps: dict[int, int] = field(default_factory=dict)
+    # variables a step failed or was skipped before capturing: name -> why, for the steps
+    # that need them ("needs first_user_id from 'List users', which failed")
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 SCRIPT_JUMP_MAX = 1000  # setNextRequest jumps from one request per iteration (loop guard)
@@ -117,6 +129,40 @@ class Walker:
         self.groups = parallel_groups(self.steps)
         self.group_start = group_starts(self.groups)
         self.targets = goto_targets(self.steps, self.groups)
+        self._needs: dict[int, list[str]] = {}
+
+    # -- dependencies --------------------------------------------------------------------------
+    def needs(self, i: int) -> list[str]:
+        """The variables step ``i`` renders before sending (cached per step)."""
+        if i not in self._needs:
+            step, parents = self.steps[i]
+            auth = None
+            if isinstance(step, RequestStep):
+                auth = effective_auth(step, parents, self.engine.collection)
+            names = self.engine.renderer.names
+            texts = step_templates(step, auth) + flow_templates(step.flow)[0]
+            self._needs[i] = sorted({name for text in texts for name in names(text)})
+        return self._needs[i]
+
+    def _blocked(self, it: Iteration, i: int, scope: Scope) -> str | None:
+        """Why step ``i`` cannot be sent: a variable it needs was to be captured by a step
+        that failed or was skipped (and nothing else defined it)."""
+        if not it.missing:
+            return None
+        for name in self.needs(i):
+            if name in it.missing and name not in scope:
+                return f"needs {name} from {it.missing[name]}"
+        return None
+
+    def _note_outputs(self, it: Iteration, i: int, status: str, scope: Scope) -> None:
+        """Remember which of step ``i``'s captures are missing because it did not pass."""
+        step = self.steps[i][0]
+        how = {"failed": "failed", "error": "failed", "skipped": "was skipped"}.get(status)
+        for name in step_outputs(step):
+            if how is not None and name not in scope:
+                it.missing[name] = f"'{step.name}', which {how}"
+            else:
+                it.missing.pop(name, None)
 
     # -- the walk ----------------------------------------------------------------------------
     def run(self, it: Iteration) -> None:
@@ -184,6 +230,10 @@ class Walker:
     def run_step(self, it: Iteration, i: int, scope: Scope) -> int | None:
         """Run step ``i`` (all its repetitions); the index of the next step, None to end."""
         step, parents = self.steps[i]
+        blocked = self._blocked(it, i, scope)
+        if blocked is not None:
+            self._skipped(it, i, blocked)
+            return i + 1
         flow = step.flow
         if flow is not None:
             try:
@@ -223,6 +273,7 @@ class Walker:
             if number == len(items):
                 following = self._goto(it, i, result, local)
             it.current = None
+            self._note_outputs(it, i, result.status, scope)
             self.engine.emit(StepFinished(result))
             if self.control.result.stopped_reason is not None:
                 self.control.stopped.set()
@@ -442,6 +493,7 @@ class Walker:
         return result
 
     def _report_not_run(self, it: Iteration, result: StepResult) -> None:
+        self._note_outputs(it, result.index - 1, result.status, it.scope)
         self.engine.emit(
             StepStarted(result.index, result.name, result.kind, result.path, it.number)
         )

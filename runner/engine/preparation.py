@@ -9,7 +9,7 @@ template's file:line and a hint) or UsageError.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -78,7 +78,10 @@ def prepare_run(context: RunContext) -> Prepared:
         known |= scripted
     check_static(context.steps, collection, known | scripted)
     if collection.undefined_variables != "literal":  # literal: sent as written, warned per step
-        check_defined(context.steps, collection, context.renderer, known, data, scripted - known)
+        check_defined(
+            context.steps, collection, context.renderer, known, data, scripted - known,
+            deferred=built.deferred,
+        )  # fmt: skip
     return Prepared(scope, built.base, row_dependent)
 
 
@@ -168,11 +171,14 @@ def check_defined(
     known: set[str],
     data: DataFile | None,
     scripted: AbstractSet[str] = frozenset(),
+    deferred: Mapping[str, RenderError] | None = None,
 ) -> None:
     """Every variable a step's templates use is known before it runs (defined, from a data
     column, or captured by an earlier step outside its parallel folder), and every template
     compiles; raises RenderError, or RenderErrors listing every problem at once.
-    ``scripted``: names scripts set, when scripts do not run (said in the hint)."""
+    ``scripted``: names scripts set, when scripts do not run (said in the hint). A variable
+    whose value reads an unset ``env('X')`` is an error here only if a step uses it
+    (``deferred``)."""
     known = set(known)
     defined_later = {name: step for step, _ in steps for name in step_outputs(step)}
     groups = parallel_groups(steps)
@@ -204,12 +210,15 @@ def check_defined(
                 if (name, loc) in seen:
                     continue
                 seen.add((name, loc))
+                if deferred and name in deferred:
+                    problems.append(deferred[name])
+                    continue
                 in_group = name in pending or (group_end is not None and name in defined_later)
-                hint = _hint(name, data, defined_later.get(name), in_group=in_group)
+                hint = _hint(
+                    name, data, defined_later.get(name), in_group=in_group, known=known | local
+                )
                 if name in scripted:
                     hint = f"'{name}' is set by a script, and scripts run only with --scripts"
-                elif name not in defined_later and not in_group:
-                    hint += did_you_mean(name, known | set(defined_later))
                 problems.append(
                     RenderError(f"undefined variable '{name}' in step '{step.name}'", loc, hint)
                 )
@@ -273,8 +282,23 @@ def _templates(
     yield from ((t, True) for t in check_templates(step) + after)
 
 
-def _hint(name: str, data: DataFile | None, later: Step | None, *, in_group: bool) -> str:
-    """How to define an undefined variable."""
+def _did_you_mean(name: str, known: set[str] | frozenset[str]) -> str:
+    """``did you mean 'new_id'? `` when a defined name is close (as for a misspelled key)."""
+    from runner.core.errors import close_matches
+
+    close = close_matches(name, sorted(n for n in known if n != name), n=1)
+    return f"did you mean '{close[0]}'? or " if close else ""
+
+
+def _hint(
+    name: str,
+    data: DataFile | None,
+    later: Step | None,
+    *,
+    in_group: bool,
+    known: set[str] | frozenset[str] = frozenset(),
+) -> str:
+    """How to define an undefined variable (first a defined name close to it, if any)."""
     if in_group:
         return (
             f"'{name}' is captured inside the parallel folder this step is in; "
@@ -290,10 +314,44 @@ def _hint(name: str, data: DataFile | None, later: Step | None, *, in_group: boo
             f"'{name}' is set by the later step '{later.name}' ({later.loc}); "
             "move that step earlier"
         )
-    return (
+    return _did_you_mean(name, known) + (
         f"define '{name}' in the environment or the collection's variables, "
         f"or pass --var {name}=VALUE"
     )
+
+
+def unused_columns(
+    collection: Collection, environment: Environment | None, renderer: Renderer, data: DataFile
+) -> list[tuple[str, str | None]]:
+    """The data file's columns that no template reads, each with the used name it is close to
+    (``usr`` for ``user``: a misspelled column would otherwise be silently ignored, the
+    environment's value used instead). Empty when ``data[...]`` or a script may read them."""
+    from runner.core.errors import close_matches
+
+    if collection.scripts is not None or any(
+        getattr(step, "scripts", None) is not None for step, _ in walk(collection.steps)
+    ):
+        return []
+    texts: list[str] = [*template_strings(collection.variables)]
+    if environment is not None:
+        texts += template_strings(environment.variables)
+    for step, parents in walk(collection.steps):
+        if isinstance(step, Folder):
+            texts += flow_templates(step.flow)[0]
+            continue
+        auth = effective_auth(step, parents, collection) if isinstance(step, RequestStep) else None
+        before, after = flow_templates(step.flow)
+        texts += step_templates(step, auth) + before + check_templates(step) + after
+    used = {name for text in texts for name in renderer.names(text)}
+    if "data" in used:
+        return []
+    columns = [*data.columns, *sorted(data.partial_columns)]
+    candidates = sorted(used - set(columns) - renderer.helper_names)
+    return [
+        (column, next(iter(close_matches(column, candidates, n=1)), None))
+        for column in columns
+        if column not in used
+    ]
 
 
 def check_selection(steps: Selected, options: RunOptions) -> None:

@@ -138,10 +138,7 @@ def _parsing(text: str, path: str, work: Callable[[Any], _T]) -> _T:
     try:
         return work(loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise LoadError(f"malformed YAML: {problem}", loc) from None
+        raise _yaml_error(exc, path) from None
     except yaml.YAMLError as exc:
         raise LoadError(f"malformed YAML: {exc}", SourceLocation(path, 1)) from None
     except RecursionError:
@@ -150,6 +147,27 @@ def _parsing(text: str, path: str, work: Callable[[Any], _T]) -> _T:
         dispose = getattr(loader, "dispose", None)
         if dispose is not None:
             dispose()
+
+
+# A construct that must be closed: its error is reported where it opened (the parser only
+# notices on a later line, which would point one line or more too late).
+_OPENED = {"quoted scalar": "quoted string", "flow mapping": "{ mapping", "flow sequence": "[ list"}
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, path: str) -> LoadError:
+    problem = exc.problem or exc.context or "invalid YAML"
+    mark, opened = exc.context_mark, (exc.context or "").split(" a ", 1)[-1]
+    if mark is not None and exc.problem_mark is not None and opened in _OPENED:
+        if mark.line < exc.problem_mark.line:
+            at = exc.problem_mark
+            return LoadError(
+                f"malformed YAML: the {_OPENED[opened]} opened here is not closed "
+                f"({problem} at line {at.line + 1}, column {at.column + 1})",
+                SourceLocation(path, mark.line + 1, mark.column + 1),
+            )
+    mark = exc.problem_mark or exc.context_mark
+    loc = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else None
+    return LoadError(f"malformed YAML: {problem}", loc)
 
 
 def read_text(path: Path) -> str:
@@ -1031,7 +1049,11 @@ def _max_time(doc: _Doc, node: Node, loc: SourceLocation) -> Check:
         value_node = entries["le"][1]
         if spec.CHECK_NAME in entries:
             name = _check_name(doc, entries[spec.CHECK_NAME][1])
-    limit = doc.number(value_node, "max_time_ms", maximum=MAX_COUNT)
+    limit: Any = (
+        doc.number(value_node, "max_time_ms", maximum=MAX_COUNT)
+        if not _templated(value_node)
+        else doc.text(value_node, "max_time_ms")
+    )  # <<slow_ms>>: rendered when checked
     return Check("time", None, (Matcher("le", limit),), loc, name)
 
 
@@ -1076,6 +1098,11 @@ def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
         elif key == "schema":
             checks.append(_schema_check(doc, value_node, loc))
     return tuple(checks)
+
+
+def _templated(node: Node) -> bool:
+    """A string scalar holding a ``<<variable>>`` (a number key may take one)."""
+    return isinstance(node, ScalarNode) and node.tag == _STR and "<<" in node.value
 
 
 STATUS_KEY = re.compile(r"^(?:[1-5][0-9][0-9]|[1-5]XX|default)$")

@@ -425,16 +425,23 @@ EXPECT = _mapping(
     Key(
         "max_time_ms",
         "any",
-        "The response must arrive within this many milliseconds ({le: N, name: ...} names it).",
+        "The response must arrive within this many milliseconds (a number, or a "
+        "<<variable>> that holds one; {le: N, name: ...} names the check).",
         schema={
             "anyOf": [
                 {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": "<<"},
                 {
                     "type": "object",
                     "required": ["le"],
                     "additionalProperties": False,
                     "properties": {
-                        "le": {"type": "number", "exclusiveMinimum": 0},
+                        "le": {
+                            "anyOf": [
+                                {"type": "number", "exclusiveMinimum": 0},
+                                {"type": "string", "pattern": "<<"},
+                            ]
+                        },
                         CHECK_NAME: {"type": "string"},
                     },
                 },

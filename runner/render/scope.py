@@ -15,7 +15,7 @@ from typing import Any
 from runner.core.errors import RenderError, SourceLocation
 from runner.core.model import Collection, Environment
 from runner.core.redact import Redactor, is_secret_name
-from runner.render.templates import Renderer, name_location
+from runner.render.templates import MissingEnvironmentVariable, Renderer, name_location
 
 
 def template_strings(value: Any) -> Iterator[str]:
@@ -52,6 +52,9 @@ class Scope(Mapping[str, Any]):
         # Names a Postman script set (run --scripts), with the layer it set them on
         # (SCRIPT_LAYERS): a set on a lower layer does not hide a higher layer's value.
         self.script_layers: dict[str, str] = {}
+        # Variables whose value reads an unset env('X'): their error, raised only when a step
+        # uses them (runner.engine.preparation.check_defined)
+        self.deferred: dict[str, RenderError] = {}
 
     def capture(self, name: str, value: Any) -> None:
         self.captures[name] = value
@@ -154,13 +157,20 @@ def build_scope(
         resolving.pop()
         return resolved[name]
 
+    deferred: dict[str, RenderError] = {}
     for name in raw:
-        resolve(name)
+        try:
+            resolve(name)
+        except MissingEnvironmentVariable as exc:  # env('X') unset: wrong only if used
+            deferred[name] = exc
+            resolving.clear()
     secrets |= {name for name in overrides if is_secret_name(name)}
     for name in secrets:
         value = overrides.get(name, resolved.get(name))
         redactor.add(value)
-    return Scope(resolved, overrides)
+    scope = Scope(resolved, overrides)
+    scope.deferred = deferred
+    return scope
 
 
 def _loc_of(value: Any, name: str, renderer: Renderer) -> SourceLocation | None:

@@ -20,6 +20,7 @@ from runner.core.events import (
     AuthNote,
     BrowserShown,
     Event,
+    IterationFinished,
     IterationStarted,
     Notice,
     RequestRetried,
@@ -34,6 +35,7 @@ from runner.core.events import (
 )
 from runner.core.redact import Redactor
 from runner.core.results import CheckResult, RunResult, StepResult
+from runner.reporters.summary import RunStats, plural, render
 from runner.reporters.terminal import terminal_safe, visible
 
 if TYPE_CHECKING:
@@ -90,6 +92,9 @@ class ConsoleReporter:
         self._last_draw = 0.0
         self._request: RequestSent | None = None
         self._response: ResponseReceived | None = None
+        self._iterations = 1
+        self._stats = RunStats()
+        self._held_header: str | None = None  # --quiet: shown before the iteration's first failure
 
     # -- plumbing ----------------------------------------------------------------------------
     def _paint(self, text: str, colour: str) -> str:
@@ -116,17 +121,25 @@ class ConsoleReporter:
         event = terminal_safe(event)  # what came from a file or the network, made visible
         if isinstance(event, RunStarted):
             self._total = event.total_steps * event.iterations
+            self._iterations = event.iterations
             self._started = time.monotonic()
-            self.progress = self._progress_wanted and event.total_steps >= PROGRESS_MIN_STEPS
+            self.progress = self._progress_wanted and self._total >= PROGRESS_MIN_STEPS
             if self.verbosity >= 0:
                 env = f" · environment {event.environment}" if event.environment else ""
-                head = f"{event.collection}{env} · {event.total_steps} steps"
+                steps = f"{event.total_steps} {plural(event.total_steps, 'step')}"
+                head = f"{event.collection}{env} · {steps}"
                 if event.iterations > 1:
                     head += f" × {event.iterations} iterations"
                 self._write(self._paint(head, "bold"))
         elif isinstance(event, IterationStarted):
+            self._stats.iteration()
+            header = self._paint(f"Iteration {event.iteration}/{event.total}", "bold")
             if self.verbosity >= 0 and not self.progress:
-                self._write(self._paint(f"Iteration {event.iteration}/{event.total}", "bold"))
+                self._write(header)
+            else:
+                self._held_header = header
+        elif isinstance(event, IterationFinished):
+            self._held_header = None
         elif isinstance(event, StepStarted):
             self._request = self._response = None
         elif isinstance(event, RequestSent):
@@ -150,6 +163,7 @@ class ConsoleReporter:
         elif isinstance(event, StepFinished):
             status = event.result.status
             self._counts[status] = self._counts.get(status, 0) + 1
+            self._stats.step(event.result, self._iterations)
             self._step(event.result)
             self._request = self._response = None
             if self.progress:
@@ -166,6 +180,9 @@ class ConsoleReporter:
         quiet_skip = step.status in ("passed", "skipped") and not step.warnings
         if quiet_skip and (self.verbosity < 0 or self.progress):
             return
+        if self._held_header is not None:
+            self._write(self._held_header)
+            self._held_header = None
         colour = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}[
             step.status
         ]
@@ -260,7 +277,10 @@ class ConsoleReporter:
         failed = self._counts["failed"] + self._counts["error"]
         counts = f"{self._counts['passed']} passed"
         counts += f" · {self._paint(f'{failed} failed', 'red')}" if failed else " · 0 failed"
-        line = f"  [{bar}] {done}/{self._total} · {counts} · {now - self._started:.1f} s"
+        elapsed = now - self._started
+        line = f"  [{bar}] {done}/{self._total} · {counts} · {elapsed:.1f} s"
+        if 0 < done < self._total:
+            line += f" · ETA {elapsed / done * (self._total - done):.0f} s"
         self.stream.write("\r\033[K" + line)
         self.stream.flush()
         self._bar_shown = True
@@ -275,10 +295,15 @@ class ConsoleReporter:
         if skipped:
             parts.append(self._paint(f"{skipped} skipped", "yellow"))
         self._write()
+        if self.verbosity >= 0 and self._stats.requests.executed > 1:
+            for line in render(self._stats, run.duration_s, unicode=self.unicode):
+                self._write(line)
+            self._write()
         if run.stopped_reason:
             label = "interrupted" if run.interrupted else "stopped"
             self._write(self._paint(f"{label}: {run.stopped_reason}", "yellow"))
-        self._write(f"{', '.join(parts)} · {run.total} steps in {run.duration_s:.2f} s")
+        steps = f"{run.total} {plural(run.total, 'step')}"
+        self._write(f"{', '.join(parts)} · {steps} in {run.duration_s:.2f} s")
 
 
 def create(options: ReporterOptions) -> ConsoleReporter:

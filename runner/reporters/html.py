@@ -1,31 +1,64 @@
 """The HTML report: one self-contained file (no network: styles and script inline, a Content
 Security Policy that forbids any fetch) for a person to read.
 
-A summary with counts and a timing chart; then the steps, failures first, each a
-``<details>`` that opens on its request, response, checks and captures; a filter box and
-status switches (``report.html#filter=TEXT`` presets the box). Steps stream to two temporary
-files (failures, the rest) and the page is put together and published atomically when the
-run ends. Everything shown is masked and escaped.
+A summary with counts and a timing chart; a table of totals per request (runs, failures,
+p50/p95 time); then the steps, failures first (each labelled with its iteration), the rest
+grouped by iteration, each a ``<details>`` that opens on its request, response, checks (the
+expected value as rendered, and in words: "at most 500 ms") and captures; a filter box and
+status switches (``report.html#filter=TEXT`` presets the box; a request's name in the table
+sets it). Steps stream to two temporary files (failures, the rest; an iteration's steps are
+held until it ends, for its counts) and the page is put together and published atomically
+when the run ends. Everything shown is masked and escaped.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from tempfile import TemporaryFile
 from typing import IO, Any
+from urllib.parse import quote
 
-from runner.core.events import Event, Interrupted, RunFinished, RunStarted
+from runner.core.events import (
+    Event,
+    Interrupted,
+    IterationFinished,
+    IterationStarted,
+    RunFinished,
+    RunStarted,
+)
 from runner.core.results import RunResult
 from runner.reporters import ReporterOptions
 from runner.reporters.output import AtomicOutput, StepAssembler, pretty_body, step_record
 
 MAX_STEPS_SHOWN = 2000  # per group (failures, the rest); the JSON report has them all
 CHART_STEPS = 300  # up to this many steps: one bar each; more: a histogram of times
-BUCKETS_MS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+BUCKETS_MS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+OPEN_FAILURES = 5  # at most this many failures are shown open: the first of each request
 MARKS = {"passed": "✔", "failed": "✘", "error": "!", "skipped": "–"}
+
+
+@dataclass(slots=True)
+class _Totals:
+    """One request's totals over the run (every iteration)."""
+
+    name: str
+    runs: int = 0
+    failed: int = 0
+    skipped: int = 0
+    times: list[float] | None = None
+
+    def add(self, status: str, ms: float | None) -> None:
+        self.runs += 1
+        self.failed += status in ("failed", "error")
+        self.skipped += status == "skipped"
+        if ms is not None:
+            if self.times is None:
+                self.times = []
+            self.times.append(ms)
 
 
 @dataclass(slots=True)
@@ -50,29 +83,93 @@ class HtmlReporter:
         self.environment: str | None = None
         self.started = ""
         self.interrupted: str | None = None
+        self.iterations = 1
+        self.steps_per_iteration = 0
+        self.totals: dict[int, _Totals] = {}  # by step index
+        self.opened: set[int] = set()  # the requests whose first failure is shown open
+        self.iteration: int | None = None  # the iteration being held (runs of several)
+        self.held: list[str] = []
+        self.held_counts = {"passed": 0, "failed": 0, "skipped": 0}
+        self.held_ms = 0.0
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self.collection = event.collection
             self.environment = event.environment
+            self.iterations = event.iterations
+            self.steps_per_iteration = event.total_steps
             self.started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            return
+        if isinstance(event, IterationStarted):
+            self._end_iteration()
+            self.iteration = event.iteration
+            return
+        if isinstance(event, IterationFinished):
+            self._end_iteration()
             return
         detail = self.steps.feed(event)
         if detail is not None:
             record = step_record(detail)
             self._chart(record)
+            self._count(record)
+            labelled = self.iterations > 1
             group = "failures" if record["status"] in ("failed", "error") else "others"
             if self.shown[group] >= MAX_STEPS_SHOWN:
                 self.hidden[group] += 1
                 return
             self.shown[group] += 1
-            target = self.failures if group == "failures" else self.others
-            target.write(_step_html(record))
+            if group == "failures":
+                opened = record["index"] not in self.opened and len(self.opened) < OPEN_FAILURES
+                if opened:
+                    self.opened.add(record["index"])
+                self.failures.write(_step_html(record, labelled=labelled, opened=opened))
+                if self.iteration is not None:  # its iteration points at it
+                    self.held.append(_failure_stub(record))
+            elif self.iteration is not None:
+                self.held.append(_step_html(record, unique=True))
+            else:
+                self.others.write(_step_html(record, labelled=labelled))
         elif isinstance(event, Interrupted):
             where = f" during step {event.index} ({event.name})" if event.index else ""
             self.interrupted = f"Interrupted{where}"
         elif isinstance(event, RunFinished):
+            self._end_iteration()
             self._finish(event.result)
+
+    def _count(self, record: dict[str, Any]) -> None:
+        """The request's totals, and the held iteration's counts."""
+        name = " / ".join([*record["path"], record["name"]])
+        totals = self.totals.setdefault(record["index"], _Totals(name))
+        totals.add(record["status"], record["elapsed_ms"])
+        if self.iteration is not None:
+            status = record["status"]
+            key = "failed" if status in ("failed", "error") else status
+            self.held_counts[key] = self.held_counts.get(key, 0) + 1
+            self.held_ms += record["elapsed_ms"] or 0.0
+
+    def _end_iteration(self) -> None:
+        """Write the held iteration: a ``<details>`` whose summary has its counts (open when
+        a step of it failed)."""
+        if self.iteration is None:
+            return
+        counts = self.held_counts
+        bad = counts["failed"] > 0
+        parts = [f"{counts['passed']} passed"]
+        if counts["failed"]:
+            parts.append(f'<span class="s-failed">{counts["failed"]} failed</span>')
+        if counts["skipped"]:
+            parts.append(f"{counts['skipped']} skipped")
+        self.others.write(
+            f'<details class="iter{" iter-bad" if bad else ""}"{" open" if bad else ""}>'
+            f"<summary><b>Iteration {self.iteration}/{self.iterations}</b> "
+            f'<span class="idx">{" · ".join(parts)} · {self.held_ms:.0f} ms</span></summary>\n'
+            + "".join(self.held)
+            + "</details>\n"
+        )
+        self.iteration = None
+        self.held = []
+        self.held_counts = {"passed": 0, "failed": 0, "skipped": 0}
+        self.held_ms = 0.0
 
     def _chart(self, record: dict[str, Any]) -> None:
         ms = record["elapsed_ms"]
@@ -124,6 +221,9 @@ class HtmlReporter:
             reason = escape(run.stopped_reason)
             banner = f'<p class="banner">Stopped: {reason}</p>'
         verdict = "passed" if run.ok else "failed"
+        shape = ""
+        if self.iterations > 1:
+            shape = f" ({self.steps_per_iteration} × {self.iterations} iterations)"
         switches = "".join(
             f'<label><input type="checkbox" data-status="{name}" checked> {name}</label>'
             for name, _ in counts
@@ -131,12 +231,39 @@ class HtmlReporter:
         return (
             _HEAD.replace("__CSS__", _asset("report.css")).replace("__TITLE__", title)
             + f'<header class="v-{verdict}"><h1>{title}</h1>'
-            f"<p>{run.total} steps in {run.duration_s:.2f} s{env} · started {self.started}</p>"
+            f"<p>{run.total} steps{shape} in {run.duration_s:.2f} s{env} · started "
+            f"{self.started}</p>"
             f'{banner}<ul class="counts">{items}</ul></header>\n'
             f'<section class="chart"><h2>Timing</h2>{self._svg()}</section>\n'
+            f"{self._totals_table()}"
             '<section class="controls"><input id="filter" type="search" '
             'placeholder="Filter steps by name, URL, status, body…" aria-label="Filter steps">'
             f'{switches}<span id="shown"></span></section>\n<main id="steps">\n'
+        )
+
+    def _totals_table(self) -> str:
+        """Per request: runs, failures, skipped, p50/p95/max time; its name sets the filter."""
+        if not self.totals:
+            return ""
+        rows = []
+        for index, t in sorted(self.totals.items()):
+            times = sorted(t.times or [])
+            timing = (
+                [f"{_percentile(times, 50):.0f} ms", f"{_percentile(times, 95):.0f} ms",
+                 f"{times[-1]:.0f} ms"] if times else ["—", "—", "—"]
+            )  # fmt: skip
+            bad = ' class="bad"' if t.failed else ""
+            failed = f'<span class="s-failed">{t.failed}</span>' if t.failed else "0"
+            link = f'<a href="#filter={quote(t.name)}">{escape(t.name)}</a>'
+            cells = [f"#{index}", link, str(t.runs), failed, str(t.skipped), *timing]
+            rows.append(f"<tr{bad}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in ("", "request", "runs", "failed", "skipped", "p50", "p95", "max")
+        )
+        return (
+            '<section class="totals"><h2>Requests</h2>'
+            f'<table class="totals"><tr>{head}</tr>{"".join(rows)}</table></section>\n'
         )
 
     def _svg(self) -> str:
@@ -190,7 +317,28 @@ def _histogram(counts: list[int]) -> str:
     )
 
 
-def _step_html(r: dict[str, Any]) -> str:
+def _anchor(r: dict[str, Any], labelled: bool) -> str:
+    """The step's id: unique across iterations."""
+    return f"step-{r['iteration']}-{r['index']}" if labelled else f"step-{r['index']}"
+
+
+def _failure_stub(r: dict[str, Any]) -> str:
+    name = escape(" / ".join([*r["path"], r["name"]]))
+    return (
+        f'<p class="stub s-failed">{MARKS[r["status"]]} #{r["index"]} {name}: {r["status"]}, '
+        f'<a href="#{_anchor(r, True)}">shown with the failures above</a></p>\n'
+    )
+
+
+def _percentile(ordered: list[float], p: float) -> float:
+    """Nearest rank, as the console's summary."""
+    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
+
+
+def _step_html(
+    r: dict[str, Any], *, labelled: bool = False, opened: bool = True, unique: bool = False
+) -> str:
+    """One step; ``labelled``: its iteration shown; ``unique``: its id names its iteration."""
     status = r["status"]
     name = " / ".join([*r["path"], r["name"]])
     request = r["request"]
@@ -198,7 +346,7 @@ def _step_html(r: dict[str, Any]) -> str:
     head = [
         f'<span class="badge s-{status}">{MARKS[status]} {status}</span>',
         f'<span class="idx">#{r["index"]}</span>',
-        *([f'<span class="idx">iteration {r["iteration"]}</span>'] if r["iteration"] > 1 else []),
+        *([f'<span class="idx">iteration {r["iteration"]}</span>'] if labelled else []),
         f'<span class="name">{escape(name)}</span>',
     ]
     if r["method"] and r["url"]:
@@ -233,9 +381,10 @@ def _step_html(r: dict[str, Any]) -> str:
             for k, v in r["captures"].items()
         )
         body.append(f'<h4>Captures</h4><table class="kv">{rows}</table>')
-    opened = " open" if status in ("failed", "error") else ""
+    opened_attr = " open" if opened and status in ("failed", "error") else ""
+    anchor = _anchor(r, labelled or unique)
     return (
-        f'<details class="step st-{status}" data-status="{status}" id="step-{r["index"]}"{opened}>'
+        f'<details class="step st-{status}" data-status="{status}" id="{anchor}"{opened_attr}>'
         f"<summary>{' '.join(head)}</summary>"
         f'<div class="detail">{"".join(body)}</div></details>\n'
     )
@@ -251,7 +400,7 @@ def _checks_table(checks: list[dict[str, Any]]) -> str:
         rows.append(
             f'<tr class="{"ok" if c["passed"] else "bad"}"><td>{mark}</td>'
             f"<td>{escape(c.get('name') or c['label'])}</td>"
-            f"<td><code>{escape(_show(c['expected']))}</code></td>"
+            f"<td>{_expected(c['label'], c['expected'])}</td>"
             f"<td><code>{actual}</code></td>"
             f'<td class="where">{escape(c["location"] or "")}</td></tr>'
         )
@@ -259,6 +408,34 @@ def _checks_table(checks: list[dict[str, Any]]) -> str:
         '<table class="checks"><tr><th></th><th>check</th><th>expected</th><th>actual</th>'
         f"<th>at</th></tr>{''.join(rows)}</table>"
     )
+
+
+_WORDS = {
+    "eq": "equal to {}", "ne": "not {}", "gt": "more than {}", "ge": "at least {}",
+    "lt": "less than {}", "le": "at most {}", "contains": "containing {}",
+    "matches": "matching {}", "type": "of type {}", "in": "one of {}", "length": "of length {}",
+}  # fmt: skip
+
+
+def _expected(label: str, expected: Any) -> str:
+    """The expected value as rendered (code), and in words when it is a matcher:
+    ``{"le": 500.0}`` on the time check -> "at most 500 ms"."""
+    code = f"<code>{escape(_show(expected))}</code>"
+    if (
+        not isinstance(expected, dict)
+        or not expected
+        or not set(expected) <= set(_WORDS) | {"exists"}
+    ):
+        return code
+    unit = " ms" if label == "time" else ""
+    words = []
+    for op, value in expected.items():
+        if op == "exists":
+            words.append("present" if value else "absent")
+            continue
+        shown = f"{value:g}" if isinstance(value, float) else _show(value)
+        words.append(_WORDS[op].format(shown + unit))
+    return f'{escape(" and ".join(words))}<br><span class="raw">{code}</span>'
 
 
 def _headers(headers: list[list[str]]) -> str:

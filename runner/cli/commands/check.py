@@ -58,6 +58,10 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     except RunnerError as exc:
         console.error(exc, redactor)
         return int(exc.exit_status)
+    if engine.options.data is not None:
+        from ..running import warn_unused_columns
+
+        warn_unused_columns(collection, environment, engine.options, console)
     env = f" with {environment.name}" if environment else ""
     if getattr(args, "docs", False):
         status = report_collection(engine, console.stdout, redactor, args.docs_check)

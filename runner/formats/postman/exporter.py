@@ -10,6 +10,7 @@ left out and listed. The result validates against the official v2.1 JSON Schema.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import re
@@ -101,13 +102,25 @@ def _has_secret(collection: Collection) -> bool:
 # -- the collection ----------
 
 
+# The collection's variables whose value is text, during export_collection: a JSON body value
+# that is exactly <<name>> of one of these stays a quoted string; others are written unquoted.
+TEXT_VARIABLES: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "TEXT_VARIABLES", default=frozenset()
+)
+
+
 def export_collection(collection: Collection, notes: Notes) -> dict[str, Any]:
     from runner.formats.postman.script_export import to_postman, value_to_postman
 
     out: dict[str, Any] = {"info": {"name": collection.name, "schema": SCHEMA_URL}}
     if collection.description:
         out["info"]["description"] = to_postman(collection.description, "the collection", notes)
-    out["item"] = _items(collection.steps, (), notes)
+    texts = {n for n, v in collection.variables.items() if isinstance(v, str)}
+    token = TEXT_VARIABLES.set(frozenset(texts))  # read by _body: which <<name>> stay quoted
+    try:
+        out["item"] = _items(collection.steps, (), notes)
+    finally:
+        TEXT_VARIABLES.reset(token)
     events = _events(collection.scripts, None, "the collection", notes)
     if events:
         out["event"] = events
@@ -339,7 +352,32 @@ def _body(
 
     has_type = any(h["key"].lower() == "content-type" and not h.get("disabled") for h in headers)
     if body.kind == "json":
-        text = json.dumps(value_to_postman(body.json, where, notes), indent=2, ensure_ascii=False)
+        # A value that is exactly <<name>> is rendered with its type (a number stays a number):
+        # Postman writes it unquoted, {"id": {{new_id}}}, so it goes through a placeholder;
+        # a collection variable holding text stays quoted (unquoted text is not JSON).
+        import uuid
+
+        whole = re.compile(r"<<\s*([A-Za-z_][A-Za-z0-9_]*)\s*>>")
+        text_names = TEXT_VARIABLES.get()
+        typed: dict[str, str] = {}
+        marker = f"runner-typed-{uuid.uuid4().hex}-"
+
+        def keep_type(value: Any) -> Any:
+            found = whole.fullmatch(value) if isinstance(value, str) else None
+            if found is not None and found.group(1) not in text_names:
+                token = f"{marker}{len(typed)}"
+                typed[json.dumps(token)] = "{{" + found.group(1) + "}}"
+                return token
+            if isinstance(value, list):
+                return [keep_type(v) for v in value]
+            if isinstance(value, dict):
+                return {k: keep_type(v) for k, v in value.items()}
+            return value
+
+        converted = value_to_postman(keep_type(body.json), where, notes)
+        text = json.dumps(converted, indent=2, ensure_ascii=False)
+        for quoted, variable in typed.items():
+            text = text.replace(quoted, variable)
         if body.content_type and not has_type and body.content_type != "application/json":
             headers.append({"key": "Content-Type", "value": body.content_type})
         return {"mode": "raw", "raw": text, "options": {"raw": {"language": "json"}}}
