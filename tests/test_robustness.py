@@ -298,8 +298,8 @@ def test_a_number_out_of_range_is_a_load_error_with_its_line(
             ("--run-timeout", "1e308"),
             "argument --run-timeout: the timeout must be at most 604,800 seconds (a week)",
         ),
-        (("-n", "1e20"), "argument -n/--iterations: expected a whole number, got '1e20'"),
-        (("-n", "10" * 12), "argument -n/--iterations: expected at most 1,000,000,000"),
+        (("-n", "1e20"), "argument -n/--iterations/--iteration-count: expected a whole number, got '1e20'"),
+        (("-n", "10" * 12), "argument -n/--iterations/--iteration-count: expected at most 1,000,000,000"),
         (("--parallel", "100000"), "argument --parallel: expected at most 1,000"),
     ],
 )
@@ -405,8 +405,8 @@ def test_check_lists_every_undefined_variable_with_its_caret_and_origin(
         "  |\n"
         "5 |     url: <<base_ur>>/<<nowhere>>\n"
         "  |          ^^^^^^^^^^^\n"
-        "  = help: define 'base_ur' in the environment or the collection's variables, or pass "
-        "--var base_ur=VALUE; did you mean 'base_url'?\n"
+        "  = help: did you mean 'base_url'? or define 'base_ur' in the environment or the "
+        "collection's variables, or pass --var base_ur=VALUE\n"
         "\n"
         "error: undefined variable 'nowhere' in step 'one'\n"
         f"  --> {path}:5:22\n"

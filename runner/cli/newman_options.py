@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.core.errors import ExitStatus, UsageError
+from runner.core.limits import MAX_SECONDS
 from runner.core.model import Collection
 from runner.http.transport import DEFAULT_TIMEOUT
 
@@ -140,7 +141,12 @@ def _timeouts(args: argparse.Namespace, *, postman: bool) -> tuple[float, float 
         if postman:
             run = args.timeout / 1000 if args.timeout > 0 else None  # Newman: 0 is no limit
         else:
-            request = args.timeout  # above 0: checked by the run parser
+            if not 0 < args.timeout <= MAX_SECONDS:
+                raise UsageError(
+                    f"--timeout {args.timeout:g}: the per-request timeout must be greater than 0 "
+                    f"and at most {MAX_SECONDS:,.0f} seconds (a week)"
+                )
+            request = args.timeout
     if args.timeout_request is not None:
         if args.timeout is not None and not postman:
             raise UsageError(

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from runner.core.limits import MAX_SECONDS, number_problem
 from runner.http.transport import DEFAULT_TIMEOUT
 
 from ..arguments import (
@@ -109,6 +110,10 @@ def _timeout(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError("the timeout must be greater than 0")
+    # a week, in the larger of the two units (Newman's milliseconds): inf would overflow the clock
+    problem = number_problem(value, MAX_SECONDS * 1000, " (a week in milliseconds)")
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"the timeout {problem}")
     return value
 
 
