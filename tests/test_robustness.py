@@ -298,8 +298,14 @@ def test_a_number_out_of_range_is_a_load_error_with_its_line(
             ("--run-timeout", "1e308"),
             "argument --run-timeout: the timeout must be at most 604,800 seconds (a week)",
         ),
-        (("-n", "1e20"), "argument -n/--iterations/--iteration-count: expected a whole number, got '1e20'"),
-        (("-n", "10" * 12), "argument -n/--iterations/--iteration-count: expected at most 1,000,000,000"),
+        (
+            ("-n", "1e20"),
+            "argument -n/--iterations/--iteration-count: expected a whole number, got '1e20'",
+        ),
+        (
+            ("-n", "10" * 12),
+            "argument -n/--iterations/--iteration-count: expected at most 1,000,000,000",
+        ),
         (("--parallel", "100000"), "argument --parallel: expected at most 1,000"),
     ],
 )
