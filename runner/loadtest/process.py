@@ -165,7 +165,9 @@ def user_class(
 
         def on_start(self) -> None:
             ready.wait(SHARED_WAIT_S)  # a worker's users: the master's values first
-            self.transport = engine.new_transport()
+            from runner.loadtest.fast import FastTransport  # after gevent's patching
+
+            self.transport = engine.new_transport(FastTransport)
             self.passes = 0
             self.started: float | None = None
 
