@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from runner.core.errors import ExitStatus
+from runner.core.limits import MAX_COUNT, MAX_PARALLEL, MAX_SECONDS, number_problem
 from runner.core.model import Collection, Environment
 from runner.format.loader import load_collection, load_environment
 
@@ -35,11 +36,14 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("the timeout must be greater than 0")
+    problem = number_problem(value, MAX_SECONDS, " seconds (a week)")
+    if problem is not None:  # inf would overflow the clock when waited for
+        raise argparse.ArgumentTypeError(f"the timeout {problem}")
     return value
 
 
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse ``type``: a whole number of at least ``minimum``."""
+def whole_number(minimum: int, maximum: int = MAX_COUNT) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``minimum`` to ``maximum``."""
 
     def parse(text: str) -> int:
         try:
@@ -48,12 +52,15 @@ def whole_number(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected {minimum} or more")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"expected at most {maximum:,}")
         return value
 
     return parse
 
 
 _count = whole_number(1)
+_threads = whole_number(1, MAX_PARALLEL)
 _retries = whole_number(0)
 
 
@@ -147,7 +154,7 @@ def add_scale_arguments(p: argparse.ArgumentParser, *, sending: bool) -> None:
     group.add_argument(
         "--parallel",
         metavar="N",
-        type=_count,
+        type=_threads,
         default=1,
         help="run N iterations at once; each keeps its steps in order and its own variables, "
         "and the report stays in iteration order",

@@ -11,10 +11,12 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
 
-from runner.core.errors import ExitStatus, RunnerError
+from runner.core.errors import ExitStatus, RunnerError, Terminated
 from runner.core.version import __version__
 
 from .arguments import Handler
@@ -76,6 +78,9 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     except RunnerError as exc:
         console.error(exc)
         return int(exc.exit_status)
+    except Terminated:
+        console.stderr.write("terminated\n")
+        return int(ExitStatus.TERMINATED)
     except KeyboardInterrupt:
         console.stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
@@ -83,6 +88,19 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
         if console.stdout is sys.stdout:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitStatus.FAILED)
+    except Exception as exc:  # a bug: one line, not a traceback, and its own exit code
+        console.stderr.write(f"error: {internal_error(exc)}\n")
+        return int(ExitStatus.INTERNAL)
+
+
+def internal_error(exc: BaseException) -> str:
+    """A bug's one-line report: the exception and the runner's line it came from."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/runner/" in f.filename.replace("\\", "/")]
+    where = f" at {Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else ""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    what = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"internal error{where} (a bug in runner; please report it): {what}"
 
 
 __all__ = ["Console", "build_parser", "main"]

@@ -16,11 +16,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from runner.core.errors import RunnerError
+from runner.core.errors import ExitStatus, RunnerError, Terminated
 from runner.core.model import Collection, Environment
 from runner.core.redact import Redactor
 from runner.engine.engine import Engine, RunOptions
 from runner.pause.prompts import StandardPrompter, TerminalPrompter, is_interactive
+from runner.reporters.output import held_signals
 
 from .arguments import load_inputs, scale_options
 from .console import Console
@@ -134,31 +135,36 @@ def execute(
             environ=console.environ,
         ),
     )
-    try:
-        engine = Engine(
-            collection, environment, options, prompter=prompter, listeners=listeners,
-            redactor=redactor, **({"open_url": open_url} if open_url is not None else {}),
-        )  # fmt: skip
+    signals = Signals()
+    status = int(ExitStatus.OK)
+    with one_interrupt(signals):
         try:
-            if setup is not None:
-                setup(engine)
-            engine.prepare()
-        except RunnerError as exc:
-            console.error(exc, redactor)
-            return int(exc.exit_status)
-        with sigterm_as_interrupt():
-            result = engine.run()
-        return int(result.exit_status)
-    finally:
-        close_all(listeners)
+            engine = Engine(
+                collection, environment, options, prompter=prompter, listeners=listeners,
+                redactor=redactor, **({"open_url": open_url} if open_url is not None else {}),
+            )  # fmt: skip
+            try:
+                if setup is not None:
+                    setup(engine)
+                engine.prepare()
+            except RunnerError as exc:
+                console.error(exc, redactor)
+                return int(exc.exit_status)
+            status = int(engine.run().exit_status)
+        finally:
+            signals.raising = False  # the reports are being written: let them finish
+            with held_signals():
+                close_all(listeners)
+    return status if signals.first is None else int(signals.status())
 
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """CI cancels with SIGTERM; without a handler Python dies without running ``finally``."""
+    """SIGTERM raised as Terminated (a KeyboardInterrupt) while the block runs: without a
+    handler Python dies without running ``finally``."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     try:
         previous = signal.signal(signal.SIGTERM, handler)
@@ -169,3 +175,44 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class Signals:
+    """The first SIGINT or SIGTERM of a run: raised once (KeyboardInterrupt, or Terminated
+    for SIGTERM) so the engine stops and reports; every later one, and any while the reports
+    are written, is only noted, so that however many times Ctrl-C is pressed the reports
+    are written whole (or not at all), never cut in the middle."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.raising = True
+
+    def handler(self, signum: int, frame: FrameType | None) -> None:
+        if self.first is not None:
+            return
+        self.first = signum
+        if self.raising:
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+    def status(self) -> ExitStatus:
+        terminated = self.first == signal.SIGTERM
+        return ExitStatus.TERMINATED if terminated else ExitStatus.INTERRUPTED
+
+
+@contextmanager
+def one_interrupt(signals: Signals) -> Iterator[Signals]:
+    """SIGINT and SIGTERM handled by ``signals`` while the block runs (CI cancels with
+    SIGTERM; without a handler Python dies without running ``finally``)."""
+    try:
+        previous = {
+            number: signal.signal(number, signals.handler)
+            for number in (signal.SIGINT, signal.SIGTERM)
+        }
+    except ValueError:  # not the main thread: leave signals alone
+        yield signals
+        return
+    try:
+        yield signals
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

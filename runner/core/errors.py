@@ -32,7 +32,9 @@ class ExitStatus(enum.IntEnum):
     FAILED = 1  # a request failed or an expectation did not hold
     INVALID = 2  # the collection, environment or command line is invalid; nothing was sent
     INPUT_REQUIRED = 3  # a pause needed a value and there was no terminal to ask
-    INTERRUPTED = 130  # Ctrl-C or SIGTERM; what ran is reported
+    INTERNAL = 70  # a bug in the runner (EX_SOFTWARE); what ran is reported
+    INTERRUPTED = 130  # Ctrl-C; what ran is reported
+    TERMINATED = 143  # SIGTERM (128 + 15, as a shell reports it); what ran is reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,21 @@ class RenderError(RunnerError):
     kind = "template error"
 
 
+class RenderErrors(RenderError):
+    """Several template errors found at once (``runner check`` lists every undefined
+    variable, not only the first); drawn one after the other by ``format_error``."""
+
+    def __init__(self, errors: list[RenderError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, first.location, first.hint)
+        self.errors = errors
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be: the run ends the same way
+    (reported, marked interrupted) but exits 143, so CI can tell a cancel from a Ctrl-C."""
+
+
 class UsageError(RunnerError):
     exit_status = ExitStatus.INVALID
     kind = "usage"
@@ -122,6 +139,9 @@ def format_error(error: RunnerError, *, sources: dict[str, str] | None = None) -
     """Draw an error as ``error: message``, ``--> file:line:col``, the source line, carets
     under the faulty token (one when its end is unknown), and the hint, in the manner of Hurl
     and rustc."""
+    if isinstance(error, RenderErrors):
+        drawn = [format_error(one, sources=sources) for one in error.errors]
+        return "\n\n".join([*drawn, f"{len(drawn)} errors"])
     lines = [f"error: {error.message}"]
     loc = error.location
     if loc is not None:

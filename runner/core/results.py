@@ -65,6 +65,8 @@ class RunResult:
     steps: list[StepResult] = field(default_factory=list)
     duration_s: float = 0.0
     interrupted: bool = False
+    terminated: bool = False  # interrupted by SIGTERM (exit 143), not Ctrl-C (exit 130)
+    internal_error: bool = False  # a bug in the runner stopped the run (exit 70)
     input_missing: bool = False
     stopped_reason: str | None = None  # why the run ended before its last step
     # Values captured (and pasted at pauses) during the run, by variable; real values, not
@@ -95,14 +97,17 @@ class RunResult:
     def ok(self) -> bool:
         return (
             not self.interrupted
+            and not self.internal_error
             and not self.input_missing
             and all(s.status in ("passed", "skipped") for s in self.steps)
         )
 
     @property
     def exit_status(self) -> ExitStatus:
+        if self.internal_error:
+            return ExitStatus.INTERNAL
         if self.interrupted:
-            return ExitStatus.INTERRUPTED
+            return ExitStatus.TERMINATED if self.terminated else ExitStatus.INTERRUPTED
         if self.input_missing:
             return ExitStatus.INPUT_REQUIRED
         return ExitStatus.OK if self.ok else ExitStatus.FAILED

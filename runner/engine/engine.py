@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.auth.session import AuthSession, settings_from
-from runner.core.errors import UsageError
+from runner.core.errors import Terminated, UsageError
 from runner.core.events import (
     Event,
     Interrupted,
@@ -49,10 +49,12 @@ from runner.engine.request_build import RequestBuilder
 from runner.engine.request_step import RequestSteps
 from runner.engine.scripting import RequestScripts
 from runner.engine.steps import (
+    Leaf,
     Selected,
     check_templates,
     effective_auth,
     effective_redirects,
+    step_kind,
     step_outputs,
     step_templates,
 )
@@ -238,9 +240,15 @@ class Engine:
         saved: OSError | None = None
         try:
             self._iterations(walker, control, count, rows, running)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as runner.core.errors.Terminated
             result.interrupted = True
-            result.stopped_reason = "interrupted"
+            result.terminated = isinstance(exc, Terminated)
+            result.stopped_reason = "terminated (SIGTERM)" if result.terminated else "interrupted"
+        except Exception as exc:  # a bug: reported with the step it was in, the reports whole
+            current = running[-1].current if running else None
+            where = f" in step '{current[1]}'" if current else ""
+            result.internal_error = True
+            result.stopped_reason = f"internal error{where}: {describe(exc)}"
         finally:
             self.auth.close()
             result.duration_s = time.perf_counter() - started
@@ -402,13 +410,33 @@ class Engine:
         transport: Transport,
     ) -> StepResult:
         """Run request step ``index`` (1-based) with ``auth``; never raises for the step."""
-        return self._requests.run(index, step, path, auth, scope, transport)
+        try:
+            return self._requests.run(index, step, path, auth, scope, transport)
+        except Exception as exc:
+            return self.step_failed(index, step, path, exc, method=step.method)
+
+    def step_failed(
+        self, index: int, step: Leaf, path: tuple[str, ...], exc: Exception, method: str = ""
+    ) -> StepResult:
+        """A step that raised: an error result named by what went wrong (``step_failure``).
+        What the runner cannot name is a bug: the run stops there and exits 70."""
+        result = StepResult(index, step.name, step_kind(step), step.loc, path, method=method)
+        url = getattr(step, "url", None)
+        result.url = self.redactor.mask(str(url)) if url is not None else None
+        message, reason = step_failure(exc)
+        if reason == "internal" and self.context.control is not None:
+            self.context.control.result.internal_error = True
+            self.context.control.stop(f"internal error in step '{step.name}' ({step.loc})")
+        return self.error(result, message, reason)
 
     def run_browser(
         self, index: int, step: BrowserStep, path: tuple[str, ...], scope: Scope
     ) -> tuple[StepResult, str | None]:
         """Show or open a browser step's URL; the result and the URL (None on failure)."""
-        return self._persons.browser(index, step, path, scope)
+        try:
+            return self._persons.browser(index, step, path, scope)
+        except Exception as exc:
+            return self.step_failed(index, step, path, exc), None
 
     def run_pause(
         self,
@@ -420,4 +448,28 @@ class Engine:
         run: RunResult,
     ) -> StepResult:
         """Ask for a pause step's value (or take the browser's redirect)."""
-        return self._persons.pause(index, step, path, scope, browser_url, run)
+        try:
+            return self._persons.pause(index, step, path, scope, browser_url, run)
+        except Exception as exc:
+            return self.step_failed(index, step, path, exc)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one line: its type and message (no traceback)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def step_failure(exc: Exception) -> tuple[str, str]:
+    """The message and reason of an exception a step raised. Values too deep, numbers too
+    large and text that cannot be encoded are the input's fault, named as such; anything
+    else is the runner's (reason ``internal``)."""
+    if isinstance(exc, RecursionError):
+        return "a value is nested too deeply to be handled (Python's recursion limit)", "recursion"
+    if isinstance(exc, OverflowError):
+        return f"a number is out of range: {describe(exc)}", "overflow"
+    if isinstance(exc, MemoryError):
+        return "out of memory", "memory"
+    if isinstance(exc, UnicodeError):
+        return f"text that cannot be encoded: {describe(exc)}", "encoding"
+    return f"internal error (a bug in runner; please report it): {describe(exc)}", "internal"

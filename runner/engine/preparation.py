@@ -8,11 +8,20 @@ template's file:line and a hint) or UsageError.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.core.errors import RenderError, UsageError
+from runner.auth.session import auth_templates
+from runner.core.errors import (
+    RenderError,
+    RenderErrors,
+    SourceLocation,
+    UsageError,
+    close_matches,
+)
 from runner.core.model import Collection, Environment, Folder, RequestStep, Step, walk
 from runner.core.redact import SECRET_HEADER, Redactor
 from runner.engine.context import RunContext
@@ -23,11 +32,12 @@ from runner.engine.steps import (
     Selected,
     check_templates,
     effective_auth,
+    param_strings,
     step_outputs,
     step_templates,
 )
 from runner.render.scope import Scope, build_scope, template_strings
-from runner.render.templates import Renderer, name_location
+from runner.render.templates import Renderer, name_location, span_location
 
 if TYPE_CHECKING:
     from runner.core.model import Scripts
@@ -63,9 +73,91 @@ def prepare_run(context: RunContext) -> Prepared:
     )
     scope = Scope({"iteration": 1, **built.base}, built.overrides)
     known = set(scope) | columns | {"iteration"} | ({"data"} if data else set())
-    known |= script_assigned_names(context)
-    check_defined(context.steps, collection, context.renderer, known, data)
+    scripted = script_assigned_names(context, running_only=False)
+    if options.scripts or collection.run_scripts:
+        known |= scripted
+    check_static(context.steps, collection, known | scripted)
+    check_defined(context.steps, collection, context.renderer, known, data, scripted - known)
     return Prepared(scope, built.base, row_dependent)
+
+
+def check_static(steps: Selected, collection: Collection, known: AbstractSet[str]) -> None:
+    """What can be known of each request without rendering it: JSONPaths and regexes that
+    do not compile, headers written with characters that cannot be sent, and ``{{name}}`` of
+    a ``known`` variable where ``<<name>>`` was meant (in a URL, param, header or auth field;
+    ``<< '{{name}}' >>`` says the braces are meant). Raises RenderError(s)."""
+    problems: list[RenderError] = []
+    for step, parents in steps:
+        if not isinstance(step, RequestStep):
+            continue
+        problems += [
+            RenderError(message, loc, hint) for message, loc, hint in request_problems(step)
+        ]
+        auth = effective_auth(step, parents, collection)
+        texts = [step.url, *param_strings(step.params), *param_strings(step.headers)]
+        texts += auth_templates(auth)
+        for text in texts:
+            if "{{" in text:
+                problems += braces_errors(text, known)
+    raise_all(problems)
+
+
+_BRACES = re.compile(r"\{\{([A-Za-z_][\w-]*)\}\}")  # as Postman resolves: no spaces
+_TAGS = re.compile(r"<<.*?>>", re.S)
+
+
+def braces_errors(text: str, known: AbstractSet[str]) -> list[RenderError]:
+    """``{{name}}`` of a known variable, outside ``<< >>`` tags: Postman's syntax, which is
+    sent as written here."""
+    tags = [tag.span() for tag in _TAGS.finditer(text)]
+    out = []
+    for found in _BRACES.finditer(text):
+        name = found.group(1)
+        if name not in known or any(a < found.end() and found.start() < b for a, b in tags):
+            continue
+        out.append(
+            RenderError(
+                f"'{found.group()}' is sent as written: variables are written <<{name}>>",
+                span_location(text, found.start(), found.end()),
+                f"write <<{name}>>; to send the braces as they are, write << '{found.group()}' >>",
+            )
+        )
+    return out
+
+
+def request_problems(
+    step: RequestStep,
+) -> Iterator[tuple[str, SourceLocation | None, str | None]]:
+    """JSONPaths and regexes that do not compile; headers that cannot be sent as written."""
+    from runner.check.captures import compile_path
+    from runner.http.transport import header_problem
+
+    paths = [(c.target, c.loc) for c in step.checks if c.subject == "json" and c.target]
+    paths += [(c.expr, c.loc) for c in step.captures if c.source == "json" and c.expr]
+    for path, loc in paths:
+        try:
+            compile_path(path)
+        except Exception as exc:  # jsonpath's errors share no base class of ours
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            yield (
+                f"invalid JSONPath {path!r}: {reason}",
+                loc,
+                "JSONPath as RFC 9535 writes it: $.items[0].id, $..name, $[?@.ok]",
+            )
+    for capture in step.captures:
+        if capture.source == "regex" and capture.expr:
+            try:
+                re.compile(capture.expr)
+            except re.error as exc:
+                yield f"invalid regex {capture.expr!r}: {exc}", capture.loc, "Python's re syntax"
+    for header in step.headers:
+        if not header.enabled or not isinstance(header.value, str):
+            continue
+        name = header.name if "<<" not in header.name else "X"
+        value = header.value if "<<" not in header.value else ""
+        problem = header_problem(name, value)
+        if problem is not None:
+            yield problem, header.loc or step.loc, None
 
 
 def check_defined(
@@ -74,15 +166,20 @@ def check_defined(
     renderer: Renderer,
     known: set[str],
     data: DataFile | None,
+    scripted: AbstractSet[str] = frozenset(),
 ) -> None:
     """Every variable a step's templates use is known before it runs (defined, from a data
-    column, or captured by an earlier step outside its parallel folder)."""
+    column, or captured by an earlier step outside its parallel folder), and every template
+    compiles; raises RenderError, or RenderErrors listing every problem at once.
+    ``scripted``: names scripts set, when scripts do not run (said in the hint)."""
     known = set(known)
     defined_later = {name: step for step, _ in steps for name in step_outputs(step)}
     groups = parallel_groups(steps)
     group_end: int | None = None
     pending: set[str] = set()  # captured inside a parallel folder: known after it
     entered: set[int] = set()
+    problems: list[RenderError] = []
+    seen: set[tuple[str, object]] = set()
     for i, (step, parents) in enumerate(steps):
         if group_end is not None and i >= group_end:
             known |= pending
@@ -91,18 +188,73 @@ def check_defined(
         own = set(step_outputs(step))
         local = repeat_names(step.flow)
         for text, after_captures in _templates(step, parents, collection, entered):
-            for name in sorted(renderer.names(text)):
+            try:
+                names = renderer.names(text)
+                compiles(renderer, text)
+            except RenderError as exc:
+                problems.append(exc)
+                continue
+            for name in sorted(names):
                 if name in known or name in renderer.helper_names or name in local:
                     continue
                 if after_captures and name in own:
                     continue
+                loc = name_location(text, name) or step.loc
+                if (name, loc) in seen:
+                    continue
+                seen.add((name, loc))
                 in_group = name in pending or (group_end is not None and name in defined_later)
-                raise RenderError(
-                    f"undefined variable '{name}' in step '{step.name}'",
-                    name_location(text, name) or step.loc,
-                    _hint(name, data, defined_later.get(name), in_group=in_group),
+                hint = _hint(name, data, defined_later.get(name), in_group=in_group)
+                if name in scripted:
+                    hint = f"'{name}' is set by a script, and scripts run only with --scripts"
+                elif name not in defined_later and not in_group:
+                    hint += did_you_mean(name, known | set(defined_later))
+                problems.append(
+                    RenderError(f"undefined variable '{name}' in step '{step.name}'", loc, hint)
                 )
         (pending if group_end is not None else known).update(step_outputs(step))
+    raise_all(problems)
+
+
+def raise_all(problems: list[RenderError]) -> None:
+    """Raise the one problem, or all of them together (RenderErrors); nothing if none."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise RenderErrors(problems)
+
+
+def did_you_mean(name: str, candidates: set[str]) -> str:
+    """``; did you mean 'x'?`` for the closest candidate, else nothing."""
+    close = close_matches(name, sorted(candidates), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+_FILTER = re.compile(r"No (filter|test) named '([^']+)'")
+
+
+def compiles(renderer: Renderer, text: str) -> None:
+    """Compile a template that uses more than ``<<name>>`` placeholders: Jinja finds an
+    unknown filter or test only then (``<< x | uper >>`` parsed, and failed at run time)."""
+    if "<<" not in text or not ("|" in text or " is " in text):
+        return
+    import jinja2
+
+    try:
+        renderer.env.compile(text)
+    except jinja2.TemplateSyntaxError as exc:
+        found = _FILTER.search(exc.message or "")
+        if found is None:
+            loc = span_location(text, 0, len(text))
+            raise RenderError(f"template syntax error: {exc.message}", loc) from None
+        kind, name = found.groups()
+        known = renderer.env.filters if kind == "filter" else renderer.env.tests
+        where = text.find(name)
+        raise RenderError(
+            f"unknown {kind} '{name}'",
+            span_location(text, where, where + len(name)) if where >= 0 else None,
+            f"{kind}s are those of Jinja2{did_you_mean(name, set(known))}",
+        ) from None
 
 
 def _templates(
@@ -194,13 +346,13 @@ def register_literal_secrets(collection: Collection, redactor: Redactor) -> None
                     redactor.add(value)
 
 
-def script_assigned_names(context: RunContext) -> set[str]:
+def script_assigned_names(context: RunContext, *, running_only: bool = True) -> set[str]:
     """When scripts run: the names any script sets by a literal name, taken as defined
     before sending (which script runs first is decided at run time, by setNextRequest
     too); a step that reads one before a script set it ends with an undefined-variable
     error then."""
     collection = context.collection
-    if not (context.options.scripts or collection.run_scripts):
+    if running_only and not (context.options.scripts or collection.run_scripts):
         return set()
     owners: dict[int, Scripts] = {}
     for step, parents in context.steps:

@@ -155,12 +155,58 @@ class RunState:
             doc = json.loads(path.read_bytes())
         except (OSError, ValueError):
             return None
-        if not isinstance(doc, dict) or doc.pop("version", None) != FORMAT_VERSION:
+        except RecursionError:
+            raise UsageError(
+                f"the saved run state {path} is not valid: nested too deeply",
+                hint="delete it, or run with --no-state or --from STEP",
+            ) from None
+        if not isinstance(doc, dict) or doc.get("version") != FORMAT_VERSION:
             return None
-        try:
-            return cls(**doc)
-        except TypeError:
-            return None
+        problem = state_problem(doc)
+        if problem is not None:
+            raise UsageError(
+                f"the saved run state {path} is not valid: {problem}",
+                hint=f"delete it, or run with --no-state or --from STEP ({path} is rewritten)",
+            )
+        doc.pop("version")
+        return cls(**doc)
+
+
+_TEXT = {"type": "string", "maxLength": 100_000}
+_OBJECT = {"type": "object"}
+STATE_SCHEMA: dict[str, Any] = {  # a state file of the wrong shape (next: -5) is refused
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["version", "collection", "steps"],
+    "properties": {
+        "version": {"const": FORMAT_VERSION},
+        "collection": _TEXT,
+        "environment": {"type": ["string", "null"], "maxLength": 100_000},
+        "steps": {"type": "array", "items": _TEXT, "maxItems": 10_000_000},
+        "next": {"type": "integer", "minimum": 0, "maximum": 10_000_000},
+        "saved_at": {"type": "number", "minimum": 0},
+        "variables": {"type": "object", "additionalProperties": _OBJECT},
+        "overrides": _OBJECT,
+        "captures": _OBJECT,
+        "cookies": {"type": "array", "items": _OBJECT},
+    },
+}
+
+
+def state_problem(doc: Any) -> str | None:
+    """Why a state document does not fit STATE_SCHEMA (the first reason, with its path),
+    or is nested deeper than the loader allows; else None."""
+    import jsonschema
+
+    from runner.core.limits import MAX_VALUE_DEPTH, value_problem
+
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(STATE_SCHEMA).iter_errors(doc)
+    )
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the document"
+        return f"{where}: {error.message}"
+    return value_problem(doc, depth=MAX_VALUE_DEPTH + 3, chars=None)
 
 
 def save(path: Path, state: RunState) -> None:

@@ -11,6 +11,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from runner.core.events import CheckDone
+from runner.core.limits import MAX_VALUE_CHARS, MAX_VALUE_DEPTH, value_problem
 from runner.core.results import CheckResult, StepResult
 from runner.engine.context import RunContext
 from runner.engine.steps import preview
@@ -124,9 +125,22 @@ class RequestScripts:
                 result.captured_values.pop(change.name, None)
                 continue
             value = change.value
+            problem = script_value_problem(change.name, value)
+            if problem is not None:  # kept out of the scope: later steps would choke on it
+                result.checks.append(CheckResult(f"set {change.name}", False, None, None, problem))
+                continue
             if change.name in self.context.secret_names:
                 redactor.add(value)
             scope.assign(change.name, value, change.layer)
             if change.name not in result.captured:
                 result.captured.append(change.name)
             result.captured_values[change.name] = preview(redactor.mask_value(value))
+
+
+def script_value_problem(name: str, value: object) -> str | None:
+    """Why a value a script set is refused (docs/security.md): nested deeper than
+    MAX_VALUE_DEPTH or larger than MAX_VALUE_CHARS; else None."""
+    problem = value_problem(value, MAX_VALUE_DEPTH, MAX_VALUE_CHARS)
+    if problem is None:
+        return None
+    return f"the value a script set for '{name}' is {problem}; it was not set"

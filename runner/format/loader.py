@@ -24,6 +24,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from runner.core.errors import LoadError, SourceLocation, close_matches
+from runner.core.limits import MAX_COUNT, MAX_REPEAT, MAX_SECONDS, number_problem
 from runner.core.model import (
     IDEMPOTENT_METHODS,
     MATCH_OPS,
@@ -261,17 +262,34 @@ class _Doc:
             return bool(self.scalar(node))
         self.fail(node, f"{what} must be true or false, not {_show(node)}")
 
-    def number(self, node: Node, what: str, *, positive: bool = True) -> float:
+    def number(
+        self,
+        node: Node,
+        what: str,
+        *,
+        positive: bool = True,
+        maximum: float = MAX_SECONDS,
+        unit: str = " seconds (a week)",
+    ) -> float:
+        """A finite number up to ``maximum`` (seconds by default: ``.inf`` or ``1e999`` would
+        overflow the clock when waited for)."""
         if isinstance(node, ScalarNode) and node.tag in (_INT, _FLOAT):
-            num = float(self.scalar(node))
+            value = self.scalar(node)
+            num = float(value) if abs(value) < 10**400 else math.inf
             if positive and not num > 0:
                 self.fail(node, f"{what} must be greater than 0")
+            problem = number_problem(num, maximum, unit)
+            if problem is not None:
+                self.fail(node, f"{what} {problem}")
             return num
         self.fail(node, f"{what} must be a number, not {_show(node)}")
 
     def integer(self, node: Node, what: str) -> int:
         if isinstance(node, ScalarNode) and node.tag == _INT:
-            return int(self.scalar(node))
+            num = int(self.scalar(node))
+            if abs(num) > MAX_COUNT:
+                self.fail(node, f"{what} must be at most {MAX_COUNT:,}")
+            return num
         self.fail(node, f"{what} must be a whole number, not {_show(node)}")
 
     def count(self, node: Node, what: str, least: int, rule: str) -> int:
@@ -511,7 +529,9 @@ def _load_settings(doc: _Doc, node: Node) -> LoadSettings:
                 except ValueError:
                     doc.fail(value, f"error_rate {text!r} is not a percentage")
             else:
-                limit = doc.number(value, f"load.thresholds.{metric}", positive=False)
+                limit = doc.number(
+                    value, f"load.thresholds.{metric}", positive=False, maximum=MAX_COUNT
+                )
             if limit < 0 or (metric == "error_rate" and limit > 1):
                 top = "1 (100%)" if metric == "error_rate" else "infinity"
                 doc.fail(value, f"load.thresholds.{metric} must be between 0 and {top}")
@@ -984,7 +1004,12 @@ def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
             checks.append(Check("body", None, _matchers(doc, value_node), loc))
         elif key == "max_time_ms":
             checks.append(
-                Check("time", None, (Matcher("le", doc.number(value_node, "max_time_ms")),), loc)
+                Check(
+                    "time",
+                    None,
+                    (Matcher("le", doc.number(value_node, "max_time_ms", maximum=MAX_COUNT)),),
+                    loc,
+                )
             )
         elif key == "schema":
             checks.append(_schema_check(doc, value_node, loc))
@@ -1269,6 +1294,8 @@ def _repeat(doc: _Doc, node: Node) -> Repeat:
         over: Any = doc.value(node)
     elif isinstance(node, ScalarNode) and node.tag == _INT:
         over = doc.count(node, "repeat", 0, "0 or more times")
+        if over > MAX_REPEAT:
+            doc.fail(node, f"repeat must be at most {MAX_REPEAT:,} times")
     else:
         over = doc.text(node, "repeat")
         if "<<" not in over:

@@ -12,6 +12,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import socket
 import ssl
 import threading
@@ -30,6 +31,9 @@ from runner.core.model import IDEMPOTENT_METHODS
 
 DEFAULT_TIMEOUT = 30.0
 MAX_BODY_BYTES = 50 * 1024 * 1024
+MAX_HEADER_BYTES = 65_536  # a request's header names and values together
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 5.1: a header name
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")  # what httpx sends (ASCII, no CR, LF, NUL)
 _UNSET: Any = object()
 
 
@@ -113,6 +117,57 @@ def charset_of(content_type: str) -> str:
     return "utf-8"
 
 
+def header_problem(name: str, value: str) -> str | None:
+    """Why a header cannot be sent as written, else None: a name that is not an HTTP token
+    (spaces, non-ASCII, CR or LF), a value with a character outside printable ASCII (a
+    non-ASCII one, or CR/LF, which would split the header)."""
+    if not _TOKEN.fullmatch(name):
+        bad = next((c for c in name if not _TOKEN.fullmatch(c)), "")
+        what = f"{bad!r} (U+{ord(bad):04X})" if bad else "nothing"
+        return (
+            f"header name {name!r} has {what}: a header name is letters, digits and !#$%&'*+-.^_`|~"
+        )
+    if not _FIELD_VALUE.fullmatch(value):
+        at, bad = next((i, c) for i, c in enumerate(value) if not _FIELD_VALUE.fullmatch(c))
+        return (
+            f"header {name!r} has {bad!r} (U+{ord(bad):04X}) at position {at + 1}: a header "
+            "value is printable ASCII (percent-encode the value, or send it in the body)"
+        )
+    return None
+
+
+def host_problem(host: str) -> str | None:
+    """Why a host name cannot be looked up, else None: an empty label (``a..b``), a label
+    longer than 63 characters, or a name longer than 253 (RFC 1035 2.3.4). Found before
+    sending: the resolver's IDNA codec raised a bare UnicodeError."""
+    if not host or ":" in host or host.replace(".", "").isdigit():
+        return None  # an IP address (IPv6 holds ':'), or none: httpx says what is wrong
+    labels = host.rstrip(".").split(".") if host != "." else [""]
+    if len(host.rstrip(".")) > 253:
+        return f"host name {host[:60]!r}... is longer than 253 characters"
+    for label in labels:
+        if not label:
+            return f"host name {host!r} has an empty label (two dots, or a leading dot)"
+        if len(label) > 63:
+            return f"host name {host!r} has a label longer than 63 characters"
+    return None
+
+
+def check_headers(headers: Iterable[tuple[str, str]]) -> None:
+    """Raise TransportError (reason ``header``) for a header that cannot be sent, or
+    headers larger than MAX_HEADER_BYTES altogether."""
+    size = 0
+    for name, value in headers:
+        problem = header_problem(name, value)
+        if problem is not None:
+            raise TransportError(problem, "header")
+        size += len(name) + len(value) + 4
+    if size > MAX_HEADER_BYTES:
+        raise TransportError(
+            f"the request's headers are {size:,} bytes, more than {MAX_HEADER_BYTES:,}", "header"
+        )
+
+
 class Transport:
     def __init__(
         self,
@@ -189,6 +244,10 @@ class Transport:
             url = self._url(req.url)
             if req.params:
                 url = url.copy_merge_params(req.params)
+            problem = host_problem(url.host)
+            if problem is not None:
+                raise TransportError(f"invalid URL {req.url!r}: {problem}", "invalid_url")
+            check_headers(req.headers)
             request = self.client.build_request(
                 req.method,
                 url,
@@ -271,6 +330,8 @@ class Transport:
             raise TransportError(f"the server broke the HTTP protocol: {exc}", "protocol") from None
         except httpx.HTTPError as exc:
             raise TransportError(f"{type(exc).__name__}: {exc}", "network") from None
+        except UnicodeError as exc:  # the resolver's IDNA codec, past what host_problem knows
+            raise TransportError(f"invalid URL {req.url!r}: {exc}", "invalid_url") from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         body = decode_body(raw, response.headers, limit)
 

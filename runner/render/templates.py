@@ -421,6 +421,16 @@ def name_location(text: str, name: str) -> SourceLocation | None:
     Only a text written on one line, as a plain scalar or a quoted one without escapes, maps
     character for character to its source: that is when the source's width (from the
     location's end) is the text's length, or two more (the quotes)."""
+    word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+    for tag in _TAG.finditer(text):
+        if word.search(tag.group()):
+            return span_location(text, tag.start(), tag.end())
+    return _loc(text)
+
+
+def span_location(text: str, start: int, end: int) -> SourceLocation | None:
+    """Where ``text[start:end]`` is in its file (see ``name_location``: only a one-line
+    text written as it reads maps character for character); else where ``text`` is."""
     loc = _loc(text)
     if loc is None or loc.end_column is None or loc.end_line not in (None, loc.line):
         return loc
@@ -431,9 +441,5 @@ def name_location(text: str, name: str) -> SourceLocation | None:
         offset = 1
     else:
         return loc
-    word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
-    for tag in _TAG.finditer(text):
-        if word.search(tag.group()):
-            start = loc.column + offset + tag.start()
-            return SourceLocation(loc.file, loc.line, start, loc.line, start + len(tag.group()))
-    return loc
+    column = loc.column + offset + start
+    return SourceLocation(loc.file, loc.line, column, loc.line, column + end - start)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -37,12 +39,13 @@ class AtomicOutput:
         self.stream = stream
         self._tmp_name: str | None = None
         if path is not None:
-            fd, self._tmp_name = tempfile.mkstemp(
-                prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or "."
-            )
-            if mode != 0o600:
-                os.fchmod(fd, mode)
-            self.file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+            with held_signals():  # the temporary file is known as soon as it exists
+                fd, self._tmp_name = tempfile.mkstemp(
+                    prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or "."
+                )
+                if mode != 0o600:
+                    os.fchmod(fd, mode)
+                self.file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         else:
             self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
         self.done = False
@@ -51,7 +54,12 @@ class AtomicOutput:
         self.file.write(text)
 
     def commit(self) -> None:
-        """Publish what was written: rename over the destination, or copy to the stream."""
+        """Publish what was written: rename over the destination, or copy to the stream.
+        Ctrl-C and SIGTERM wait until it is done: the report is published whole or not."""
+        with held_signals():
+            self._commit()
+
+    def _commit(self) -> None:
         if self.done:
             return
         self.done = True
@@ -72,14 +80,32 @@ class AtomicOutput:
         fsync_folder(self.path.parent)
 
     def discard(self) -> None:
-        """Drop what was written (the destination, if any, is left as it was)."""
-        if self.done:
-            return
-        self.done = True
-        self.file.close()
-        if self._tmp_name is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._tmp_name)
+        """Drop what was written (the destination, if any, is left as it was); no signal
+        can leave the temporary file behind."""
+        with held_signals():
+            if self.done:
+                return
+            self.done = True
+            self.file.close()
+            if self._tmp_name is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._tmp_name)
+
+
+@contextlib.contextmanager
+def held_signals() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM wait, and are delivered when it ends (a second
+    Ctrl-C a few milliseconds after the first must not cut a report's rename in half)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, ValueError, OSError):  # no POSIX signal masks
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def bounded(value: Any, limit: int = MAX_REPORT_VALUE_CHARS) -> Any:

@@ -22,7 +22,9 @@ exit codes:
   1    a request failed, an expectation did not hold, or a pasted value was refused
   2    the collection, environment or command line is invalid (nothing was sent)
   3    a pause needed a value and there was no terminal (pass --input NAME=VALUE)
-  130  interrupted (Ctrl-C or SIGTERM); what ran is reported
+  70   internal error: a bug in runner (please report it); what ran is reported
+  130  interrupted (Ctrl-C); what ran is reported
+  143  terminated (SIGTERM, as CI cancels); what ran is reported
 """
 
 
