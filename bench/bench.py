@@ -383,6 +383,7 @@ PEERS_NPM = {  # the npm packages of the Node peers, pinned; their command in no
     "httpyac": ("httpyac@6.16.7", "httpyac"),
 }
 TAVERN = "tavern==3.7.1"
+TAVERN_PYTEST = "pytest==8.4.2"  # Tavern 3.7 imports _pytest.python_api, gone in pytest 9
 
 
 def install_npm_peers(folder: Path, wanted: Sequence[str]) -> dict[str, Path | str]:
@@ -416,7 +417,7 @@ def install_tavern(folder: Path) -> Path | str:
         print(f"installing {TAVERN} from PyPI into {folder} ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
         done = subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", TAVERN],
+            [str(python), "-m", "pip", "install", "--quiet", TAVERN, TAVERN_PYTEST],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=900,
         )  # fmt: skip
         if done.returncode != 0:
@@ -705,7 +706,9 @@ def run_all(
             out["bruno"] = ["sh", "-c", f"cd '{folder}' && exec '{found['bruno']}' run"]
         if "httpyac" in found:
             path = httpyac_file(work / f"requests_{count}.http", base, count)
-            out["httpyac"] = [str(found["httpyac"]), "send", str(path), "--all"]
+            out["httpyac"] = [  # httpyac reads files only below its working directory
+                "sh", "-c", f"cd '{work}' && exec '{found['httpyac']}' send '{path.name}' --all",
+            ]  # fmt: skip
         if "tavern" in found:
             path = tavern_file(work / f"test_{count}.tavern.yaml", base, count)
             out["tavern"] = [str(found["tavern"]), "-m", "pytest", "-q", "-p",

@@ -219,6 +219,13 @@ class Redactor:
         Why one function: this is the boundary. The engine hands events to it on their way to
         the reporters (runner.engine.emitter), so no reporter, plug-in or file written from
         events has to remember to mask."""
+        kind = type(value)
+        if kind is str:
+            return self.mask(value) if value else value
+        if value is None or kind is bool:  # the common leaves first: no isinstance chain
+            return value
+        if kind is int or kind is float:
+            return MASK if self._values and str(value) in self._values else value
         if isinstance(value, str):
             return self.mask(value)
         if isinstance(value, list):
@@ -246,6 +253,8 @@ class Redactor:
         changes = {}
         for name in names:
             old = getattr(value, name)
+            if old is None or type(old) is bool:
+                continue
             if name == "headers" and isinstance(old, tuple):
                 new: Any = tuple((n, self.mask_header(n, v)) for n, v in old)
                 if new == old:

@@ -228,6 +228,7 @@ class StateSaver:
     """A listener that keeps the run's state, and writes it when it changed (module doc)."""
 
     WRITE_EVERY = 1.0  # seconds: a long run of capturing steps writes at most once a second
+    event_types = (StepFinished, RunFinished)  # the others are not masked for it (emitter)
 
     def __init__(
         self, engine: Engine, path: Path | None, state: RunState, keep_snapshots: bool = True

@@ -44,6 +44,21 @@ _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1",
 
 
 class ConsoleReporter:
+    # The events it reads (runner.engine.emitter delivers only these: a check's own event is
+    # neither masked nor sent to it; the step's result holds the checks).
+    event_types = (
+        RunStarted,
+        IterationStarted,
+        StepStarted,
+        RequestSent,
+        ResponseReceived,
+        BrowserShown,
+        AuthNote,
+        RequestRetried,
+        StepFinished,
+        RunFinished,
+    )
+
     def __init__(
         self,
         stream: TextIO,
