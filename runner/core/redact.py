@@ -251,10 +251,14 @@ class Redactor:
                 f.name for f in dataclasses.fields(value) if f.init and f.name not in _KEEP
             )
         changes = {}
+        secrets = bool(self._values)
         for name in names:
             old = getattr(value, name)
-            if old is None or type(old) is bool:
-                continue
+            kind = type(old)
+            if old is None or kind is bool or ((kind is int or kind is float) and not secrets):
+                continue  # leaves inlined: most fields of an event are these
+            if kind is str and not secrets and ("://" not in old or "@" not in old):
+                continue  # what mask() would return unchanged, without the call
             if name == "headers" and isinstance(old, tuple):
                 new: Any = tuple((n, self.mask_header(n, v)) for n, v in old)
                 if new == old:
