@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 from echo_server import EchoServer
 from server import TestServer
+
+from runner.scripts.postman import PostmanSandbox, SandboxInstallError
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +32,21 @@ def fresh_server() -> Iterator[TestServer]:
     """A new server for this test only, with an empty log."""
     with TestServer() as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def postman_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostmanSandbox]:
+    """Postman's own sandbox (runner.scripts.postman), installed once per session into the
+    user cache the runner itself uses (the install renames atomically, so xdist workers may
+    race); skipped with the reason without node/npm or the npm registry."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Postman's sandbox needs Node.js and npm, which are not on PATH")
+    try:
+        started = PostmanSandbox.start()
+    except SandboxInstallError as exc:
+        pytest.skip(f"postman-sandbox could not be installed: {exc}; {exc.hint}")
+    with started:
+        yield started
 
 
 @pytest.fixture

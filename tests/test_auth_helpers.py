@@ -182,7 +182,7 @@ def test_apikey_digest_and_oauth2_load() -> None:
         ("{type: oauth2, grant: refresh_token, token_url: t, client_id: c}",
          "missing the required key 'refresh_token'", None),
         ("{type: oauth2, grant: client_credentials, token_url: t, client_id: c, "
-         "client_auth: header}", "client_auth must be basic or body", None),
+         "client_auth: header}", "client_auth must be one of client_secret_basic", None),
         ("{type: oauth2, grant: client_credentials, token_url: t, client_id: c, pkce: yes}",
          "'pkce' applies to grant authorization_code only", None),
         ("{type: oauth2, grant: client_credentials, token_url: t, clientid: c}",

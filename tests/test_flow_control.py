@@ -597,3 +597,22 @@ def test_the_python_api_runs_flow_control_too(counter: Counter, write_file: Writ
     result = run(path)
     assert result.ok
     assert result.captures["n"] == 2
+
+
+def test_a_repeat_count_from_a_template_has_the_file_s_bound(
+    server: TestServer, write_file: Callable[[str, str], Path], run_cli: RunCli
+) -> None:
+    """``repeat: <<n>>`` with n = 10**9 would build a billion items first: refused, named."""
+    path = write_file(
+        "c.yaml",
+        f"""\
+        variables: {{n: 1000000000}}
+        steps:
+          - request: Many
+            url: {server.url}/json
+            repeat: {{over: <<n>>, as: i}}
+        """,
+    )
+    result = run_cli("run", path, "--no-color")
+    assert result.code == 1, result.output
+    assert "repeat 1000000000 times is more than 100000 (docs/security.md#limits)" in result.out

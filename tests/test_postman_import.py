@@ -736,10 +736,11 @@ def test_untranslated_scripts_are_kept_verbatim_and_reported(
     assert "3 lines: 1 lines (33%) became 1 checks and 0 captures" in report
     assert "a condition (if): 1" in report and "logging (console): 1" in report
     assert "1 pre-request scripts kept" in report
-    assert "kept as script (2 statements; inert unless `runner run --scripts`" in report
-    assert "not run" not in report  # they do run, with --scripts
+    assert "kept as script (2 statements; run in Postman's sandbox: `run_scripts: true`" in report
+    assert "not run" not in report
+    assert data["run_scripts"] is True  # kept scripts run by default, as in Newman
     header = imported_path(tmp_path).read_text().split("\nname:")[0]
-    assert "inert, unless `runner run --scripts` runs them" in header
+    assert "`run_scripts: true` runs them in Postman's own sandbox" in header
     loaded = load_collection(imported_path(tmp_path))
     assert loaded.steps[0].scripts is not None  # type: ignore[union-attr]
 
@@ -747,8 +748,9 @@ def test_untranslated_scripts_are_kept_verbatim_and_reported(
 def test_kept_scripts_are_inert_unless_run_with_scripts(
     run_cli: RunCli, tmp_path: Path, echo: EchoServer
 ) -> None:
-    """What the report and the file header say: a kept test script does nothing in a plain
-    run and runs (and can fail the step) with ``runner run --scripts``."""
+    """With ``--no-scripts`` a kept test script does nothing in a plain run and runs (and can
+    fail the step) with ``runner run --scripts``; imported with the defaults it runs, as in
+    Newman."""
     doc = collection(
         request(
             "truthiness",
@@ -757,10 +759,17 @@ def test_kept_scripts_are_inert_unless_run_with_scripts(
         ),
         variable=[{"key": "host", "value": echo.url}],
     )
-    data, _ = do_import(run_cli, tmp_path, doc)
+    data, report = do_import(run_cli, tmp_path, doc, "--no-scripts")
     assert "scripts" in data["steps"][0] and "expect" not in data["steps"][0]
+    assert "run_scripts" not in data
+    assert "inert unless `runner run --scripts` runs them" in report
     assert run_cli("run", imported_path(tmp_path)).code == 0  # inert
     result = run_cli("run", imported_path(tmp_path), "--scripts")
+    assert result.code == 1, result.output
+    assert "has a missing property" in result.out
+    data, _ = do_import(run_cli, tmp_path, doc, "--force")
+    assert data["run_scripts"] is True
+    result = run_cli("run", imported_path(tmp_path))  # the defaults: as Newman runs it
     assert result.code == 1, result.output
     assert "has a missing property" in result.out
 
@@ -1035,3 +1044,35 @@ def test_the_report_masks_secrets_quoted_by_scripts(run_cli: RunCli, tmp_path: P
     assert data["variables"]["api_token"] == canary  # the file keeps it (mode 0600)...
     assert canary not in report and "[REDACTED]" in report  # ...the printed report does not
     assert os.stat(imported_path(tmp_path)).st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("auth", "sent"),
+    [
+        ({"type": "bearer", "bearer": [{"key": "token", "value": "{{access_token}}"}]}, None),
+        ({"type": "bearer", "bearer": [{"key": "token", "value": "t0k"}]}, "Bearer t0k"),
+        ({"type": "basic", "basic": [{"key": "username", "value": "{{access_token}}"}]}, None),
+        (
+            {
+                "type": "apikey",
+                "apikey": [{"key": "key", "value": ""}, {"key": "value", "value": "v"}],
+            },
+            None,
+        ),
+    ],
+)
+def test_an_empty_auth_value_sends_no_auth_header_as_newman(
+    run_cli: RunCli, tmp_path: Path, echo: EchoServer, auth: dict[str, Any], sent: str | None
+) -> None:
+    """``{{access_token}}`` not set yet: Newman sends the request without the header (an
+    ``Authorization: Bearer `` with nothing after it is an illegal header value)."""
+    doc = collection(
+        request("Me", "{{host}}/get", auth=auth),
+        variable=[{"key": "host", "value": echo.url}, {"key": "access_token", "value": ""}],
+    )
+    do_import(run_cli, tmp_path, doc)
+    result = run_cli("run", imported_path(tmp_path))
+    assert result.code == 0, result.output
+    headers = {k.lower(): v for k, v in echo.log[-1].headers.items()}
+    assert headers.get("authorization") == sent
+    assert "" not in headers

@@ -7,9 +7,7 @@ workers); without node/npm or the npm registry the tests are skipped with the re
 from __future__ import annotations
 
 import json
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -55,17 +53,8 @@ CONTEXT = ScriptContext(
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostmanSandbox]:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Postman's sandbox needs Node.js and npm, which are not on PATH")
-    # One cache for all xdist workers of the session (the install renames atomically).
-    cache = tmp_path_factory.getbasetemp().parent / "postman-sandbox-cache"
-    try:
-        started = PostmanSandbox.start(cache_root=cache)
-    except SandboxInstallError as exc:
-        pytest.skip(f"postman-sandbox could not be installed: {exc}; {exc.hint}")
-    with started:
-        yield started
+def sandbox(postman_sandbox: PostmanSandbox) -> PostmanSandbox:
+    return postman_sandbox
 
 
 def passed(outcome: ScriptOutcome) -> list[str]:

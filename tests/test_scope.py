@@ -262,6 +262,18 @@ def test_var_replaces_a_broken_collection_value() -> None:
         ("client_id", False),
         ("base_url", False),
         ("user", False),
+        ("refresh_token", True),
+        ("id_token", True),
+        ("token", True),
+        ("api_token", True),
+        ("ZOOM_CLIENT_SECRET", True),
+        ("oAuthDevClientSecret", True),
+        ("token_url", False),
+        ("token_endpoint", False),
+        ("token_type", False),
+        ("tokenUrl", False),
+        ("TOKEN_URI", False),
+        ("private_key_file", False),
     ],
 )
 def test_secret_names_by_pattern(name: str, secret: bool) -> None:

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from runner.auth.oauth import parse_pasted
+from runner.auth.oidc import check_redirect_issuer
 from runner.auth.settings import AuthSettings
 from runner.auth.token_endpoint import OAuthClient
-from runner.core.errors import SourceLocation
+from runner.core.errors import InputMissingError, SourceLocation
 from runner.core.events import BrowserShown, Event
 from runner.core.redact import Redactor
 from runner.pause.prompts import PauseRequest, Prompter
@@ -21,6 +22,16 @@ from runner.render.templates import pkce_challenge, pkce_verifier, random_state
 
 if TYPE_CHECKING:
     from runner.pause.loopback import CallbackListener
+
+
+# Without a terminal the authorization-code grant cannot be answered with --input: the state
+# and the PKCE verifier are new each run, so an earlier redirect (or its spent code) is
+# refused. What works in CI is a refresh token obtained once by a person (docs/auth.md).
+NO_TERMINAL_HINT = (
+    "authorize once where a person and a browser are (`runner run COLLECTION -e ENV --open`),"
+    " then give CI the token cache (RUNNER_CACHE_DIR) so it refreshes without a person; or "
+    "start from a stored refresh token (grant: refresh_token); see docs/auth.md"
+)
 
 
 class Authorizer:
@@ -52,12 +63,14 @@ class Authorizer:
 
     def code_exchange(
         self, client: OAuthClient, index: int, step: str, loc: SourceLocation | None
-    ) -> dict[str, str]:
-        """Browser (or loopback) -> code: the form of the token request that redeems it."""
+    ) -> tuple[dict[str, str], str | None]:
+        """Browser (or loopback) -> code: the form of the token request that redeems it, and
+        the nonce sent (OpenID Connect), which the ID token must carry."""
         assert client.auth_url is not None and client.redirect_uri is not None
         state = random_state()
+        nonce = random_state() if client.openid else None
         verifier = pkce_verifier() if client.pkce else None
-        url = self._authorize_url(client, state, verifier)
+        url = self._authorize_url(client, state, verifier, nonce)
         listener = self.listen(client.redirect_uri, param="code", expected_state=state, index=index)
         try:
             opened = bool(self.open_url(url)) if self.settings.open_browser else False
@@ -74,12 +87,23 @@ class Authorizer:
                 callback=listener,
                 browser_opened=opened,
             )
-            raw = self.prompter.ask(request)
+            try:
+                raw = self.prompter.ask(request)
+            except InputMissingError as exc:
+                exc.hint = NO_TERMINAL_HINT
+                raise
         finally:
             if listener is not None:
                 listener.close()
         self.redactor.add(raw)
         code = parse_pasted(raw, param="code", expected_state=state, loc=loc)
+        provider = client.provider
+        check_redirect_issuer(
+            raw,
+            provider.issuer if provider is not None else None,
+            provider is not None and provider.iss_parameter_supported,
+            loc,
+        )
         self.redactor.add(code)
         form = {
             "grant_type": "authorization_code",
@@ -88,9 +112,11 @@ class Authorizer:
         }
         if verifier is not None:
             form["code_verifier"] = verifier
-        return form
+        return form, nonce
 
-    def _authorize_url(self, client: OAuthClient, state: str, verifier: str | None) -> str:
+    def _authorize_url(
+        self, client: OAuthClient, state: str, verifier: str | None, nonce: str | None
+    ) -> str:
         import httpx  # deferred: only the authorization-code grant builds an authorize URL
 
         assert client.auth_url is not None and client.redirect_uri is not None
@@ -102,6 +128,9 @@ class Authorizer:
         if client.scopes:
             query.append(("scope", " ".join(client.scopes)))
         query.append(("state", state))
+        if nonce is not None:
+            query.append(("nonce", nonce))
+        query += client.params
         if verifier is not None:
             self.redactor.add(verifier)
             query += [
@@ -119,6 +148,9 @@ class Authorizer:
 
         if loopback_target(redirect_uri) is None:
             return None
+        preset = getattr(self.prompter, "preset", None)
+        if callable(preset) and preset(param) is not None:
+            return None  # given with --input: nobody is redirected, nothing to listen for
         try:
             listener = CallbackListener(
                 redirect_uri,

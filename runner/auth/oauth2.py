@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from runner.auth.authorize import Authorizer
+from runner.auth.oidc import OIDCError, Provider, discover, verify_id_token
 from runner.auth.settings import AuthSettings
 from runner.auth.token_endpoint import (
     OAuthClient,
@@ -64,6 +65,7 @@ class OAuth2Tokens:
         self._held: dict[TokenKey, _Held] = {}
         self._failed: dict[TokenKey, str] = {}
         self._retried: set[TokenKey] = set()
+        self._providers: dict[str, Provider] = {}
         self._lock = threading.RLock()
 
     @property
@@ -82,6 +84,17 @@ class OAuth2Tokens:
         """Tell the reports what the auth helper did for step ``index``."""
         self.emit(AuthNote(index, self.redactor.mask(message)))
 
+    def provider(self, issuer: str) -> Provider:
+        """The OpenID provider at ``issuer``, discovered once per run."""
+        with self._lock:
+            if issuer not in self._providers:
+                self._providers[issuer] = discover(issuer, self.settings, self.redactor)
+            return self._providers[issuer]
+
+    def client(self, flow: OAuth2, render: Callable[[str], str]) -> OAuthClient:
+        """``flow`` rendered, its endpoints discovered when it names an issuer."""
+        return render_client(flow, render, self.redactor, self.provider)
+
     def access_token(
         self,
         flow: OAuth2,
@@ -93,7 +106,10 @@ class OAuth2Tokens:
         """The access token for ``flow`` (rendered with ``render``): held, cached, refreshed
         or obtained. Raises RenderError, OAuthError or the pause errors of an authorization."""
         with self._lock:
-            client = render_client(flow, render, self.redactor)
+            try:
+                client = self.client(flow, render)
+            except OIDCError as exc:
+                raise OAuthError(exc.message, exc.location or loc, exc.hint) from None
             key = self._key(client)
             failed = self._failed.get(key)
             if failed is not None:
@@ -116,7 +132,7 @@ class OAuth2Tokens:
         so the next request refreshes (or authorizes again), once per token per run. True
         when the request should be sent again."""
         try:
-            client = render_client(flow, render, self.redactor)
+            client = self.client(flow, render)
         except RunnerError:
             return False
         key = self._key(client)
@@ -183,6 +199,7 @@ class OAuth2Tokens:
                 )
                 self.note(index, f"the refresh token was refused ({exc.message}); {again}")
                 return None
+            self._check_id_token(client, doc, nonce=None)
             token = token_set(doc)
             if token.refresh_token is None:  # RFC 6749 §6: no new one issued, the old one stays
                 token.refresh_token = refresh_token
@@ -194,8 +211,9 @@ class OAuth2Tokens:
         self, client: OAuthClient, index: int, step: str, loc: SourceLocation | None
     ) -> TokenSet:
         if client.grant == "authorization_code":
-            form = self.authorizer.code_exchange(client, index, step, loc)
+            form, nonce = self.authorizer.code_exchange(client, index, step, loc)
             doc = self._token_request(client, form, "the code exchange")
+            self._check_id_token(client, doc, nonce=nonce, index=index, required=client.openid)
         else:
             form = {"grant_type": client.grant}
             if client.grant == "account_credentials" and client.account_id is not None:
@@ -211,6 +229,38 @@ class OAuth2Tokens:
             f"obtained an access token from {client.token_url} ({client.grant}){expiry(token)}",
         )
         return token
+
+    def _check_id_token(
+        self,
+        client: OAuthClient,
+        doc: dict[str, Any],
+        *,
+        nonce: str | None,
+        index: int = 0,
+        required: bool = False,
+    ) -> None:
+        """OpenID Connect: the token response's ID token verified against the provider's
+        keys (and this authorization's nonce). Raises OAuthError."""
+        id_token = doc.get("id_token")
+        if not isinstance(id_token, str) or not id_token:
+            if required:
+                raise OAuthError(
+                    "the code exchange asked for openid but the answer has no id_token",
+                    hint="OpenID Connect Core §3.1.3.3: the provider must return an ID token",
+                )
+            return
+        if client.provider is None:
+            if required:
+                self.note(index, "the ID token is not verified: give the oauth2 block an issuer")
+            return
+        try:
+            claims = verify_id_token(
+                id_token, client.provider, client.client_id, nonce, self.settings, self.redactor
+            )
+        except OIDCError as exc:
+            raise OAuthError(exc.message, hint="nothing was cached; run again") from None
+        if required:
+            self.note(index, f"verified the ID token of {claims['sub']!r} from {claims['iss']}")
 
     def _token_request(
         self, client: OAuthClient, form: dict[str, str], what: str

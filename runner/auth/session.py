@@ -68,7 +68,9 @@ def auth_templates(auth: Auth | None) -> list[str]:
             flow.redirect_uri,
             flow.account_id,
             flow.refresh_token,
+            flow.issuer,
             *flow.scopes,
+            *(value for _, value in flow.params),
         ]
     signed = auth.oauth1
     if signed is not None:
@@ -161,6 +163,8 @@ class AuthSession:
             name = render(auth.key or "")
             value = render(auth.value or "")
             self.redactor.add(value)
+            if not name:  # as Newman: an API key without a name is not sent
+                return Applied()
             if auth.where == "query":
                 return Applied(params=[(name, value)])
             if name.lower() in header_names:
@@ -171,12 +175,16 @@ class AuthSession:
         if auth.kind == "basic":
             password = render(auth.password or "")
             self.redactor.add(password)
+            if not render(auth.username or ""):  # as Newman: no user, no header
+                return Applied()
             return Applied(
                 headers=[("Authorization", basic_header(render(auth.username or ""), password))]
             )
         if auth.kind == "bearer":
             token = render(auth.token or "")
             self.redactor.add(token)
+            if not token:  # as Newman: an empty token sends no header
+                return Applied()
             return Applied(headers=[("Authorization", f"Bearer {token}")])
         if auth.kind == "digest":
             password = render(auth.password or "")

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
+from runner.auth.oidc import Provider
 from runner.auth.settings import AuthSettings
 from runner.core.errors import RunnerError, SourceLocation, TransportError
-from runner.core.model import OAuth2
+from runner.core.model import OAUTH2_CLIENT_AUTH, OAUTH2_CLIENT_AUTH_ALIASES, OAuth2
 from runner.core.redact import Redactor, token_request_secrets
 
 if TYPE_CHECKING:  # runner.auth.tokens is imported when an oauth2 step first needs a token
@@ -24,7 +25,8 @@ if TYPE_CHECKING:  # runner.auth.tokens is imported when an oauth2 step first ne
 
 _FORM = "application/x-www-form-urlencoded"
 _HINTS = {
-    "invalid_client": "check client_id and client_secret, and client_auth (basic or body)",
+    "invalid_client": "check client_id and client_secret, and client_auth "
+    "(client_secret_basic, client_secret_post or none)",
     "invalid_grant": "the code or refresh token expired, was used, or does not match "
     "(redirect_uri, PKCE verifier); run again to authorize anew",
     "invalid_scope": "check the scopes the client may ask for",
@@ -67,30 +69,84 @@ class OAuthClient:
     client_auth: str
     account_id: str | None
     refresh_token: str | None
+    params: tuple[tuple[str, str], ...] = ()
+    provider: Provider | None = None  # OpenID Connect, from the issuer's discovery
+
+    @property
+    def openid(self) -> bool:
+        """OpenID Connect: ``openid`` among the scopes (a nonce is sent, the ID token checked)."""
+        return "openid" in self.scopes
 
 
-def render_client(flow: OAuth2, render: Callable[[str], str], redactor: Redactor) -> OAuthClient:
-    """Render an ``oauth2`` block; its secrets are masked from here on. Raises RenderError, or
-    OAuthError for a token or authorize URL that is not absolute http(s)."""
+# Parameters of the authorize request the runner sets itself; ``params`` may not change them.
+RESERVED_PARAMS = frozenset(
+    ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+     "code_challenge", "code_challenge_method")
+)  # fmt: skip
+
+
+def render_client(
+    flow: OAuth2,
+    render: Callable[[str], str],
+    redactor: Redactor,
+    discover: Callable[[str], Provider] | None = None,
+) -> OAuthClient:
+    """Render an ``oauth2`` block; its secrets are masked from here on. With ``issuer``, the
+    endpoints not given come from ``discover`` (the provider's openid-configuration). Raises
+    RenderError, OIDCError, or OAuthError for a token or authorize URL that is not absolute
+    http(s) or a ``params`` entry the runner sets itself."""
 
     def opt(text: str | None) -> str | None:
         return None if text is None else render(text)
+
+    provider = None
+    if flow.issuer is not None and discover is not None:
+        provider = discover(render(flow.issuer))
+    token_url = render(flow.token_url) if flow.token_url else None
+    auth_url = opt(flow.auth_url)
+    if provider is not None:
+        token_url = token_url or provider.token_endpoint
+        auth_url = auth_url or provider.authorization_endpoint
+    if token_url is None:
+        raise OAuthError(f"the OpenID provider {flow.issuer} names no token_endpoint", flow.loc)
+    if flow.grant == "authorization_code" and auth_url is None:
+        raise OAuthError(
+            f"the OpenID provider {flow.issuer} names no authorization_endpoint", flow.loc
+        )
+    client_auth = render(flow.client_auth).strip()
+    client_auth = OAUTH2_CLIENT_AUTH_ALIASES.get(client_auth, client_auth)
+    if client_auth not in OAUTH2_CLIENT_AUTH:
+        raise OAuthError(
+            f"oauth2 client_auth must be one of {', '.join(OAUTH2_CLIENT_AUTH)}, "
+            f"not {client_auth!r}",
+            flow.loc,
+        )
+    params = tuple((name, render(value)) for name, value in flow.params)
+    for name, _ in params:
+        if name in RESERVED_PARAMS:
+            raise OAuthError(
+                f"oauth2 params may not set {name!r}: the runner sets it",
+                flow.loc,
+                "use scopes for the scope; state, nonce and PKCE are new for each authorization",
+            )
 
     scopes: list[str] = []
     for item in flow.scopes:
         scopes.extend(render(item).split())
     client = OAuthClient(
         grant=flow.grant,
-        token_url=render(flow.token_url),
+        token_url=token_url,
         client_id=render(flow.client_id),
-        auth_url=opt(flow.auth_url),
+        auth_url=auth_url,
         client_secret=opt(flow.client_secret),
         scopes=tuple(scopes),
         redirect_uri=opt(flow.redirect_uri),
         pkce=flow.pkce,
-        client_auth=flow.client_auth,
+        client_auth=client_auth,
         account_id=opt(flow.account_id),
         refresh_token=opt(flow.refresh_token),
+        params=params,
+        provider=provider,
     )
     redactor.add(client.client_secret)
     redactor.add(client.refresh_token)
@@ -117,11 +173,11 @@ def token_request(
 
     headers = [("Accept", "application/json"), ("Content-Type", _FORM)]
     body = dict(form)
-    if client.client_secret and client.client_auth == "basic":
-        headers.append(("Authorization", basic_header(client.client_id, client.client_secret)))
-    else:  # client_secret_post, or a public client (client_id only)
+    if client.client_secret and client.client_auth == "client_secret_basic":
+        headers.append(("Authorization", client_basic_header(client)))
+    else:  # client_secret_post, none, or a public client (client_id only)
         body["client_id"] = client.client_id
-        if client.client_secret:
+        if client.client_secret and client.client_auth == "client_secret_post":
             body["client_secret"] = client.client_secret
     redactor.add(token_request_secrets(body.items()))  # the code, the verifier...
     request = PreparedRequest(
@@ -172,6 +228,13 @@ def _refused(doc: Any, what: str, status: int, redactor: Redactor) -> OAuthError
     else:
         message = f"{what} failed: HTTP {status}, no access_token in the response"
     return OAuthError(redactor.mask(message), hint=_HINTS.get(error or ""), error=error)
+
+
+def client_basic_header(client: OAuthClient) -> str:
+    """``client_secret_basic``: RFC 6749 §2.3.1 form-urlencodes the id and the secret before
+    Base64, so a secret with ``+``, ``%``, ``:`` or a space reaches the server intact."""
+    assert client.client_secret is not None
+    return basic_header(quote_plus(client.client_id), quote_plus(client.client_secret))
 
 
 def basic_header(username: str, password: str) -> str:

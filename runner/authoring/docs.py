@@ -475,7 +475,7 @@ def _oauth2_flow_pages(oauth2: Any, values: _Values, used: set[str], where: str)
     fill = values.fill
     client_id = fill(oauth2.client_id)
     secret = fill(oauth2.client_secret) if oauth2.client_secret else None
-    basic = oauth2.client_auth == "basic" and secret is not None
+    basic = oauth2.client_auth in ("basic", "client_secret_basic") and secret is not None
     auth_text = f"Basic Auth: username `{client_id}`, password `{secret}`" if basic else None
     pages: list[Page] = []
 

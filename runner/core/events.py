@@ -11,9 +11,11 @@ The engine emits, in this order::
         AuthNote ...                          what auth did (token cached, refreshed...)
         RequestSent, ResponseReceived         a request step that got a response
                                               (RequestRetried before each resend: retries)
+        ScriptConsole, SubRequestDone ...     a script's console lines, its pm.sendRequest
         CheckDone ...                         one per expectation (and per documentation check)
         StepFinished                          always, with the StepResult
       IterationFinished
+    Notice                                    one line for the console (the sandbox installs)
     Interrupted                               Ctrl-C or SIGTERM: the step that was running
     RunFinished                               always last, also after an interrupt
 
@@ -32,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from runner.core.results import CheckResult, RunResult, StepResult
+from runner.core.results import CheckResult, RunResult, StepResult, SubRequest
 
 # The most of a body an event carries (characters): enough to read, bounded to keep reports
 # and memory small whatever the server sends. ``*_size`` says how large the whole body was.
@@ -151,6 +153,31 @@ class AuthNote:
 
 
 @dataclass(frozen=True, slots=True)
+class ScriptConsole:
+    """A line a Postman script wrote with ``console.log`` (or ``info``, ``warn``, ``error``),
+    masked."""
+
+    index: int
+    level: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubRequestDone:
+    """A request step ``index``'s script sent with ``pm.sendRequest``, and its outcome."""
+
+    index: int
+    request: SubRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A one-line message about the run itself (e.g. Postman's sandbox being installed)."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class StepFinished:
     result: StepResult
 
@@ -180,6 +207,9 @@ Event = (
     | ResponseReceived
     | RequestRetried
     | CheckDone
+    | ScriptConsole
+    | SubRequestDone
+    | Notice
     | StepFinished
     | Interrupted
     | RunFinished

@@ -102,18 +102,24 @@ class OAuth2:
     Every string is a template; ``scopes`` items may each hold several space-separated."""
 
     grant: OAuthGrant
-    token_url: str
+    token_url: str  # "" with ``issuer``: discovered from its openid-configuration
     client_id: str
     auth_url: str | None = None  # authorization_code
     client_secret: str | None = None  # None: a public client (client_id in the body)
     scopes: tuple[str, ...] = ()
     redirect_uri: str | None = None  # authorization_code
     pkce: bool = True  # authorization_code: S256 challenge and verifier
-    client_auth: Literal["basic", "body"] = "basic"
+    client_auth: str = "basic"  # a template: client_secret_basic (basic), client_secret_post...
     account_id: str | None = None  # account_credentials (Zoom server-to-server)
     refresh_token: str | None = None  # refresh_token grant
+    params: tuple[tuple[str, str], ...] = ()  # extra authorize parameters (prompt, audience...)
+    issuer: str | None = None  # OpenID Connect: discovery, ID token and RFC 9207 checks
     loc: SourceLocation | None = None
 
+
+# How an oauth2 client authenticates (RFC 7591 §2 names), and the older names kept as aliases.
+OAUTH2_CLIENT_AUTH = ("client_secret_basic", "client_secret_post", "none")
+OAUTH2_CLIENT_AUTH_ALIASES = {"basic": "client_secret_basic", "body": "client_secret_post"}
 
 OAUTH1_SIGNATURE_METHODS = (
     "HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512", "PLAINTEXT", "RSA-SHA1", "RSA-SHA256", "RSA-SHA512",
@@ -315,7 +321,7 @@ class Scripts:
 
     The importer translates the common patterns into ``expect``/``capture``; what it cannot
     translate is kept here so nothing is lost. Inert unless ``run --scripts``
-    (runner.scripts.sandbox)."""
+    (runner.engine.scripting)."""
 
     prerequest: str | None = None
     test: str | None = None
@@ -436,7 +442,7 @@ class Collection:
     tags: tuple[str, ...] = ()
     scripts: Scripts | None = None  # inert JavaScript kept from an import
     http2: bool = False  # offer HTTP/2 to servers (a request's own http2 wins)
-    run_scripts: bool = False  # run the kept scripts, as `run --scripts` (runner.scripts.sandbox)
+    run_scripts: bool = False  # run the kept scripts, as `run --scripts` (runner.engine.scripting)
     load: LoadSettings | None = None  # `runner load` thresholds and think time
     retries: Retries | None = None  # for every idempotent request (a step's own wins)
     max_response_size: int | None = None  # bytes; None: --max-response-size (50 MiB)

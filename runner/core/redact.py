@@ -14,7 +14,6 @@ way out (a response body that is JSON, a query string, a report) never shows the
 from __future__ import annotations
 
 import base64
-import dataclasses
 import functools
 import html
 import json
@@ -24,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus
 from xml.sax.saxutils import escape as xml_escape
+
+from runner.core.walk import StringMap
 
 MASK = "[REDACTED]"
 _PATH_SAFE = "/:@!$&'()*+,;=~"  # what URL libraries leave unencoded in a path
@@ -52,9 +53,22 @@ def _secret_header(name: str) -> bool:
     return SECRET_HEADER.search(name) is not None
 
 
+# A name that ends in one of these words describes a credential, it is not one: token_url,
+# token_endpoint, token_type, tokenUrl, secret_name, private_key_file are not masked.
+NOT_SECRET_SUFFIX = frozenset(
+    ("url", "uri", "endpoint", "type", "path", "file", "host", "name", "header", "kind",
+     "expiry", "ttl", "length", "lifetime", "method", "location")
+)  # fmt: skip
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
 def is_secret_name(name: str) -> bool:
-    """Variables named like credentials are secret without being declared so."""
-    return SECRET_NAME.search(name) is not None
+    """Variables named like credentials are secret without being declared so: access_token,
+    client_secret, api_key; not the names that only describe one (token_url, token_type)."""
+    if SECRET_NAME.search(name) is None:
+        return False
+    words = _NAME_WORDS.findall(name)
+    return not words or words[-1].lower() not in NOT_SECRET_SUFFIX
 
 
 def token_request_secrets(fields: Iterable[tuple[str, str]]) -> list[str]:
@@ -219,66 +233,20 @@ class Redactor:
         Why one function: this is the boundary. The engine hands events to it on their way to
         the reporters (runner.engine.emitter), so no reporter, plug-in or file written from
         events has to remember to mask."""
-        kind = type(value)
-        if kind is str:
-            return self.mask(value) if value else value
-        if value is None or kind is bool:  # the common leaves first: no isinstance chain
-            return value
-        if kind is int or kind is float:
-            return MASK if self._values and str(value) in self._values else value
-        if isinstance(value, str):
-            return self.mask(value)
-        if isinstance(value, list):
-            items = [self.mask_data(item) for item in value]
-            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-        if isinstance(value, tuple):
-            items = [self.mask_data(item) for item in value]
-            if all(a is b for a, b in zip(items, value, strict=True)):
-                return value
-            return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-        if isinstance(value, dict):
-            pairs = [(self.mask_data(k), self.mask_data(v)) for k, v in value.items()]
-            if all(a is k and b is v for (a, b), (k, v) in zip(pairs, value.items(), strict=True)):
-                return value
-            return dict(pairs)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return MASK if self._values and str(value) in self._values else value
-        names = _DATA_FIELDS.get(type(value))
-        if names is None:
-            if not dataclasses.is_dataclass(value) or isinstance(value, type):
-                return value
-            names = _DATA_FIELDS[type(value)] = tuple(
-                f.name for f in dataclasses.fields(value) if f.init and f.name not in _KEEP
-            )
-        changes = {}
-        secrets = bool(self._values)
-        for name in names:
-            old = getattr(value, name)
-            kind = type(old)
-            if old is None or kind is bool or ((kind is int or kind is float) and not secrets):
-                continue  # leaves inlined: most fields of an event are these
-            if kind is str and not secrets and ("://" not in old or "@" not in old):
-                continue  # what mask() would return unchanged, without the call
-            if name == "headers" and isinstance(old, tuple):
-                new: Any = tuple((n, self.mask_header(n, v)) for n, v in old)
-                if new == old:
-                    continue
-            else:
-                new = self.mask_data(old)
-                if new is old:
-                    continue
-            changes[name] = new
-        return dataclasses.replace(value, **changes) if changes else value
+        # Without secrets, numbers are never masked: the walk skips them (and None, bools).
+        number = self._number if self._values else None
+        return StringMap(self.mask, self._header_pair, number)(value)
+
+    def _header_pair(self, name: str, value: str) -> tuple[str, str]:
+        return name, self.mask_header(name, value)
+
+    def _number(self, value: float) -> Any:
+        return MASK if self._values and str(value) in self._values else value
 
     def mask_header(self, name: str, value: str) -> str:
         """Headers that carry credentials are masked whole, whatever their value."""
         return MASK if _secret_header(name) else self.mask(value)
 
-
-# Fields of data classes read by mask_data (cached per class), and those it leaves alone:
-# source locations (a file name and numbers).
-_DATA_FIELDS: dict[type, tuple[str, ...]] = {}
-_KEEP = frozenset({"loc", "location"})
 
 SMALL_CHUNK = 256  # values (a secret has up to ~20 forms); more are masked with automata
 

@@ -21,6 +21,25 @@ class CheckResult:
     actual: Any = None
     message: str | None = None
     loc: SourceLocation | None = None
+    # The check's own name: a Postman test's (``pm.test("name", ...)``) or a ``name:`` the
+    # collection gives it; reports show it instead of ``label`` when there is one.
+    name: str | None = None
+
+    @property
+    def title(self) -> str:
+        """What reports call the check: its name, else its label."""
+        return self.name or self.label
+
+
+@dataclass(frozen=True, slots=True)
+class SubRequest:
+    """A request a script sent (``pm.sendRequest``), masked: a sub-request of its step."""
+
+    method: str
+    url: str
+    status: int | None = None
+    elapsed_ms: float | None = None
+    error: str | None = None
 
 
 @dataclass(slots=True)
@@ -52,6 +71,8 @@ class StepResult:
     # connection error, 429 or 503, or ``retry`` polled it (runner.engine.retries,
     # runner.engine.flow).
     attempts: int = 1
+    # Requests the step's scripts sent (pm.sendRequest), in order.
+    subrequests: list[SubRequest] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[CheckResult]:

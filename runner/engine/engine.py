@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.auth.session import AuthSession, settings_from
-from runner.core.errors import Terminated, UsageError
+from runner.core.errors import RunnerError, Terminated, UsageError
 from runner.core.events import (
     Event,
     Interrupted,
@@ -238,8 +238,12 @@ class Engine:
         walker = Walker(self, control)
         self.emit(RunStarted(result.collection, result.environment, len(self.steps), count))
         saved: OSError | None = None
+        fatal: RunnerError | None = None
         try:
             self._iterations(walker, control, count, rows, running)
+        except RunnerError as exc:  # what ran is reported, then the error ends the command
+            fatal = exc
+            result.stopped_reason = exc.message
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as runner.core.errors.Terminated
             result.interrupted = True
             result.terminated = isinstance(exc, Terminated)
@@ -251,12 +255,15 @@ class Engine:
             result.stopped_reason = f"internal error{where}: {describe(exc)}"
         finally:
             self.auth.close()
+            self._scripts.close()
             result.duration_s = time.perf_counter() - started
             saved = self._save_last()
         if result.interrupted:
             current = running[-1].current if running else None
             self.emit(Interrupted(*(current or (None, None))))
         self.emit(RunFinished(result))
+        if fatal is not None:
+            raise fatal
         if saved is not None:  # after the report: what ran is shown, then this error
             raise UsageError(f"cannot save the cookie jar {self.options.cookie_jar}: {saved}")
         return result
@@ -412,6 +419,8 @@ class Engine:
         """Run request step ``index`` (1-based) with ``auth``; never raises for the step."""
         try:
             return self._requests.run(index, step, path, auth, scope, transport)
+        except RunnerError:  # the run cannot go on (no Node.js for scripts): raised
+            raise
         except Exception as exc:
             return self.step_failed(index, step, path, exc, method=step.method)
 
@@ -435,6 +444,8 @@ class Engine:
         """Show or open a browser step's URL; the result and the URL (None on failure)."""
         try:
             return self._persons.browser(index, step, path, scope)
+        except RunnerError:  # the run cannot go on (no Node.js for scripts): raised
+            raise
         except Exception as exc:
             return self.step_failed(index, step, path, exc), None
 
@@ -450,6 +461,8 @@ class Engine:
         """Ask for a pause step's value (or take the browser's redirect)."""
         try:
             return self._persons.pause(index, step, path, scope, browser_url, run)
+        except RunnerError:  # the run cannot go on (no Node.js for scripts): raised
+            raise
         except Exception as exc:
             return self.step_failed(index, step, path, exc)
 

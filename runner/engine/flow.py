@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.core.errors import RenderError
 from runner.core.events import CheckDone, Event, StepFinished, StepStarted
+from runner.core.limits import MAX_REPEAT
 from runner.core.model import (
     BrowserStep,
     Flow,
@@ -267,6 +268,11 @@ class Walker:
             return list(range(1, over + 1))
         value = self.engine.renderer.render_value(over, scope)
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            if value > MAX_REPEAT:  # the bound a file's ``repeat: N`` has, for a template's N
+                raise RenderError(
+                    f"repeat {value} times is more than {MAX_REPEAT} (docs/security.md#limits)",
+                    flow.repeat.loc,
+                )
             return list(range(1, value + 1))
         if isinstance(value, dict):
             return list(value.items())

@@ -45,6 +45,6 @@ class RunOptions:
     start_at: int = 0
     stop_at: int | None = None
     cookies: tuple[Cookie, ...] = ()
-    scripts: bool = False  # --scripts: run imported Postman test scripts (runner.scripts.sandbox)
+    scripts: bool = False  # --scripts: run imported Postman test scripts (runner.engine.scripting)
     retries: int | None = None  # --retries N: idempotent requests, below the file's keys
     max_response_size: int | None = None  # --max-response-size, bytes (None: 50 MiB)

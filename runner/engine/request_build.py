@@ -22,7 +22,7 @@ from runner.http.transport import PreparedRequest
 from runner.render.scope import Scope
 
 if TYPE_CHECKING:
-    from runner.scripts.sandbox import RequestChanges  # only --scripts runs import it
+    from runner.scripts.bridge import RequestChanges  # only --scripts runs import it
 
 
 class RequestBuilder:
@@ -99,7 +99,7 @@ class RequestBuilder:
         sign = self.context.auth.sign
         if changes is None:
             return sign(auth, scope, prepared)
-        from runner.scripts.sandbox import apply_request_changes
+        from runner.scripts.bridge import apply_request_changes
 
         prepared = apply_request_changes(prepared, changes, pair_count(step.params))
         secret_headers = self.secret_headers(prepared.headers)  # a script's may carry one

@@ -1,18 +1,27 @@
 """Postman scripts around a request (``--scripts``, or a collection's ``run_scripts: true``).
 
-Pre-request scripts may change the request; test scripts' ``pm.test`` results become checks
-and the variables they set become captures (runner.scripts.sandbox runs them). A test
-script's ``setNextRequest`` is held per thread until the walker takes it.
+They run in Postman's own sandbox (runner.scripts.postman: npm ``postman-sandbox`` in a Node
+process), started on the first script of the run, never for a run without scripts. The
+collection's, each folder's and the request's scripts run one after the other, as Postman
+runs them, each seeing the variables the one before set. A pre-request script may change
+``pm.request``; a test script's ``pm.test`` results become named checks and the variables
+scripts set are assigned to the runner's scopes. ``pm.sendRequest`` goes through the run's
+transport (TLS, proxies, cookies, size cap, timeouts), at most ``SEND_LIMIT`` per script,
+each reported as a sub-request of its step. A test script's ``setNextRequest`` is held per
+thread until the walker takes it.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlencode
 
-from runner.core.events import CheckDone
+from runner.core.events import CheckDone, Notice, ScriptConsole, SubRequestDone
 from runner.core.limits import MAX_VALUE_CHARS, MAX_VALUE_DEPTH, value_problem
-from runner.core.results import CheckResult, StepResult
+from runner.core.redact import SECRET_HEADER
+from runner.core.results import CheckResult, StepResult, SubRequest
 from runner.engine.context import RunContext
 from runner.engine.steps import preview
 from runner.render.scope import Scope
@@ -21,9 +30,18 @@ if TYPE_CHECKING:
     from runner.core.errors import SourceLocation
     from runner.core.model import RequestStep, Scripts
     from runner.http.transport import Exchange, Transport
-    from runner.scripts.sandbox import RequestChanges, ScriptOutcome
+    from runner.scripts.bridge import RequestChanges
+    from runner.scripts.postman import (
+        HttpRequest,
+        HttpResponse,
+        PostmanSandbox,
+        ScriptContext,
+        ScriptOutcome,
+    )
 
 Sources = list[tuple[str, str, "SourceLocation | None"]]
+SEND_LIMIT = 10  # pm.sendRequest calls per script
+SEND_TIMEOUT_S = 30.0  # per pm.sendRequest, cut to the step's own timeout when shorter
 
 
 class RequestScripts:
@@ -32,6 +50,8 @@ class RequestScripts:
     def __init__(self, context: RunContext) -> None:
         self.context = context
         self._local = threading.local()  # this thread's pending setNextRequest
+        self._sandbox: PostmanSandbox | None = None
+        self._lock = threading.Lock()  # one script at a time in the one sandbox
 
     @property
     def enabled(self) -> bool:
@@ -66,32 +86,38 @@ class RequestScripts:
         result: StepResult,
         transport: Transport,
     ) -> RequestChanges | None:
-        """Run pre-request (``exchange`` None) or test scripts: their pm.test results are
-        checks, the variables they set are captures; returns what pre-request scripts
-        changed in the request."""
-        from runner.scripts.sandbox import run_scripts, script_context, variable_layers
+        """Run pre-request (``exchange`` None) or test scripts, one after the other: their
+        pm.test results are checks, the variables they set go to ``scope``; returns what
+        pre-request scripts changed in the request."""
+        from runner.scripts import bridge
 
-        if exchange is not None:
-            cookies = list(exchange.cookies.items())
+        if exchange is None:
+            before = bridge.request_view(step)
         else:
-            cookies = [(c.name, c.value or "") for c in transport.cookies]
-        context = script_context(
-            step,
-            exchange,
-            scope,
-            layers=variable_layers(scope, self.context.collection.variables),
-            info={
-                "iteration": int(scope.get("iteration", 1)) - 1,
-                "iterationCount": self.context.count,
-            },
-            cookies=cookies,
-        )
-        outcome = run_scripts([(label, src) for label, src, _ in sources], context)
-        if outcome.stop or outcome.next_request is not None:  # taken by runner.engine.flow (once)
-            self._local.jump = (outcome.next_request,)
-        self._record_tests(index, sources, outcome, result)
-        self._record_variables(outcome, scope, result)
-        return outcome.request
+            before = bridge.sent_view(exchange, step.body)
+        response = bridge.response_view(exchange) if exchange is not None else None
+        request = before
+        values: dict[str, Any] = {}
+        for label, source, loc in sources:
+            outcome = self._run_one(
+                index, step, label, source, request, response, scope, transport, exchange
+            )
+            self._record(index, label, loc, outcome, scope, result)
+            if outcome.request is not None:
+                request = outcome.request
+            values = self._resolution_values(outcome, scope)
+            if outcome.stop or outcome.next_request is not None:  # taken by runner.engine.flow
+                self._local.jump = (outcome.next_request,)
+        if exchange is not None:
+            return None
+        return bridge.request_changes(before, request, values or dict(scope))
+
+    def close(self) -> None:
+        """Stop the sandbox's Node process (at the end of the run)."""
+        with self._lock:
+            sandbox, self._sandbox = self._sandbox, None
+        if sandbox is not None:
+            sandbox.close()
 
     def clear_jump(self) -> None:
         """Forget this thread's pending setNextRequest (a new request starts)."""
@@ -103,25 +129,184 @@ class RequestScripts:
         self._local.jump = None
         return jump
 
-    def _record_tests(
-        self, index: int, sources: Sources, outcome: ScriptOutcome, result: StepResult
+    def _run_one(
+        self,
+        index: int,
+        step: RequestStep,
+        label: str,
+        source: str,
+        request: HttpRequest,
+        response: HttpResponse | None,
+        scope: Scope,
+        transport: Transport,
+        exchange: Exchange | None,
+    ) -> ScriptOutcome:
+        from runner.scripts.postman import SandboxError, ScriptOutcome
+
+        if exchange is not None:
+            cookies = list(exchange.cookies.items())
+        else:
+            cookies = [(c.name, c.value or "") for c in transport.cookies]
+        context = self._script_context(step, source, request, response, scope, cookies)
+        sends = [0]
+
+        def send(sub: HttpRequest) -> HttpResponse:
+            sends[0] += 1
+            if sends[0] > SEND_LIMIT:
+                raise RuntimeError(f"pm.sendRequest: more than {SEND_LIMIT} requests in one script")
+            return self._send(index, step, sub, transport)
+
+        event: Literal["prerequest", "test"] = "prerequest" if response is None else "test"
+        with self._lock:
+            sandbox = self._start()
+            try:
+                return sandbox.run(event, source, context, send_request=send)
+            except SandboxError as exc:
+                return ScriptOutcome(errors=[f"{label}: {exc}"])
+
+    def _start(self) -> PostmanSandbox:
+        """The run's sandbox, installed (once per machine) and started (once per run)."""
+        if self._sandbox is None:
+            from runner.scripts.postman import PostmanSandbox, install
+
+            if not install.is_installed():
+                self.context.emit(
+                    Notice(
+                        f"installing Postman's sandbox (npm {install.PACKAGE}@{install.VERSION}"
+                        f", once) into {install.default_cache_root()}"
+                    )
+                )
+            self._sandbox = PostmanSandbox.start()
+        return self._sandbox
+
+    def _script_context(
+        self,
+        step: RequestStep,
+        source: str,
+        request: HttpRequest,
+        response: HttpResponse | None,
+        scope: Scope,
+        cookies: list[tuple[str, str]],
+    ) -> ScriptContext:
+        from runner.scripts import bridge
+        from runner.scripts.postman import ScriptContext
+
+        layers = bridge.variable_layers(scope, self.context.collection.variables)
+        return ScriptContext(
+            request=request,
+            response=response,
+            variables=bridge.sandbox_variables(layers, bridge.postman_aliases(source)),
+            data=layers["iterationData"],
+            iteration=int(scope.get("iteration", 1)) - 1,
+            iteration_count=self.context.count,
+            request_name=step.name,
+            request_id=step.id or "",
+            cookies=cookies,
+            request_description=step.description or "",
+        )
+
+    def _send(
+        self, index: int, step: RequestStep, sub: HttpRequest, transport: Transport
+    ) -> HttpResponse:
+        """One pm.sendRequest through the run's transport, reported as a sub-request."""
+        from runner.http.transport import PreparedRequest
+        from runner.scripts.postman import HttpResponse
+
+        context = self.context
+        redactor = context.redactor
+        headers = list(sub.headers)
+        for name, value in headers:
+            if SECRET_HEADER.search(name):
+                redactor.add(value)
+        content: bytes | None = None
+        if sub.body_mode == "urlencoded":
+            content = urlencode(list(sub.form)).encode("ascii")
+            if not any(n.lower() == "content-type" for n, _ in headers):
+                headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+        elif sub.body_mode == "formdata":
+            raise RuntimeError("pm.sendRequest: formdata bodies are not supported")
+        elif sub.body is not None:
+            content = sub.body.encode("utf-8")
+        timeout = min(step.timeout or context.options.timeout, SEND_TIMEOUT_S)
+        prepared = PreparedRequest(
+            sub.method,
+            sub.url,
+            headers=tuple(headers),
+            content=content,
+            timeout=timeout,
+            follow_redirects=True,  # as Postman's pm.sendRequest does
+            max_redirects=10,
+            max_body_bytes=step.max_response_size or context.collection.max_response_size,
+        )
+        shown = redactor.mask(sub.url)
+        try:
+            exchange = transport.send(prepared)
+        except Exception as exc:
+            message = redactor.mask(getattr(exc, "message", None) or str(exc))
+            self._report(index, SubRequest(sub.method, shown, error=message))
+            raise RuntimeError(message) from exc
+        self._report(
+            index, SubRequest(sub.method, shown, exchange.status, round(exchange.elapsed_ms, 1))
+        )
+        return HttpResponse(
+            exchange.status,
+            exchange.reason,
+            tuple(exchange.headers.multi_items()),
+            exchange.body,
+            exchange.elapsed_ms,
+        )
+
+    def _report(self, index: int, sub: SubRequest) -> None:
+        self._local.subrequests = [*getattr(self._local, "subrequests", []), sub]
+        self.context.emit(SubRequestDone(index, sub))
+
+    def _record(
+        self,
+        index: int,
+        label: str,
+        loc: SourceLocation | None,
+        outcome: ScriptOutcome,
+        scope: Scope,
+        result: StepResult,
     ) -> None:
-        locs = {label: loc for label, _, loc in sources}
-        loc = sources[-1][2]
-        checks = [CheckResult(t.name, t.passed, None, None, t.message, loc) for t in outcome.tests]
+        """Console lines, sub-requests, tests (named checks), errors and variables."""
+        context = self.context
+        redactor = context.redactor
+        result.subrequests.extend(getattr(self._local, "subrequests", []))
+        self._local.subrequests = []
+        self._record_variables(outcome, scope, result)
+        for level, text in outcome.console:
+            context.emit(ScriptConsole(index, level, redactor.mask(text)))
+        checks = [
+            CheckResult(
+                t.name,
+                t.passed,
+                message="skipped" if t.skipped else t.error,
+                loc=loc,
+                name=t.name,
+            )
+            for t in outcome.tests
+        ]
         checks += [
-            CheckResult(label, False, None, None, error, locs.get(label, loc))
-            for label, error in outcome.errors
+            CheckResult(label, False, message=_error_text(error), loc=loc)
+            for error in outcome.errors
         ]
         for check_result in checks:
             result.checks.append(check_result)
-            self.context.emit(CheckDone(index, check_result))
+            context.emit(CheckDone(index, check_result))
 
     def _record_variables(self, outcome: ScriptOutcome, scope: Scope, result: StepResult) -> None:
+        from runner.scripts.bridge import RUNNER_LAYER
+        from runner.scripts.syntax import imported_name
+
         redactor = self.context.redactor
-        for change in outcome.changes:
+        for postman_change in outcome.changes:
+            layer = RUNNER_LAYER.get(postman_change.scope)
+            if layer is None:
+                continue
+            change = replace(postman_change, name=imported_name(postman_change.name))
             if change.op == "unset":
-                scope.unset(change.name, change.layer)
+                scope.unset(change.name, layer)
                 result.captured_values.pop(change.name, None)
                 continue
             value = change.value
@@ -131,10 +316,22 @@ class RequestScripts:
                 continue
             if change.name in self.context.secret_names:
                 redactor.add(value)
-            scope.assign(change.name, value, change.layer)
+            scope.assign(change.name, value, layer)
             if change.name not in result.captured:
                 result.captured.append(change.name)
             result.captured_values[change.name] = preview(redactor.mask_value(value))
+
+    @staticmethod
+    def _resolution_values(outcome: ScriptOutcome, scope: Scope) -> dict[str, Any]:
+        """The values ``{{name}}`` in a changed request resolve to: the step's variables
+        after the script, with the script's local ``pm.variables`` on top."""
+        values = dict(scope)
+        values.update(outcome.values.get("_variables", {}))
+        return values
+
+
+def _error_text(error: str) -> str:
+    return error if error.startswith("script stopped") else f"script error: {error}"
 
 
 def script_value_problem(name: str, value: object) -> str | None:

@@ -890,7 +890,13 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
             f"unknown oauth2 grant {grant!r}",
             f"did you mean '{close[0]}'?" if close else f"use {', '.join(grants)}",
         )
-    for key in spec.OAUTH2_GRANTS[grant]:
+    needed = list(spec.OAUTH2_GRANTS[grant])
+    if "issuer" not in entries:  # else discovered from the issuer's openid-configuration
+        if "token_url" not in entries:
+            doc.fail(node, "oauth2 auth is missing the required key 'token_url'")
+        if grant == "authorization_code":
+            needed.insert(0, "auth_url")
+    for key in needed:
         if key not in entries:
             doc.fail(node, f"oauth2 auth with grant {grant} is missing the required key '{key}'")
     for key, owner in spec.OAUTH2_GRANT_ONLY.items():
@@ -909,24 +915,35 @@ def _oauth2(doc: _Doc, node: Node, entries: dict[str, tuple[ScalarNode, Node]]) 
             scopes = tuple(
                 doc.text(item, "an oauth2 scope") for item in doc.sequence(scopes_node, "scopes")
             )
+    params: list[tuple[str, str]] = []
+    if "params" in entries:
+        for name, (_, value) in doc.mapping(entries["params"][1], "oauth2 params").items():
+            params.append((str(name), doc.text(value, f"oauth2 params {name}")))
+    from runner.core.model import OAUTH2_CLIENT_AUTH, OAUTH2_CLIENT_AUTH_ALIASES
+
     client_auth = text("client_auth") or "basic"
-    if client_auth not in ("basic", "body"):
+    known = (*OAUTH2_CLIENT_AUTH, *OAUTH2_CLIENT_AUTH_ALIASES)
+    if "<<" not in client_auth and client_auth not in known:  # a template is checked when sent
         doc.fail(
             entries["client_auth"][1],
-            f"oauth2 client_auth must be basic or body, not {client_auth!r}",
+            f"oauth2 client_auth must be one of {', '.join(OAUTH2_CLIENT_AUTH)}, "
+            f"not {client_auth!r}",
+            "basic and body are accepted too, as client_secret_basic and client_secret_post",
         )
     return OAuth2(
         grant=grant,  # type: ignore[arg-type]
-        token_url=doc.text(entries["token_url"][1], "oauth2 token_url"),
+        token_url=text("token_url") or "",
         client_id=doc.text(entries["client_id"][1], "oauth2 client_id"),
         auth_url=text("auth_url"),
         client_secret=text("client_secret"),
         scopes=scopes,
         redirect_uri=text("redirect_uri"),
         pkce=doc.option(entries, spec.AUTH_ANY["pkce"], "oauth2 pkce"),
-        client_auth=client_auth,  # type: ignore[arg-type]
+        client_auth=client_auth,
         account_id=text("account_id"),
         refresh_token=text("refresh_token"),
+        params=tuple(params),
+        issuer=text("issuer"),
         loc=doc.loc(node),
     )
 

@@ -527,7 +527,7 @@ GOTO_MAP = _mapping(
 
 # The grants of oauth2 and the keys each requires; and the keys that belong to one grant only.
 OAUTH2_GRANTS: dict[str, tuple[str, ...]] = {
-    "authorization_code": ("auth_url", "redirect_uri"),
+    "authorization_code": ("redirect_uri",),  # and auth_url, unless issuer (discovery)
     "client_credentials": (),
     "account_credentials": ("account_id",),
     "refresh_token": ("refresh_token",),
@@ -536,6 +536,7 @@ OAUTH2_GRANT_ONLY: dict[str, str] = {
     "auth_url": "authorization_code",
     "redirect_uri": "authorization_code",
     "pkce": "authorization_code",
+    "params": "authorization_code",
     "account_id": "account_credentials",
     "refresh_token": "refresh_token",
 }
@@ -572,9 +573,21 @@ AUTH_ANY = _mapping(
     Key(
         "client_auth",
         "text",
-        "How the client authenticates.",
+        "How the client authenticates: client_secret_basic (basic), client_secret_post "
+        "(body) or none; may be a template.",
         default="basic",
-        values=("basic", "body"),
+    ),
+    Key(
+        "params",
+        "any",
+        "Extra parameters of the authorize request (prompt, audience, login_hint...), templated.",
+        schema={"type": "object", "additionalProperties": TEXT},
+    ),
+    Key(
+        "issuer",
+        "text",
+        "The OpenID issuer: endpoints from its /.well-known/openid-configuration, ID tokens "
+        "and the redirect's iss checked.",
     ),
     Key("account_id", "text", "The account (account_credentials)."),
     Key("refresh_token", "text", "The refresh token (refresh_token grant; masked)."),
@@ -619,9 +632,9 @@ AUTH_TYPES: dict[str, Mapping] = {
     "digest": _auth("digest", "username password", "username password"),
     "oauth2": _auth(
         "oauth2",
-        "grant token_url auth_url client_id client_secret scopes redirect_uri pkce client_auth "
-        "account_id refresh_token",
-        "grant token_url client_id",
+        "grant issuer token_url auth_url client_id client_secret scopes redirect_uri pkce "
+        "client_auth params account_id refresh_token",
+        "grant client_id",  # and token_url, unless issuer
     ),
     "oauth1": _auth(
         "oauth1",

@@ -255,9 +255,9 @@ class CallbackListener:
                     False,
                     400,
                     "Not from this run",
-                    f"This redirect {why} than the runner's current authorization request, "
-                    "so it was ignored (CSRF protection). Authorize again from the URL the "
-                    "runner printed.",
+                    f"This redirect {why}: it does not answer the runner's current "
+                    "authorization request, so it was ignored (CSRF protection). Authorize "
+                    "again from the URL the runner printed.",
                 )
         url = f"{self.target.origin}{target}"
         if method == "GET":

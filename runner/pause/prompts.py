@@ -181,10 +181,13 @@ class StandardPrompter:
         self.environ = os.environ if environ is None else environ
         self.terminal = terminal
 
+    def preset(self, variable: str) -> str | None:
+        """The value given with ``--input`` or ``RUNNER_INPUT_<NAME>``, if any."""
+        value = self.inputs.get(variable)
+        return self.environ.get(input_env_name(variable)) if value is None else value
+
     def ask(self, request: PauseRequest) -> str:
-        value = self.inputs.get(request.variable)
-        if value is None:
-            value = self.environ.get(input_env_name(request.variable))
+        value = self.preset(request.variable)
         if value is not None:
             if not value.strip():
                 raise InputMissingError(

@@ -30,7 +30,7 @@ def template_strings(value: Any) -> Iterator[str]:
             yield from template_strings(v)
 
 
-# Postman's variable layers, lowest precedence first (runner.scripts.sandbox).
+# Postman's variable layers, lowest precedence first (runner.engine.scripting).
 SCRIPT_LAYERS = ("globals", "collectionVariables", "environment", "iterationData", "local")
 
 

@@ -21,16 +21,20 @@ from runner.core.events import (
     BrowserShown,
     Event,
     IterationStarted,
+    Notice,
     RequestRetried,
     RequestSent,
     ResponseReceived,
     RunFinished,
     RunStarted,
+    ScriptConsole,
     StepFinished,
     StepStarted,
+    SubRequestDone,
 )
 from runner.core.redact import Redactor
 from runner.core.results import CheckResult, RunResult, StepResult
+from runner.reporters.terminal import terminal_safe, visible
 
 if TYPE_CHECKING:
     from runner.reporters.options import ReporterOptions
@@ -124,6 +128,7 @@ class ConsoleReporter:
 
     # -- events ------------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
+        event = terminal_safe(event)  # what came from a file or the network, made visible
         if isinstance(event, RunStarted):
             self._total = event.total_steps * event.iterations
             self._started = time.monotonic()
@@ -154,6 +159,9 @@ class ConsoleReporter:
             if self.verbosity >= 0 and not self.progress:
                 line = f"  · {event.cause}: sending again in {event.wait_s:.1f} s"
                 self._write(self._paint(f"{line} (attempt {event.attempt})", "dim"))
+        elif isinstance(event, (ScriptConsole, SubRequestDone, Notice)):
+            if self.verbosity >= 0 and not self.progress:
+                self._write(self._paint(f"  · {script_line(event)}", "dim"))
         elif isinstance(event, StepFinished):
             status = event.result.status
             self._counts[status] = self._counts.get(status, 0) + 1
@@ -238,7 +246,8 @@ class ConsoleReporter:
     def _body(self, body: str, content_type: str, truncated: bool, size: int) -> None:
         from runner.reporters.output import pretty_body
 
-        text = pretty_body(body, content_type) if not truncated else body
+        # indenting JSON decodes its escapes: what it brings back is made visible again
+        text = visible(pretty_body(body, content_type)) if not truncated else body
         lines = text.splitlines()
         cut = len(lines) > VERBOSE_BODY_LINES or len(text) > VERBOSE_BODY_CHARS or truncated
         shown = 0
@@ -334,3 +343,14 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (ValueError, OSError):
         return False
+
+
+def script_line(event: ScriptConsole | SubRequestDone | Notice) -> str:
+    """A script's console line, its pm.sendRequest, or a notice, in one line (masked)."""
+    if isinstance(event, ScriptConsole):
+        return f"console.{event.level}: {event.text}"
+    if isinstance(event, SubRequestDone):
+        sub = event.request
+        outcome = f"{sub.status} ({sub.elapsed_ms:.0f} ms)" if sub.error is None else sub.error
+        return f"pm.sendRequest: {sub.method} {sub.url} → {outcome}"
+    return event.message

@@ -9,6 +9,7 @@ complete. Files are created with mode 0600 (reports hold response bodies).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -202,6 +203,7 @@ def step_record(detail: StepDetail) -> dict[str, Any]:
         "response": None,
         "checks": [check_record(c) for c in step.checks],
         "warnings": [check_record(c) for c in step.warnings],
+        "subrequests": [dataclasses.asdict(sub) for sub in getattr(step, "subrequests", ())],
         "captures": {name: bounded(step.captured_values.get(name)) for name in step.captured},
         "error": ({"message": step.error, "reason": step.error_reason} if step.error else None),
     }

@@ -74,7 +74,7 @@ def _unescape(seq: str) -> str:
 
 
 def imported_name(name: str) -> str:
-    """A Postman name as the importer writes it (and scripting_pm.js's ``__name`` reads it)."""
+    """A Postman name as the importer writes it (the runner's scopes hold it under that name)."""
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         return name
     base = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_") or "var"

@@ -73,7 +73,7 @@ def postman_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Convert a Postman collection into a runner collection (and its environments). "
         "Common test scripts become expect/capture; other scripts are kept and listed "
-        "(inert unless `runner run --scripts` runs them)."
+        "and run in Postman's own sandbox (`run_scripts: true`; --no-scripts: inert)."
     )
     parser.add_argument("collection", metavar="COLLECTION.json", help="the exported collection")
     parser.add_argument(
@@ -100,6 +100,12 @@ def postman_arguments(parser: argparse.ArgumentParser) -> None:
         type=_host_var,
         help="write URLs that start with ORIGIN as <<NAME>>... so --var NAME=... can point "
         "them elsewhere (e.g. https://postman-echo.com=echo); repeat for more",
+    )
+    parser.add_argument(
+        "--no-scripts",
+        dest="run_scripts",
+        action="store_false",
+        help="keep Postman's scripts inert (without it: `run_scripts: true`, as Newman runs them)",
     )
     parser.add_argument("--force", action="store_true", help="replace files that exist")
     parser.add_argument(
@@ -128,6 +134,7 @@ def import_postman(args: argparse.Namespace, console: Console) -> int:
             Path(args.output),
             host_vars=dict(args.host_var),
             force=args.force,
+            run_scripts=args.run_scripts,
         )
     )
     print_report(result, console, verbose=args.verbose)
@@ -171,14 +178,20 @@ def print_report(result: ImportResult, console: Console, *, verbose: bool = Fals
     if report.prerequest_scripts:
         w(
             f"              {report.prerequest_scripts} pre-request scripts kept as they are "
-            "(run by `runner run --scripts`)\n"
+            + (
+                "(run: `run_scripts: true`)\n"
+                if result.scripts_run
+                else "(run by `runner run --scripts`)\n"
+            )
         )
     kept = [k for k in report.kept if k.listen == "test"]
     if kept:
-        w(
-            f"\n  kept as script ({len(kept)} statements; inert unless `runner run --scripts` "
-            "runs them, docs/scripts.md):\n"
+        how = (
+            "run in Postman's sandbox: `run_scripts: true`"
+            if result.scripts_run
+            else "inert unless `runner run --scripts` runs them"
         )
+        w(f"\n  kept as script ({len(kept)} statements; {how}, docs/scripts.md):\n")
         by_reason: dict[str, list[Any]] = {}
         for item in kept:
             by_reason.setdefault(item.reason, []).append(item)

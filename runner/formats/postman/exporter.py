@@ -439,7 +439,9 @@ def _auth(auth: Auth, where: str, notes: Notes) -> dict[str, Any]:
             "clientId": oauth.client_id,
             "clientSecret": oauth.client_secret,
             "scope": " ".join(oauth.scopes) if oauth.scopes else None,
-            "client_authentication": "body" if oauth.client_auth == "body" else "header",
+            "client_authentication": (
+                "body" if oauth.client_auth in ("body", "client_secret_post") else "header"
+            ),
             "addTokenTo": "header",
         }
         if grant == "authorization_code" and oauth.pkce:

@@ -6,7 +6,7 @@ report back (the command shows it). Nothing is written unless every file convert
 back through our loader, and then all files are written atomically (temporary files, fsync,
 rename), so a failed import leaves nothing behind. The import parses JavaScript and never
 executes it (postman_scripts.py); the kept scripts run only with ``runner run --scripts``
-(runner.scripts.sandbox).
+(runner.engine.scripting).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class ImportResult:
     report: Report
     environments: list[tuple[str, int, int]]  # (file, variables, secrets)
     env_notes: list[Any]
+    scripts_run: bool = False  # the collection says `run_scripts: true`
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class PostmanImportOptions:
     output: Path = Path(".")  # collections/ and environments/ are written here
     host_vars: Mapping[str, str] = field(default_factory=dict)  # origin -> variable name
     force: bool = False  # replace files that exist
+    run_scripts: bool = True  # kept scripts run, as in Newman (`--no-scripts`: they are inert)
 
 
 def import_postman(options: PostmanImportOptions) -> ImportResult:
@@ -65,6 +67,7 @@ def import_postman(options: PostmanImportOptions) -> ImportResult:
         options.globals_file,
         options.output,
         host_vars=dict(options.host_vars),
+        run_scripts=options.run_scripts,
     )
     existing = [o.path for o in result.outputs if o.path.exists()]
     if existing and not options.force:
@@ -83,8 +86,11 @@ def import_files(
     output: Path = Path("."),
     *,
     host_vars: dict[str, str] | None = None,
+    run_scripts: bool = True,
 ) -> ImportResult:
-    """Convert everything in memory and check that it loads; raise LoadError otherwise."""
+    """Convert everything in memory and check that it loads; raise LoadError otherwise.
+    With ``run_scripts`` a collection that keeps scripts says ``run_scripts: true``, so a
+    plain ``runner run`` runs them as Newman does."""
     from runner.formats.postman.convert import Converter, Names, convert_environment
     from runner.formats.yaml_emit import dump
 
@@ -99,10 +105,18 @@ def import_files(
     converter = Converter(names, host_vars=host_vars)
     collection_yaml = converter.convert(data, collection.name)
     report = converter.report
+    scripted = run_scripts and has_scripts(collection_yaml)
+    if scripted:
+        collection_yaml = with_key_before(collection_yaml, "steps", "run_scripts", True)
     header = (
         f"Imported from Postman ({collection.name}, Collection v{report.version}) by "
         "`runner import postman` (see docs/postman.md).\nScripts under `scripts:` are kept as "
-        "they were: inert, unless `runner run --scripts` runs them (docs/scripts.md)."
+        "they were; "
+        + (
+            "`run_scripts: true` runs them in Postman's own sandbox (docs/scripts.md)."
+            if scripted
+            else "inert unless `runner run --scripts` runs them (docs/scripts.md)."
+        )
     )
     slug = _slug(report.name) or "collection"
     outputs = [
@@ -151,7 +165,7 @@ def import_files(
         set(names.used) - defined - converter.captured - set(names.helpers_used)
     )
     _check_loads(outputs)
-    return ImportResult(outputs, report, env_summary, env_notes)
+    return ImportResult(outputs, report, env_summary, env_notes, scripts_run=scripted)
 
 
 def read_json(path: Path) -> Any:
@@ -337,3 +351,21 @@ __all__ = [
     "secret_values",
     "write_all",
 ]
+
+
+def has_scripts(node: Any) -> bool:
+    """Whether a converted collection keeps a script anywhere (collection, folder, request)."""
+    if isinstance(node, dict):
+        return bool(node.get("scripts")) or any(has_scripts(v) for v in node.get("steps") or ())
+    return False
+
+
+def with_key_before(mapping: dict[str, Any], before: str, key: str, value: Any) -> dict[str, Any]:
+    """``mapping`` with ``key: value`` inserted before ``before`` (YAML keeps the order)."""
+    out: dict[str, Any] = {}
+    for name, item in mapping.items():
+        if name == before:
+            out[key] = value
+        out[name] = item
+    out.setdefault(key, value)
+    return out

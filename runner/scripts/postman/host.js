@@ -137,9 +137,24 @@ function finish (id, err, result) {
     }
 }
 
+// A syntax error must be one, not hidden by the guard's braces (`}{` would close them).
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+
+function syntaxError (script) {
+    try { new AsyncFunction(script.replace(/^\s*(["'])use sandbox2\1;/, '')); return null; }
+    catch (e) { return e instanceof SyntaxError ? 'SyntaxError: ' + e.message : null; }
+}
+
 function run (msg) {
     const id = msg.id;
     const context = Object.assign({}, msg.context);
+    const invalid = syntaxError(msg.script);
+
+    if (invalid) {
+        running[id] = { event: msg.event, tests: [], console: [], errors: [invalid], skipped: false };
+
+        return finish(id, null, null);
+    }
 
     context.response && (context.response = responseFor(context.response));
     running[id] = { event: msg.event, tests: [], console: [], errors: [], skipped: false };

@@ -75,6 +75,8 @@ class ScriptContext:
     iteration_count: int = 1
     request_name: str = ""
     request_id: str = ""
+    cookies: Sequence[tuple[str, str]] = ()  # (name, value): pm.cookies
+    request_description: str = ""  # the legacy ``request.description``
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,8 +361,10 @@ def _context_json(context: ScriptContext) -> dict[str, Any]:
             "url": request.url,
             "header": [{"key": k, "value": v} for k, v in request.headers],
             **({"body": body} if body else {}),
+            **({"description": context.request_description} if context.request_description else {}),
         },
         "data": dict(context.data),
+        "cookies": [{"name": n, "value": v} for n, v in context.cookies],
     }
     for scope in SCOPES:
         values = context.variables.get(scope, {})

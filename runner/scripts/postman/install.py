@@ -63,6 +63,11 @@ def package_dir(root: Path) -> Path:
     return root / "node_modules" / PACKAGE
 
 
+def is_installed(cache_root: Path | None = None) -> bool:
+    """Whether the pinned version is in the cache already (no install on the next start)."""
+    return _verified((cache_root or default_cache_root()) / VERSION)
+
+
 def ensure_installed(cache_root: Path | None = None) -> Path:
     """The installed version directory (holding ``node_modules``), installing it on first use."""
     root = (cache_root or default_cache_root()) / VERSION
