@@ -1,15 +1,18 @@
-"""Side-by-side benchmark: runner, Newman and a plain httpx loop, against a local server.
+"""Side-by-side benchmark: runner, its peers and its floors, against a local server.
 
-A script a person runs (never a test): ``python bench/bench.py``. It starts a local server
-(nginx from Debian's packages when ``nginx`` is installed, else a small asyncio server in a
-second process), writes the workloads into a temporary folder, then runs each workload as a
-whole process (start-up to exit), alternating the runners, several times, and prints the
-medians of wall time and peak memory (max RSS) with the ratios the targets are stated in.
+A script a person runs (never a test, never CI): ``python bench/bench.py``. It starts a local
+server (nginx from Debian's packages when ``nginx`` is installed, else a small asyncio server
+in a second process), writes the workloads into a temporary folder, then runs each workload
+as a whole process (start-up to exit), alternating the tools, several times, and prints the
+machine's load average, the medians of wall time and peak memory (max RSS), the ratios the
+targets are stated in, and the load comparison with plain Locust (bench/load_bench.py).
 
-runner is installed as a user installs it (``pip install .``) into a virtual environment of
-its own (``--in-place`` runs this Python's instead). Newman runs when Node is present: it is
-installed from the npm registry into a temporary folder (``--newman-dir`` to reuse one).
-Past those installs, only 127.0.0.1 is contacted. See docs/performance.md.
+The peers (Newman, Bruno CLI, httpyac from npm; Tavern from PyPI) are installed, pinned, into
+``--peers-dir`` and left out with the reason when they cannot be; the floors are the same loop
+over httpx, urllib3 and http.client, and wrk when installed. runner is installed as a user
+installs it (``pip install '.[load]'``) into a virtual environment of its own
+(``--in-place`` runs this Python's instead). Past those installs, only 127.0.0.1 is
+contacted. ``--quick`` is a smoke test. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -305,6 +308,16 @@ for n in range(count):
     assert doc["ok"] is True
     ident = doc["id"]
 """
+
+
+# A test script the importer keeps as JavaScript (the `if`), so the run executes it in
+# Postman's sandbox: the same checks and capture as the other workloads.
+SCRIPTED_TEST = [
+    "const doc = pm.response.json();",
+    "if (doc.ok) { pm.collectionVariables.set('id', doc.id); }",
+    "pm.test('status', function () { pm.response.to.have.status(200); });",
+    "pm.test('ok', () => pm.expect(doc.ok).to.eql(true));",
+]
 
 
 def postman_collection(base: str, pair: bool) -> dict[str, object]:
@@ -684,6 +697,16 @@ def run_all(
                         HTTP_CLIENT_FLOOR)):  # fmt: skip
         files[floor] = work / f"floor_{floor.replace('.', '_')}.py"
         files[floor].write_text(text)
+    scripted = postman_collection(base, True)
+    for item in scripted["item"]:  # type: ignore[attr-defined]
+        item["event"][0]["script"]["exec"] = SCRIPTED_TEST  # kept as JavaScript on import
+    (work / "scripted.postman.json").write_text(json.dumps(scripted))
+    subprocess.run(
+        [*runner, "import", "postman", str(work / "scripted.postman.json"), "-o",
+         str(work / "scripted")],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    files["scripted"] = next((work / "scripted").rglob("*.yaml"))
     files["rows"] = work / "rows.csv"
     with files["rows"].open("w") as out:
         out.write("user,n\n")
@@ -745,6 +768,10 @@ def run_all(
                      {"runner": ours("data", "--data", str(files["rows"]))}, args.large_reps),
         ]  # fmt: skip
     workloads += [
+        Workload("scripted-one", "1 request, Postman test scripts in Postman's sandbox", 1,
+                 {"runner": ours("scripted", "-n", "1")}, min(3, args.reps)),
+        Workload("scripted", "100 requests, the same", 100,
+                 {"runner": ours("scripted", "-n", "50")}, min(3, args.reps)),
         Workload("seq", "200 requests, 20 ms", 200, {"runner": ours("slow", "-n", "200")},
                  min(3, args.reps)),
         Workload("par8", "same, --parallel 8", 200,
@@ -802,6 +829,8 @@ def report(
         "10k": "10,000 requests",
         "100k": "100,000 requests",
         "rows": "100,000-row data file (100,000 requests)",
+        "scripted-one": "1 request, Postman test scripts run in Postman's sandbox",
+        "scripted": "100 requests, the same",
         "seq": "200 requests to a 20 ms server",
         "par8": "the same with --parallel 8",
     }
@@ -832,6 +861,7 @@ def report(
         return None if s is None else s.rss_mb
 
     one, mem = wall("one", "runner"), rss("1k", "runner")
+    one_s = wall("scripted-one", "runner")
     checks: list[tuple[str, str]] = []
     for peer in PEERS:
         checks += [
@@ -850,6 +880,9 @@ def report(
         ("per request: runner / urllib3 loop", ratio(ms["runner"], ms.get("urllib3"))),
         ("per request: runner / http.client loop", ratio(ms["runner"], ms.get("http.client"))),
         ("per request: runner / wrk", ratio(ms["runner"], wrk_ms)),
+        ("scripted request, ms (100 vs 1; target <= 1.5)",
+         "–" if wall("scripted", "runner") is None or one_s is None
+         else f"{(wall('scripted', 'runner') - one_s) / 99 * 1000:.2f}"),  # type: ignore[operator]
         ("memory 100,000 / 1,000 requests (target < 1.10)", ratio(rss("100k", "runner"), mem)),
         ("memory 100,000 rows / 1,000 requests (target < 1.10)",
          ratio(rss("rows", "runner"), mem)),

@@ -131,4 +131,4 @@ def compare(
 
 
 if __name__ == "__main__":
-    sys.exit("run bench/bench.py --load (this module is its load part)")
+    sys.exit("run bench/bench.py (this module is its load part; --no-load leaves it out)")
