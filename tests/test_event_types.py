@@ -1,5 +1,6 @@
-"""Listeners that name the event types they read (``event_types``) get only those, masked;
-listeners that do not get every event; an event nobody reads is neither masked nor sent.
+"""Listeners that name the event types they ignore (``ignored_events``) do not get those;
+listeners that name none get every event, masked; an event nobody reads is neither masked
+nor sent.
 And the fast paths of ``Redactor.mask_data`` (no secret held) still mask what they must."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from runner.engine.emitter import EventHub
 
 
 class Picky:
-    event_types = (RequestSent,)
+    ignored_events = (StepStarted, CheckDone)
 
     def __init__(self) -> None:
         self.seen: list[Event] = []
@@ -44,7 +45,7 @@ def sent(url: str = "http://127.0.0.1/x") -> RequestSent:
     return RequestSent(1, "GET", url, (("Authorization", "Bearer abcdef"),), None, 0)
 
 
-def test_a_listener_gets_only_the_types_it_names_masked() -> None:
+def test_a_listener_does_not_get_the_types_it_ignores() -> None:
     redactor = CountingRedactor()
     picky = Picky()
     hub = EventHub([picky], redactor)
@@ -59,7 +60,7 @@ def test_a_listener_gets_only_the_types_it_names_masked() -> None:
     assert event.headers == (("Authorization", MASK),)
 
 
-def test_a_listener_without_types_gets_every_event() -> None:
+def test_a_listener_that_ignores_nothing_gets_every_event() -> None:
     greedy, picky = Greedy(), Picky()
     hub = EventHub([greedy, picky], Redactor())
     check = CheckDone(1, CheckResult("status", True, 200, 200))

@@ -54,9 +54,10 @@ class EventHub:
             listener.on_event(masked)
 
     def _listening(self, kind: type) -> list[Listener]:
-        """The listeners that take events of ``kind``: a listener with an ``event_types``
-        attribute (a tuple of event classes) takes only those; one without takes all. Why:
-        an event nobody reads (a check's, for the console) is then neither masked nor sent."""
+        """The listeners that take events of ``kind``: all but those whose
+        ``ignored_events`` (a tuple of event classes) names it. Why: an event nobody reads
+        (a check's, for the console) is then neither masked nor sent; an event type added
+        later reaches every listener until one says it ignores it."""
         key = (kind, len(self.listeners), *map(id, self.listeners))
         found = self._by_kind.get(key)
         if found is None:
@@ -65,7 +66,7 @@ class EventHub:
             found = self._by_kind[key] = [
                 listener
                 for listener in self.listeners
-                if issubclass(kind, getattr(listener, "event_types", object))
+                if not issubclass(kind, getattr(listener, "ignored_events", ()))
             ]
         return found
 

@@ -19,7 +19,9 @@ from runner.check.checks import MISSING
 from runner.core.events import (
     AuthNote,
     BrowserShown,
+    CheckDone,
     Event,
+    IterationFinished,
     IterationStarted,
     Notice,
     RequestRetried,
@@ -48,20 +50,9 @@ _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1",
 
 
 class ConsoleReporter:
-    # The events it reads (runner.engine.emitter delivers only these: a check's own event is
-    # neither masked nor sent to it; the step's result holds the checks).
-    event_types = (
-        RunStarted,
-        IterationStarted,
-        StepStarted,
-        RequestSent,
-        ResponseReceived,
-        BrowserShown,
-        AuthNote,
-        RequestRetried,
-        StepFinished,
-        RunFinished,
-    )
+    # The events it never reads (runner.engine.emitter neither masks nor sends them): a
+    # check's own (the step's result holds its checks) and the end of an iteration.
+    ignored_events = (CheckDone, IterationFinished)
 
     def __init__(
         self,
