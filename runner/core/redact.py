@@ -233,7 +233,9 @@ class Redactor:
         Why one function: this is the boundary. The engine hands events to it on their way to
         the reporters (runner.engine.emitter), so no reporter, plug-in or file written from
         events has to remember to mask."""
-        return StringMap(self.mask, self._header_pair, self._number)(value)
+        # Without secrets, numbers are never masked: the walk skips them (and None, bools).
+        number = self._number if self._values else None
+        return StringMap(self.mask, self._header_pair, number)(value)
 
     def _header_pair(self, name: str, value: str) -> tuple[str, str]:
         return name, self.mask_header(name, value)

@@ -28,6 +28,11 @@ class StringMap:
     number: Callable[[int | float], Any] | None = None
 
     def __call__(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str:  # the common leaves first, without the isinstance chain
+            return self.text(value)
+        if value is None or kind is bool:
+            return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
@@ -56,8 +61,12 @@ class StringMap:
                 f.name for f in dataclasses.fields(value) if f.init and f.name not in _KEEP
             )
         changes = {}
+        numbers = self.number is not None
         for name in names:
             old = getattr(value, name)
+            kind = type(old)
+            if old is None or kind is bool or (not numbers and (kind is int or kind is float)):
+                continue  # leaves nothing rewrites, inlined: most fields of an event
             if name == "headers" and isinstance(old, tuple) and self.header is not None:
                 new: Any = tuple(self.header(n, v) for n, v in old)
                 if new == old:

@@ -31,6 +31,7 @@ class EventHub:
         self.redactor = redactor
         self.result: RunResult | None = None
         self._local = threading.local()
+        self._by_kind: dict[tuple[object, ...], list[Listener]] = {}
 
     def emit(self, event: Event) -> None:
         """Send an event to where this thread's events go: the listeners, or a holding
@@ -45,11 +46,29 @@ class EventHub:
         """Pass an event to the listeners now, whatever this thread's sink."""
         if isinstance(event, StepFinished) and self.result is not None:
             self.result.record(event.result)
-        if not self.listeners:
+        listeners = self._listening(type(event))
+        if not listeners:
             return  # nobody to tell: no masking either
         masked = self.redactor.mask_data(event)
-        for listener in self.listeners:
+        for listener in listeners:
             listener.on_event(masked)
+
+    def _listening(self, kind: type) -> list[Listener]:
+        """The listeners that take events of ``kind``: all but those whose
+        ``ignored_events`` (a tuple of event classes) names it. Why: an event nobody reads
+        (a check's, for the console) is then neither masked nor sent; an event type added
+        later reaches every listener until one says it ignores it."""
+        key = (kind, len(self.listeners), *map(id, self.listeners))
+        found = self._by_kind.get(key)
+        if found is None:
+            if len(self._by_kind) > 256:
+                self._by_kind.clear()
+            found = self._by_kind[key] = [
+                listener
+                for listener in self.listeners
+                if not issubclass(kind, getattr(listener, "ignored_events", ()))
+            ]
+        return found
 
     @contextmanager
     def events_to(self, sink: Callable[[Event], None]) -> Iterator[None]:

@@ -390,10 +390,11 @@ class Engine:
         """The step's timeout (or --timeout), cut to what is left of --run-timeout."""
         return self._builder.request_timeout(step)
 
-    def new_transport(self) -> Transport:
+    def new_transport(self, kind: type[Transport] = Transport) -> Transport:
         """A transport (one connection pool) for one thread of the run, with the run's
-        starting cookies; ``prepare()`` first."""
-        transport = Transport(
+        starting cookies; ``prepare()`` first. ``kind``: a Transport subclass with the same
+        constructor (the load users' FastTransport)."""
+        transport = kind(
             timeout=self.options.timeout,
             max_body_bytes=self.options.max_response_size or MAX_BODY_BYTES,
             options=self.transport_options(),

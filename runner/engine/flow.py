@@ -13,6 +13,7 @@ events are delivered in the order the steps are written.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -119,6 +120,27 @@ class Iteration:
 SCRIPT_JUMP_MAX = 1000  # setNextRequest jumps from one request per iteration (loop guard)
 
 
+# The parallel groups and goto targets of a list of selected steps, worked out once per list
+# rather than once per iteration (a load user walks the same list thousands of times). The
+# list is kept in the entry, so its id is not reused while the entry lives.
+_PLANS: dict[int, tuple[Selected, int, dict[int, int], dict[int, int], dict[str, int]]] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan(steps: Selected) -> tuple[dict[int, int], dict[int, int], dict[str, int]]:
+    with _PLANS_LOCK:
+        found = _PLANS.get(id(steps))
+    if found is not None and found[0] is steps and found[1] == len(steps):
+        return found[2], found[3], found[4]
+    groups = parallel_groups(steps)
+    plan = (groups, group_starts(groups), goto_targets(steps, groups))
+    with _PLANS_LOCK:
+        if len(_PLANS) >= 64:
+            _PLANS.clear()
+        _PLANS[id(steps)] = (steps, len(steps), *plan)
+    return plan
+
+
 class Walker:
     """Walks the selected steps of one iteration, applying the flow-control keys."""
 
@@ -126,9 +148,7 @@ class Walker:
         self.engine = engine
         self.control = control
         self.steps = engine.steps
-        self.groups = parallel_groups(self.steps)
-        self.group_start = group_starts(self.groups)
-        self.targets = goto_targets(self.steps, self.groups)
+        self.groups, self.group_start, self.targets = _plan(self.steps)
         self._needs: dict[int, list[str]] = {}
 
     # -- dependencies --------------------------------------------------------------------------

@@ -40,7 +40,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.core.errors import UsageError, close_matches
-from runner.core.events import Event, RunFinished, StepFinished
+from runner.core.events import (
+    CheckDone,
+    Event,
+    RequestSent,
+    ResponseReceived,
+    RunFinished,
+    StepFinished,
+    StepStarted,
+)
 from runner.core.model import Collection, Environment, PauseStep, RequestStep, Step
 from runner.core.redact import is_secret_name
 from runner.render.scope import Scope
@@ -228,6 +236,8 @@ class StateSaver:
     """A listener that keeps the run's state, and writes it when it changed (module doc)."""
 
     WRITE_EVERY = 1.0  # seconds: a long run of capturing steps writes at most once a second
+    # It reads only StepFinished and RunFinished: the others, per step, are not masked for it.
+    ignored_events = (StepStarted, RequestSent, ResponseReceived, CheckDone)
 
     def __init__(
         self, engine: Engine, path: Path | None, state: RunState, keep_snapshots: bool = True

@@ -254,7 +254,7 @@ class Transport:
         except (httpx.HTTPError, ssl.SSLError, UnicodeError) as exc:
             raise _transport_error(exc, req) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
-        body = _decode(raw, response.headers, limit)
+        body = decode_body(raw, response.headers, limit)
 
         def cookies() -> dict[str, str]:
             held = {c.name: c.value or "" for c in self.client.cookies.jar}
@@ -332,7 +332,7 @@ def _read_body(
         for chunk in response.iter_raw():
             size += len(chunk)
             if size > limit:
-                raise _too_large(limit)
+                raise too_large(limit)
             chunks.append(chunk)
             if time.monotonic() > deadline:
                 raise TransportError(f"no complete response within {req.timeout:g} s", "timeout")
@@ -514,7 +514,7 @@ class _Watchdog:
                 self._cond.wait(None if soonest is None else max(soonest - now, 0.001))
 
 
-def _decode(raw: bytes, headers: httpx.Headers, limit: int) -> bytes:
+def decode_body(raw: bytes, headers: httpx.Headers, limit: int) -> bytes:
     """Undo Content-Encoding with a size cap, so a gzip bomb cannot fill memory. Stacked
     encodings (``gzip, br``) are undone last first, each under the cap; an encoding that was
     not asked for (Accept-Encoding says which: ``ACCEPT_ENCODING``) keeps the bytes as sent."""
@@ -531,7 +531,7 @@ def _decode(raw: bytes, headers: httpx.Headers, limit: int) -> bytes:
                 f"cannot decode the {coding} response body: {exc}", "decode"
             ) from None
         if len(body) > limit:
-            raise _too_large(limit, "decoded ")
+            raise too_large(limit, "decoded ")
     return body
 
 
@@ -570,11 +570,11 @@ _DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
 }
 if _brotli_bounded():
     _DECODERS["br"] = _unbrotli
-# What every request offers: exactly the encodings _decode undoes.
+# What every request offers: exactly the encodings decode_body undoes.
 ACCEPT_ENCODING = ", ".join(c for c in ("gzip", "deflate", "br") if c in _DECODERS)
 
 
-def _too_large(limit: int, what: str = "") -> TransportError:
+def too_large(limit: int, what: str = "") -> TransportError:
     """The size cap crossed: reason ``too_large``, the cap named, and how to raise it."""
     from runner.core.sizes import format_size
 

@@ -75,14 +75,17 @@ class PassRedactor(Redactor):
         self._pass = threading.local()  # greenlet-local: the load process is monkey-patched
 
     def begin_pass(self) -> None:
-        self._pass.learned = Redactor()
+        self._pass.learned = None  # a Redactor once the pass learns its first secret
+        self._pass.in_pass = True
 
     def add(self, value: Any) -> None:
-        learned: Redactor | None = getattr(self._pass, "learned", None)
-        if learned is None:
+        if not getattr(self._pass, "in_pass", False):
             super().add(value)
-        else:
-            learned.add(value)
+            return
+        learned: Redactor | None = self._pass.learned
+        if learned is None:
+            learned = self._pass.learned = Redactor()
+        learned.add(value)
 
     def __contains__(self, value: str) -> bool:
         learned: Redactor | None = getattr(self._pass, "learned", None)
@@ -165,7 +168,9 @@ def user_class(
 
         def on_start(self) -> None:
             ready.wait(SHARED_WAIT_S)  # a worker's users: the master's values first
-            self.transport = engine.new_transport()
+            from runner.loadtest.fast import FastTransport  # after gevent's patching
+
+            self.transport = engine.new_transport(FastTransport)
             self.passes = 0
             self.started: float | None = None
 

@@ -19,6 +19,7 @@ from runner.check.checks import MISSING
 from runner.core.events import (
     AuthNote,
     BrowserShown,
+    CheckDone,
     Event,
     IterationFinished,
     IterationStarted,
@@ -50,6 +51,10 @@ _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1",
 
 
 class ConsoleReporter:
+    # The events it never reads (runner.engine.emitter neither masks nor sends them): a
+    # check's own (the step's result holds its checks) and the end of an iteration.
+    ignored_events = (CheckDone, IterationFinished)
+
     def __init__(
         self,
         stream: TextIO,

@@ -1,0 +1,81 @@
+"""Listeners that name the event types they ignore (``ignored_events``) do not get those;
+listeners that name none get every event, masked; an event nobody reads is neither masked
+nor sent.
+And the fast paths of ``Redactor.mask_data`` (no secret held) still mask what they must."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.core.events import CheckDone, Event, RequestSent, StepStarted
+from runner.core.redact import MASK, Redactor
+from runner.core.results import CheckResult
+from runner.engine.emitter import EventHub
+
+
+class Picky:
+    ignored_events = (StepStarted, CheckDone)
+
+    def __init__(self) -> None:
+        self.seen: list[Event] = []
+
+    def on_event(self, event: Event) -> None:
+        self.seen.append(event)
+
+
+class Greedy:
+    def __init__(self) -> None:
+        self.seen: list[Event] = []
+
+    def on_event(self, event: Event) -> None:
+        self.seen.append(event)
+
+
+class CountingRedactor(Redactor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.kinds: list[type] = []
+
+    def mask_data(self, value: Any) -> Any:
+        self.kinds.append(type(value))
+        return super().mask_data(value)
+
+
+def sent(url: str = "http://127.0.0.1/x") -> RequestSent:
+    return RequestSent(1, "GET", url, (("Authorization", "Bearer abcdef"),), None, 0)
+
+
+def test_a_listener_does_not_get_the_types_it_ignores() -> None:
+    redactor = CountingRedactor()
+    picky = Picky()
+    hub = EventHub([picky], redactor)
+    hub.deliver(StepStarted(1, "Get", "request", (), 1))
+    hub.deliver(sent("http://user:pa55word@127.0.0.1/x"))
+    assert [type(e) for e in picky.seen] == [RequestSent]
+    assert StepStarted not in redactor.kinds  # the event nobody reads was not masked
+    assert RequestSent in redactor.kinds
+    event = picky.seen[0]
+    assert isinstance(event, RequestSent)
+    assert event.url == f"http://user:{MASK}@127.0.0.1/x"
+    assert event.headers == (("Authorization", MASK),)
+
+
+def test_a_listener_that_ignores_nothing_gets_every_event() -> None:
+    greedy, picky = Greedy(), Picky()
+    hub = EventHub([greedy, picky], Redactor())
+    check = CheckDone(1, CheckResult("status", True, 200, 200))
+    for event in (StepStarted(1, "Get", "request", (), 1), sent(), check):
+        hub.deliver(event)
+    assert [type(e) for e in greedy.seen] == [StepStarted, RequestSent, CheckDone]
+    assert [type(e) for e in picky.seen] == [RequestSent]
+
+
+def test_numbers_and_strings_of_a_dataclass_are_masked_when_secrets_are_held() -> None:
+    redactor = Redactor(["123456", "s3cr3t-value"])
+    event = RequestSent(1, "GET", "http://h/s3cr3t-value", (), "n=123456", 123456)
+    masked = redactor.mask_data(event)
+    assert masked.url == f"http://h/{MASK}"
+    assert masked.body == f"n={MASK}"
+    assert str(masked.body_size) == MASK
+    plain = RequestSent(1, "GET", "http://h/x", (), None, 5)
+    assert Redactor().mask_data(plain) is plain  # nothing to mask: the same object
