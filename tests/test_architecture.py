@@ -194,3 +194,17 @@ def test_no_module_reaches_into_another_s_private_names() -> None:
             ):
                 offenders.append(f"{name}:{node.lineno}: {node.value.id}.{node.attr}")
     assert offenders == []
+
+
+def test_foreign_formats_convert_and_never_write_files() -> None:
+    """Importers and exporters give data and notes back; the command writes them (through
+    runner.core.files or runner.authoring.place)."""
+    writers = {"write_atomic", "write_text", "write_all", "place_step", "save_collection"}
+    found = []
+    for name, path in MODULES.items():
+        if not name.startswith("runner.formats"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("runner"):
+                found += [f"{name}: {a.name}" for a in node.names if a.name in writers]
+    assert found == []

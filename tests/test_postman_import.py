@@ -23,10 +23,11 @@ from postman_support import (
     write_json,
 )
 
+from runner.core.files import write_all
 from runner.core.model import Folder, RequestStep, walk
 from runner.format.loader import load_collection
 from runner.formats.postman.convert import iter_requests
-from runner.formats.postman.importer import import_files, write_all
+from runner.formats.postman.importer import import_files
 
 
 def do_import(run_cli: Any, tmp_path: Path, doc: Any, *args: str) -> tuple[dict[str, Any], str]:

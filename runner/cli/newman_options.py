@@ -7,6 +7,7 @@ written when the run ends.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -74,7 +75,11 @@ class NewmanPlan:
 
     def finish(self, engine: Engine) -> None:
         """``--export-environment``, ``--export-globals``, ``--export-collection``."""
-        from runner.formats.newman import environment_json, final_environment, write_json
+        from runner.core.files import write_text
+        from runner.formats.newman import environment_json, final_environment
+
+        def write_json(path: Path, data: object, *, secret: bool) -> None:
+            write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", secret=secret)
 
         args = self.args
         if args.export_environment:
@@ -90,10 +95,10 @@ class NewmanPlan:
             if self.loaded is not None:
                 write_json(Path(args.export_collection), self.loaded.source_json, secret=False)
             else:
-                from runner.formats.postman.exporter import export_postman, write_file
+                from runner.formats.postman.exporter import export_postman
 
                 exported = export_postman(args.collection)
-                write_file(Path(args.export_collection), exported.text, secret=exported.secret)
+                write_text(Path(args.export_collection), exported.text, secret=exported.secret)
 
     def exit_status(self, status: int) -> int:
         """``-x``: a failed run exits 0 (an invalid command line or collection still does not)."""

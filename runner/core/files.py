@@ -12,7 +12,18 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class FileOut:
+    """A file a command writes: its text, and whether it holds secrets (mode 0600)."""
+
+    path: Path
+    text: str
+    secret: bool = False
 
 
 def write_atomic(path: Path, data: bytes | str, mode: int = 0o600) -> None:
@@ -49,3 +60,46 @@ def fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def default_mode(secret: bool) -> int:
+    """0600 for a file that holds secrets, else what the umask allows of 0666."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o600 if secret else 0o666 & ~umask
+
+
+def write_text(path: Path, text: str, *, secret: bool) -> None:
+    """``write_atomic`` with the folder made and the mode of ``default_mode``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, text, mode=default_mode(secret))
+
+
+def write_all(outputs: Sequence[FileOut]) -> None:
+    """Write every file or none: all to temporary files first, then rename each into place;
+    on a failure the new files are removed and the replaced ones keep their old text."""
+    temps: list[tuple[str, Path]] = []
+    done: list[Path] = []
+    try:
+        for out in outputs:
+            out.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{out.path.name}.", suffix=".tmp", dir=out.path.parent
+            )
+            temps.append((tmp, out.path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(out.text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, default_mode(out.secret))
+        for tmp, path in temps:
+            existed = path.exists()
+            os.replace(tmp, path)
+            if not existed:
+                done.append(path)
+    except BaseException:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
+        for path in done:
+            path.unlink(missing_ok=True)
+        raise

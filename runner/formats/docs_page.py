@@ -269,7 +269,7 @@ def _body(page: Page, rows: list[Row]) -> dict[str, Any]:
 
 def page_step(page: str, kind: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """The documented step of the page at ``page``, and the notes for the person
-    (runner.formats.results.place_step puts it somewhere)."""
+    (runner.authoring.place puts it somewhere)."""
     from runner.format.loader import read_text
 
     parsed = parse_page(read_text(Path(page)), page)

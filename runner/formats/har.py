@@ -231,19 +231,9 @@ class HarImportOptions:
     keep_secrets: bool = False
 
 
-@dataclass
-class HarImport:
-    """Where the collection made from a recording went: its text (without ``to``), or how
-    ``to`` changed (``appended`` to a collection that existed, else written new)."""
-
-    steps: int
-    text: str | None = None
-    appended: bool = False
-
-
 def har_collection(options: HarImportOptions) -> tuple[dict[str, Any], list[str]]:
     """Read and convert the recording: the collection (plain data) and notes for the person
-    (``save_collection`` then puts it where ``options`` say)."""
+    (the command puts it where ``options`` say: runner.authoring.place)."""
     collection, notes = to_collection(
         read_har(options.har), name=options.name or options.har.stem,
         include_static=options.include_static, keep_secrets=options.keep_secrets,
@@ -251,23 +241,3 @@ def har_collection(options: HarImportOptions) -> tuple[dict[str, Any], list[str]
     if options.to is not None and options.to.exists() and "variables" in collection:
         notes.append("define base_url in the collection or environment")  # not appended
     return collection, notes
-
-
-def save_collection(collection: dict[str, Any], options: HarImportOptions) -> HarImport:
-    """Give the collection's text, or write it to ``to`` (its steps appended if it exists)."""
-    from runner.authoring import fmt
-
-    steps = len(collection["steps"])
-    target = options.to
-    if target is None:
-        name = options.name or options.har.stem
-        text = fmt.format_text(fmt.dump(fmt.plain(collection)), name, "collection")
-        return HarImport(steps, text=text)
-    if target.exists():
-        fmt.append_steps(target, collection["steps"])
-        return HarImport(steps, appended=True)
-    from runner.core.files import write_atomic
-
-    text = fmt.format_text(fmt.dump(fmt.plain(collection)), str(target), "collection")
-    write_atomic(target, text.encode("utf-8"), mode=0o644)
-    return HarImport(steps)

@@ -11,8 +11,6 @@ See docs/newman.md.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -153,16 +151,6 @@ def environment_json(name: str, values: Mapping[str, Any], scope: str) -> dict[s
     }
 
 
-def write_json(path: Path, data: Any, *, secret: bool) -> None:
-    """Write ``data`` as JSON; mode 0600 when it may hold secret values (an environment)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    fd = os.open(path, flags, 0o600 if secret else 0o666)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-
-
 def final_environment(
     environment: Environment | None, captures: Mapping[str, Any]
 ) -> tuple[str, dict[str, Any]]:
@@ -184,5 +172,4 @@ __all__ = [
     "with_env_vars",
     "with_globals",
     "with_request_delay",
-    "write_json",
 ]

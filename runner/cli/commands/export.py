@@ -56,6 +56,9 @@ def export_openapi(args: argparse.Namespace, console: Console) -> int:
         console.stdout.write(result.text)
         console.stdout.flush()
         return int(ExitStatus.OK)
+    from runner.core.files import write_text
+
+    write_text(output, result.text, secret=False)
     console.stdout.write(
         f"wrote {args.output}: {result.operations} operations in {result.paths} paths\n"
     )
@@ -160,12 +163,12 @@ def export_environment(args: argparse.Namespace, console: Console) -> int:
 def write_output(output: str | None, result: Exported, console: Console, *, what: str) -> TextIO:
     """The JSON to ``-o`` (saying so) or to standard output; returns where the notes go
     (standard error when standard output holds the JSON)."""
-    from runner.formats.postman.exporter import write_file
+    from runner.core.files import write_text
 
     if not output:
         console.stdout.write(result.text)
         return console.stderr
-    write_file(Path(output), result.text, secret=result.secret)
+    write_text(Path(output), result.text, secret=result.secret)
     console.stdout.write(f"wrote {output}: {what}\n")
     return console.stdout
 

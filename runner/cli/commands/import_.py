@@ -54,6 +54,9 @@ def import_openapi(args: argparse.Namespace, console: Console) -> int:
             Path(args.spec), Path(args.output) if args.output else None, force=args.force
         )
     )
+    from runner.core.files import write_all
+
+    write_all(result.files)
     console.stdout.write(
         f"wrote {result.collection} ({result.operations} requests in {result.folders} folders) "
         f"and {result.schemas}\n"
@@ -137,6 +140,9 @@ def import_postman(args: argparse.Namespace, console: Console) -> int:
             run_scripts=args.run_scripts,
         )
     )
+    from runner.core.files import write_all
+
+    write_all(result.outputs)  # every file or none
     print_report(result, console, verbose=args.verbose)
     return int(ExitStatus.OK)
 
@@ -251,7 +257,7 @@ def import_curl(args: argparse.Namespace, console: Console) -> int:
 
 def _place_step(step: dict[str, Any], notes: list[str], to: str | None, console: Console) -> None:
     """The notes, then the step's text, or where it went."""
-    from runner.formats.results import place_step
+    from runner.authoring.place import place_step
 
     for note in notes:
         console.stderr.write(f"note: {note}\n")
@@ -288,7 +294,8 @@ def har_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def import_har(args: argparse.Namespace, console: Console) -> int:
-    from runner.formats.har import HarImportOptions, har_collection, save_collection
+    from runner.authoring.place import save_collection
+    from runner.formats.har import HarImportOptions, har_collection
 
     target = Path(args.to) if args.to else None
     options = HarImportOptions(
@@ -301,7 +308,7 @@ def import_har(args: argparse.Namespace, console: Console) -> int:
     collection, notes = har_collection(options)
     for note in notes:
         console.stderr.write(f"note: {note}\n")
-    result = save_collection(collection, options)
+    result = save_collection(collection, target, options.name or options.har.stem)
     if target is None:
         console.stdout.write(result.text or "")
     elif result.appended:

@@ -511,7 +511,7 @@ def _parts(req: CurlRequest) -> dict[str, Any]:
 
 def command_step(words: list[str], name: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """The step of a curl command (its words, or one word holding it all), and the notes
-    for the person (runner.formats.results.place_step puts it somewhere)."""
+    for the person (runner.authoring.place puts it somewhere)."""
     if len(words) == 1:
         words = split_command(words[0])
     request = parse(words)

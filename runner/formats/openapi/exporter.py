@@ -37,14 +37,14 @@ class OpenAPIExportOptions:
     """``runner export openapi``: the collection, and where and how the document goes."""
 
     collection: str
-    output: Path | None = None  # None: the text is given back
+    output: Path | None = None  # where the command writes it; its extension picks the format
     format: str | None = None  # yaml | json; default: the output's extension, else yaml
     show_secrets: bool = False  # else the secrets the collection holds literally are masked
 
 
 @dataclass
 class OpenAPIExport:
-    """The document's text (written to ``output`` when one was given) and its size."""
+    """The document's text and its size."""
 
     text: str
     operations: int
@@ -52,7 +52,7 @@ class OpenAPIExport:
 
 
 def export_openapi(options: OpenAPIExportOptions) -> OpenAPIExport:
-    """Load, export and validate the collection; write the document to ``output`` if given."""
+    """Load, export and validate the collection; the command writes the text."""
     from runner.format.loader import load_collection
 
     collection = load_collection(options.collection)
@@ -69,10 +69,6 @@ def export_openapi(options: OpenAPIExportOptions) -> OpenAPIExport:
         from runner.format.secrets import literal_secrets_redactor
 
         text = literal_secrets_redactor(collection).mask(text)
-    if options.output is not None:
-        from runner.core.files import write_atomic
-
-        write_atomic(options.output, text, mode=0o644)
     count = sum(len(item) for item in spec["paths"].values())
     return OpenAPIExport(text, count, len(spec["paths"]))
 

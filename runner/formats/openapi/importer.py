@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from runner.core.errors import LoadError, SourceLocation, UsageError
+from runner.core.files import FileOut
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _IDENT = re.compile(r"[^A-Za-z0-9_]")
@@ -47,10 +48,12 @@ class OpenAPIImportOptions:
 
 @dataclass
 class OpenAPIImport:
-    """The files written, what they hold, and what the person should know."""
+    """The files to write (the collection, then its schemas), what they hold, and what the
+    person should know."""
 
     collection: Path
     schemas: Path
+    files: list[FileOut]
     operations: int
     folders: int
     notes: list[str] = field(default_factory=list)
@@ -58,7 +61,8 @@ class OpenAPIImport:
 
 
 def import_openapi(options: OpenAPIImportOptions) -> OpenAPIImport:
-    """Read, validate and convert the document; write the collection and its schemas."""
+    """Read, validate and convert the document into the collection and its schemas (the
+    command writes ``files``, every one or none)."""
     spec = read_spec(options.spec)
     result = convert(spec, source=options.spec.name)
     out = options.output or Path("collections") / f"{_slug(result.title)}.yaml"
@@ -66,15 +70,15 @@ def import_openapi(options: OpenAPIImportOptions) -> OpenAPIImport:
     for path in (out, schemas_path):
         if path.exists() and not options.force:
             raise UsageError(f"{path} exists", hint="pass --force to overwrite it")
-    out.parent.mkdir(parents=True, exist_ok=True)
     text = result.collection_yaml(schemas_path.name)
-    from runner.core.files import write_atomic
-
-    write_atomic(schemas_path, json.dumps(result.schemas, indent=2) + "\n", mode=0o644)
-    write_atomic(out, text, mode=0o644)
+    files = [
+        FileOut(schemas_path, json.dumps(result.schemas, indent=2) + "\n"),
+        FileOut(out, text),
+    ]
     return OpenAPIImport(
         out,
         schemas_path,
+        files,
         result.operations,
         len(result.folders),
         list(result.notes),

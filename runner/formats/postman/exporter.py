@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import json
-import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -59,16 +57,6 @@ def export_postman(collection_path: str, *, show_secrets: bool = False) -> Expor
 
         text = literal_secrets_redactor(collection).mask(text)
     return Exported(text, [str(item) for item in notes.items], secret=_has_secret(collection))
-
-
-def write_file(path: Path, text: str, *, secret: bool) -> None:
-    """Atomically (runner.core.files); 0600 when it holds secrets, else as the umask allows."""
-    from runner.core.files import write_atomic
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    umask = os.umask(0)
-    os.umask(umask)
-    write_atomic(path, text, mode=0o600 if secret else 0o666 & ~umask)
 
 
 def _has_secret(collection: Collection) -> bool:

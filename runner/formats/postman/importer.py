@@ -12,15 +12,14 @@ executes it (postman_scripts.py); the kept scripts run only with ``runner run --
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.core.errors import LoadError, SourceLocation
+from runner.core.files import FileOut
 
 if TYPE_CHECKING:
     from runner.formats.postman.convert import Report
@@ -28,13 +27,7 @@ if TYPE_CHECKING:
 MAX_INPUT_BYTES = 20 * 1024 * 1024  # the loader's limit: a larger collection could not load
 
 
-@dataclass
-class Output:
-    """One file to write."""
-
-    path: Path
-    text: str
-    secret: bool  # holds secret values: mode 0600
+Output = FileOut  # one file to write (holds secret values: mode 0600)
 
 
 @dataclass
@@ -60,7 +53,8 @@ class PostmanImportOptions:
 
 
 def import_postman(options: PostmanImportOptions) -> ImportResult:
-    """Convert, check that everything loads, then write every file or none."""
+    """Convert, check that everything loads and that nothing would be replaced unasked; the
+    command writes ``outputs`` (runner.core.files.write_all: every file or none)."""
     result = import_files(
         options.collection,
         options.environments,
@@ -75,7 +69,6 @@ def import_postman(options: PostmanImportOptions) -> ImportResult:
             f"{existing[0]} exists; nothing was written",
             hint="pass --force to replace it, or -o DIR to write elsewhere",
         )
-    write_all(result.outputs)
     return result
 
 
@@ -314,44 +307,12 @@ def _check_loads(outputs: list[Output]) -> None:
             ) from None
 
 
-def write_all(outputs: list[Output]) -> None:
-    """Write every file or none: all to temporary files first, then rename each into place."""
-    umask = os.umask(0)
-    os.umask(umask)
-    temps: list[tuple[str, Path]] = []
-    done: list[Path] = []
-    try:
-        for out in outputs:
-            out.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{out.path.name}.", suffix=".tmp", dir=out.path.parent
-            )
-            temps.append((tmp, out.path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(out.text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600 if out.secret else 0o666 & ~umask)
-        for tmp, path in temps:
-            existed = path.exists()
-            os.replace(tmp, path)
-            if not existed:
-                done.append(path)
-    except BaseException:
-        for tmp, _ in temps:
-            Path(tmp).unlink(missing_ok=True)
-        for path in done:
-            path.unlink(missing_ok=True)
-        raise
-
-
 __all__ = [
     "ImportResult",
     "PostmanImportOptions",
     "import_files",
     "import_postman",
     "secret_values",
-    "write_all",
 ]
 
 
