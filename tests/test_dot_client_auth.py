@@ -6,7 +6,6 @@ template; ``basic`` and ``body`` stay aliases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,6 @@ from dot_support import (
     scripted_code,
 )
 from oauth_support import free_port
-
-
-@pytest.fixture(scope="module")
-def dot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DotServer]:
-    server = DotServer(tmp_path_factory.mktemp("dot-client-auth"))
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 def run(

@@ -9,41 +9,17 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dot_support import CHROMIUM, DEVICE, PASSWORD, USERNAME, DotServer, launch_chromium
+from dot_support import CHROMIUM, DEVICE, PASSWORD, USERNAME, DotServer
 from oauth_support import browser_command, child_env, opened_urls
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does it)",
 )
-
-
-@pytest.fixture(scope="module")
-def dot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DotServer]:
-    server = DotServer(tmp_path_factory.mktemp("dot-device"))
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="Playwright for Python is not installed (pip install -e '.[test]')",
-    )
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def start(tmp_path: Path, dot: DotServer) -> subprocess.Popen[str]:

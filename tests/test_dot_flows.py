@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,6 @@ from dot_support import (
     cached,
     expire_cached,
     finish,
-    launch_chromium,
     loopback,
     person,
 )
@@ -34,29 +32,6 @@ pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does it)",
 )
-
-
-@pytest.fixture(scope="module")
-def dot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DotServer]:
-    server = DotServer(tmp_path_factory.mktemp("dot"))
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="Playwright for Python is not installed (pip install -e '.[test]')",
-    )
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def block_collection(tmp_path: Path, dot: DotServer, client_auth: str = "body") -> Path:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -23,15 +22,6 @@ from runner.core.redact import Redactor
 from runner.render.templates import pkce_challenge, pkce_verifier
 
 SETTINGS = AuthSettings(timeout=15)
-
-
-@pytest.fixture(scope="module")
-def dot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DotServer]:
-    server = DotServer(tmp_path_factory.mktemp("dot-oidc"))
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(scope="module")
