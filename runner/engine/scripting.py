@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
-from runner.core.events import CheckDone, Notice, ScriptConsole, SubRequestDone
+from runner.core.events import CheckDone, Notice, ScriptConsole, ScriptDone, SubRequestDone
 from runner.core.limits import MAX_VALUE_CHARS, MAX_VALUE_DEPTH, value_problem
 from runner.core.redact import SECRET_HEADER
 from runner.core.results import CheckResult, StepResult, SubRequest
@@ -104,6 +104,8 @@ class RequestScripts:
                 index, step, label, source, request, response, scope, transport, exchange
             )
             self._record(index, label, loc, outcome, scope, result)
+            event = "prerequest" if exchange is None else "test"
+            self.context.emit(ScriptDone(index, event, bool(outcome.errors)))
             if outcome.request is not None:
                 request = outcome.request
             values = self._resolution_values(outcome, scope)
