@@ -125,3 +125,40 @@ def test_piped_output_has_plain_lines(run_cli: RunCli, echo: EchoServer, tmp_pat
     result = run_cli("run", path, "-n", "25")
     assert "\r" not in result.out
     assert result.out.count("Iteration ") == 25
+
+
+SCRIPTED = """\
+name: Scripted
+scripts:
+  prerequest: pm.variables.set("seen", "1");
+steps:
+  - request: A
+    url: {base}/get
+    scripts:
+      test: 'pm.test("ok", function () {{ pm.response.to.have.status(200); }});'
+  - request: B
+    url: {base}/get
+    scripts:
+      test: throw new Error("boom");
+"""
+
+
+def test_the_scripts_rows_count_the_postman_scripts_run(
+    run_cli: RunCli, echo: EchoServer, tmp_path: Path, postman_sandbox: object
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(SCRIPTED.format(base=echo.url), encoding="utf-8")
+    result = run_cli("run", path, "--scripts", "--no-color")
+    assert result.code == 1  # B's test script threw
+    table = result.out[result.out.index("+----") :].splitlines()
+    assert table[5:12] == [
+        "|                requests |          2 |          1 |",  # B failed: its script threw
+        "+-------------------------+------------+------------+",
+        "|      prerequest-scripts |          2 |          0 |",
+        "+-------------------------+------------+------------+",
+        "|            test-scripts |          2 |          1 |",
+        "+-------------------------+------------+------------+",
+        "|              assertions |          2 |          1 |",
+    ]
+    inert = run_cli("run", path, "--no-color")  # without --scripts: none ran, no rows
+    assert "-scripts |" not in inert.out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import RunCli
 from echo_server import EchoServer
 
@@ -77,3 +78,36 @@ def test_max_time_ms_takes_a_variable(run_cli: RunCli, echo: EchoServer, tmp_pat
     late = run_cli("run", "c.yaml", "--var", "slow_ms=1", "--no-color", cwd=tmp_path)
     assert late.code == 1  # the server waits 50 ms: more than 1
     assert 'time: expected {"le": "1"}, got ' in late.out  # the rendered limit
+
+
+def test_timeout_takes_a_variable(run_cli: RunCli, echo: EchoServer, tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(
+        f"name: t\nvariables:\n  slow_s: 30\nsteps:\n  - request: one\n"
+        f"    url: {echo.url}/delay/0.5\n    timeout: <<slow_s>>\n",
+        encoding="utf-8",
+    )
+    assert run_cli("run", "c.yaml", cwd=tmp_path).code == 0
+    late = run_cli("run", "c.yaml", "--var", "slow_s=0.05", "--no-color", cwd=tmp_path)
+    assert late.code == 1
+    assert " 0.05 s" in late.out  # the rendered timeout cut the request short
+    for value, error in (
+        ("abc", "timeout must be a number of seconds, not 'abc' (from <<slow_s>>)"),
+        ("0", "timeout must be greater than 0, not 0 (from <<slow_s>>)"),
+        ("1e9", "timeout must be at most 604,800 seconds (a week), not 1e9 (from <<slow_s>>)"),
+    ):
+        bad = run_cli("run", "c.yaml", "--var", f"slow_s={value}", "--no-color", cwd=tmp_path)
+        assert bad.code == 1
+        assert f"      error: {error}\n" in bad.out
+    assert len(echo.log) == 2  # the bad values sent nothing
+
+
+def test_timeout_variable_in_the_schema() -> None:
+    import jsonschema
+
+    from runner.format.schema import collection_schema
+
+    doc = {"name": "t", "steps": [{"request": "one", "url": "http://x", "timeout": "<<s>>"}]}
+    jsonschema.validate(doc, collection_schema())  # raises if refused
+    doc["steps"][0]["timeout"] = "soon"  # type: ignore[index]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, collection_schema())

@@ -8,8 +8,10 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 from conftest import RunCli
 from echo_server import EchoServer
+from test_reporters import chromium, dump_dom
 
 
 def write(folder: Path, base: str) -> None:
@@ -63,3 +65,34 @@ def test_an_invalid_collection_among_several_is_reported_and_the_rest_run(
     assert result.code == 2
     assert "C · 1 step" in result.out
     assert result.out.endswith("3 collections: 2 passed, 1 did not (cols/b.yaml: exit 2)\n")
+
+
+def test_merged_html_is_one_page_with_a_section_per_collection(
+    run_cli: RunCli, echo: EchoServer, tmp_path: Path
+) -> None:
+    write(tmp_path / "cols", echo.url)
+    result = run_cli("run", "cols", "--reporter", "html:out.html", "--merge-reports", cwd=tmp_path)
+    assert result.code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cols", "out.html"]
+    page = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert "<title>3 collections · runner report</title>" in page
+    assert page.count("<!doctype html>") == 1 and page.count("<script>") == 1
+    assert re.findall(r'<section class="report" id="(collection-\w)">', page) == [
+        "collection-a", "collection-b", "collection-c",
+    ]  # fmt: skip
+    assert '<header class="v-failed"><h1>3 collections</h1>' in page
+    assert '<li class="s-failed"><a href="#collection-b">B</a> failed</li>' in page
+    assert '<li class="s-passed"><a href="#collection-a">A</a> passed</li>' in page
+    for label in "abc":  # each collection's step anchors, unique on the page
+        assert page.count(f'id="{label}-step-1"') == 1
+
+
+@pytest.mark.skipif(chromium() is None, reason="Debian's chromium is not installed (.ci/run does)")
+def test_merged_html_filters_each_section_in_a_browser(
+    run_cli: RunCli, echo: EchoServer, tmp_path: Path
+) -> None:
+    write(tmp_path / "cols", echo.url)
+    run_cli("run", "cols", "--reporter", "html:out.html", "--merge-reports", cwd=tmp_path)
+    dom = dump_dom((tmp_path / "out.html").as_uri() + "#filter=B%20step", tmp_path / "profile")
+    shown = re.findall(r'<span id="shown">([^<]*)</span>', dom)
+    assert shown == ["0 of 1 steps shown", "1 of 1 steps shown", "0 of 1 steps shown"]

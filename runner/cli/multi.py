@@ -16,6 +16,7 @@ from runner.core.errors import RunnerError
 
 from .console import Console
 
+MERGED = ("junit", "json", "html")  # the reporters whose files --merge-reports merges
 RunOne = Callable[[argparse.Namespace, Console], int]  # cli.running.run_collection
 
 
@@ -86,22 +87,32 @@ def per_collection(args: argparse.Namespace, path: str, index: int) -> argparse.
 
 def merge_reports(args: argparse.Namespace, runs: list[CollectionRun]) -> None:
     """``--merge-reports``: the collections' JUnit files in one ``<testsuites>``, their JSON
-    reports in one array, written at the path given; the per-collection files are removed."""
+    reports in one array, their HTML pages in one page (a section each), written at the path
+    given; the per-collection files are removed."""
     if not args.merge_reports:
         return
     targets: dict[str, str] = {}  # merged path -> kind
     for text in args.reporter:
         name, sep, target = text.partition(":")
-        if sep and target != "-" and name in ("junit", "json"):
+        if sep and target != "-" and name in MERGED:
             targets[target] = name
     for name, target in args.reporter_exports.items():
-        if name in ("junit", "json"):
+        if name in MERGED:
             targets[target] = name
     for target, kind in targets.items():
         parts = [Path(tagged(target, run.args.report_tag)) for run in runs]
         present = [p for p in parts if p.is_file()]
         if kind == "junit":
             _merge_junit(present, Path(target))
+        elif kind == "html":
+            from runner.reporters.html import merge_pages
+
+            pages = [
+                (run.args.report_tag, part.read_text(encoding="utf-8"))
+                for run, part in zip(runs, parts, strict=True)
+                if part.is_file()
+            ]
+            Path(target).write_text(merge_pages(pages), encoding="utf-8")
         else:
             data = [json.loads(p.read_text(encoding="utf-8")) for p in present]
             Path(target).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

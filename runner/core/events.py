@@ -12,6 +12,7 @@ The engine emits, in this order::
         RequestSent, ResponseReceived         a request step that got a response
                                               (RequestRetried before each resend: retries)
         ScriptConsole, SubRequestDone ...     a script's console lines, its pm.sendRequest
+        ScriptDone ...                        one per Postman script run (--scripts)
         CheckDone ...                         one per expectation (and per documentation check)
         StepFinished                          always, with the StepResult
       IterationFinished
@@ -171,6 +172,17 @@ class SubRequestDone:
 
 
 @dataclass(frozen=True, slots=True)
+class ScriptDone:
+    """One Postman script of request step ``index`` ran (``event``: "prerequest" or "test");
+    ``failed`` when it threw or could not run (Newman's failed script; a failing pm.test is
+    an assertion, not a script failure)."""
+
+    index: int
+    event: str
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     """A one-line message about the run itself (e.g. Postman's sandbox being installed)."""
 
@@ -209,6 +221,7 @@ Event = (
     | CheckDone
     | ScriptConsole
     | SubRequestDone
+    | ScriptDone
     | Notice
     | StepFinished
     | Interrupted

@@ -348,7 +348,7 @@ class RequestStep:
     headers: tuple[Param, ...] = ()
     body: Body | None = None
     auth: Auth | None = None  # None: inherit from folder / collection
-    timeout: float | None = None
+    timeout: float | str | None = None  # str: a <<variable>>, rendered when the step is sent
     follow_redirects: bool | None = None
     checks: tuple[Check, ...] = ()
     captures: tuple[Capture, ...] = ()

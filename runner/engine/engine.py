@@ -386,9 +386,9 @@ class Engine:
         """The setNextRequest of this thread's last test script, once: (name,), (None,) stops."""
         return self._scripts.take_jump()
 
-    def request_timeout(self, step: RequestStep) -> float:
+    def request_timeout(self, step: RequestStep, scope: Scope) -> float:
         """The step's timeout (or --timeout), cut to what is left of --run-timeout."""
-        return self._builder.request_timeout(step)
+        return self._builder.request_timeout(step, scope)
 
     def new_transport(self, kind: type[Transport] = Transport) -> Transport:
         """A transport (one connection pool) for one thread of the run, with the run's

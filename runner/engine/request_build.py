@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from runner.core.errors import RenderError
+from runner.core.limits import MAX_SECONDS, number_problem
 from runner.core.model import Auth, Body, Param, RequestStep
 from runner.core.redact import SECRET_HEADER, token_request_secrets
 from runner.engine.context import RunContext
@@ -22,6 +24,7 @@ from runner.http.transport import PreparedRequest
 from runner.render.scope import Scope
 
 if TYPE_CHECKING:
+    from runner.render.templates import Renderer
     from runner.scripts.bridge import RequestChanges  # only --scripts runs import it
 
 
@@ -75,7 +78,7 @@ class RequestBuilder:
             params=(*self.pairs(step.params, scope), *applied.params),
             headers=tuple(headers),
             content=content,
-            timeout=self.request_timeout(step),
+            timeout=self.request_timeout(step, scope),
             follow_redirects=bool(redirects.follow),
             max_redirects=redirects.max if redirects.max is not None else 20,
             keep_method=bool(redirects.keep_method),
@@ -115,9 +118,9 @@ class RequestBuilder:
                 redactor.add(value)
         return tuple(name for name, value in headers if redactor.mask(value) != value)
 
-    def request_timeout(self, step: RequestStep) -> float:
+    def request_timeout(self, step: RequestStep, scope: Scope) -> float:
         """The step's timeout (or --timeout), cut to what is left of --run-timeout."""
-        timeout = step.timeout or self.context.options.timeout
+        timeout = step_timeout(step, self.context.renderer, scope) or self.context.options.timeout
         control = self.context.control
         remaining = control.remaining() if control is not None else None
         return timeout if remaining is None else min(timeout, remaining)
@@ -147,3 +150,24 @@ class RequestBuilder:
         base_dir = Path(self.context.collection.path).parent
         roots = [Path(root) for root in self.context.options.file_roots]
         return encode_body(body, self.context.renderer, scope, base_dir=base_dir, roots=roots)
+
+
+def step_timeout(step: RequestStep, renderer: Renderer, scope: Scope) -> float | None:
+    """The step's ``timeout`` in seconds (None: --timeout's); ``timeout: <<slow_s>>`` is
+    rendered here, when the step is sent, and must give a number the loader would take."""
+    value = step.timeout
+    if not isinstance(value, str):
+        return value
+    rendered = renderer.render_str(value, scope).strip()
+    where = getattr(value, "loc", None)
+    try:
+        seconds = float(rendered)
+    except ValueError:
+        raise RenderError(
+            f"timeout must be a number of seconds, not {rendered!r} (from {value})", where
+        ) from None
+    problem = "must be greater than 0" if not seconds > 0 else None
+    problem = problem or number_problem(seconds, MAX_SECONDS, " seconds (a week)")
+    if problem is not None:
+        raise RenderError(f"timeout {problem}, not {rendered} (from {value})", where)
+    return seconds

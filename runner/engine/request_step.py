@@ -95,9 +95,9 @@ class RequestSteps:
             return result
         context.emit(self._request_sent(index, result.url, prepared))
         try:
-            exchange = self.send(index, step, prepared, transport, result)
+            exchange = self.send(index, step, prepared, transport, result, scope)
             if exchange.status == 401 and context.auth.retry_after_401(auth, scope, index):
-                exchange = self.send(index, step, prepare(), transport, result)  # a new token
+                exchange = self.send(index, step, prepare(), transport, result, scope)  # new token
         except TransportError as exc:
             return context.error(result, exc.message, exc.reason)
         except RunnerError as exc:
@@ -135,6 +135,7 @@ class RequestSteps:
         prepared: PreparedRequest,
         transport: Transport,
         result: StepResult,
+        scope: Scope,
     ) -> Exchange:
         """Send, and send again while ``runner.engine.retries`` says the failure is worth it (an
         idempotent request, a connection error, 429 or 503); counts the attempts."""
@@ -154,7 +155,7 @@ class RequestSteps:
         hooks = RetryHooks(
             emit=context.emit,
             sleep=control.sleep if control is not None else plain_sleep,
-            timeout=lambda: self.builder.request_timeout(step),
+            timeout=lambda: self.builder.request_timeout(step, scope),
         )
         return retry_loop(hooks, index, policy, prepared, transport, result)
 

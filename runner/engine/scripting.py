@@ -18,11 +18,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
-from runner.core.events import CheckDone, Notice, ScriptConsole, SubRequestDone
+from runner.core.events import CheckDone, Notice, ScriptConsole, ScriptDone, SubRequestDone
 from runner.core.limits import MAX_VALUE_CHARS, MAX_VALUE_DEPTH, value_problem
 from runner.core.redact import SECRET_HEADER
 from runner.core.results import CheckResult, StepResult, SubRequest
 from runner.engine.context import RunContext
+from runner.engine.request_build import step_timeout
 from runner.engine.steps import preview
 from runner.render.scope import Scope
 
@@ -103,6 +104,8 @@ class RequestScripts:
                 index, step, label, source, request, response, scope, transport, exchange
             )
             self._record(index, label, loc, outcome, scope, result)
+            event = "prerequest" if exchange is None else "test"
+            self.context.emit(ScriptDone(index, event, bool(outcome.errors)))
             if outcome.request is not None:
                 request = outcome.request
             values = self._resolution_values(outcome, scope)
@@ -154,7 +157,7 @@ class RequestScripts:
             sends[0] += 1
             if sends[0] > SEND_LIMIT:
                 raise RuntimeError(f"pm.sendRequest: more than {SEND_LIMIT} requests in one script")
-            return self._send(index, step, sub, transport)
+            return self._send(index, step, sub, transport, scope)
 
         event: Literal["prerequest", "test"] = "prerequest" if response is None else "test"
         with self._lock:
@@ -206,7 +209,7 @@ class RequestScripts:
         )
 
     def _send(
-        self, index: int, step: RequestStep, sub: HttpRequest, transport: Transport
+        self, index: int, step: RequestStep, sub: HttpRequest, transport: Transport, scope: Scope
     ) -> HttpResponse:
         """One pm.sendRequest through the run's transport, reported as a sub-request."""
         from runner.http.transport import PreparedRequest
@@ -227,7 +230,8 @@ class RequestScripts:
             raise RuntimeError("pm.sendRequest: formdata bodies are not supported")
         elif sub.body is not None:
             content = sub.body.encode("utf-8")
-        timeout = min(step.timeout or context.options.timeout, SEND_TIMEOUT_S)
+        limit = step_timeout(step, context.renderer, scope) or context.options.timeout
+        timeout = min(limit, SEND_TIMEOUT_S)
         prepared = PreparedRequest(
             sub.method,
             sub.url,

@@ -696,7 +696,7 @@ def _step(doc: _Doc, node: Node) -> Step:
         headers=_params(doc, entries["headers"][1], "headers") if "headers" in entries else (),
         body=_body(doc, entries["body"][1]) if "body" in entries else None,
         auth=_auth(doc, entries["auth"][1]) if "auth" in entries else None,
-        timeout=doc.number(entries["timeout"][1], "timeout") if "timeout" in entries else None,
+        timeout=_timeout(doc, entries["timeout"][1]) if "timeout" in entries else None,
         follow_redirects=(
             doc.boolean(entries["follow_redirects"][1], "follow_redirects")
             if "follow_redirects" in entries else None
@@ -1098,6 +1098,11 @@ def _expect(doc: _Doc, node: Node) -> tuple[Check, ...]:
         elif key == "schema":
             checks.append(_schema_check(doc, value_node, loc))
     return tuple(checks)
+
+
+def _timeout(doc: _Doc, node: Node) -> float | str:
+    """``timeout: 10``, or ``timeout: <<slow_s>>`` rendered when the step is sent."""
+    return doc.text(node, "timeout") if _templated(node) else doc.number(node, "timeout")
 
 
 def _templated(node: Node) -> bool:

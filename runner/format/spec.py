@@ -226,7 +226,18 @@ REQUEST_STEP = _mapping(
     Key("headers", "mapping", "Request headers.", ref="params"),
     Key("body", "mapping", "The request body.", ref="body"),
     AUTH,
-    Key("timeout", "number", "Wall-clock limit for the whole request, in seconds.", above=0),
+    Key(
+        "timeout",
+        "any",
+        "Wall-clock limit for the whole request, in seconds (a number, or a <<variable>> "
+        "that holds one).",
+        schema={
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": "<<"},
+            ]
+        },
+    ),
     Key(
         "follow_redirects",
         "bool",

@@ -30,6 +30,7 @@ from runner.core.events import (
     RunFinished,
     RunStarted,
     ScriptConsole,
+    ScriptDone,
     StepFinished,
     StepStarted,
     SubRequestDone,
@@ -165,6 +166,8 @@ class ConsoleReporter:
         elif isinstance(event, (ScriptConsole, SubRequestDone, Notice)):
             if self.verbosity >= 0 and not self.progress:
                 self._write(self._paint(f"  · {script_line(event)}", "dim"))
+        elif isinstance(event, ScriptDone):
+            self._stats.script(event.event, event.failed)
         elif isinstance(event, StepFinished):
             status = event.result.status
             self._counts[status] = self._counts.get(status, 0) + 1

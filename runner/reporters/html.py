@@ -480,3 +480,33 @@ _HEAD = (
     "<style>\n__CSS__</style></head><body>\n"
 )
 _FOOT = "</main>\n<script>\n__JS__</script>\n</body></html>\n"
+
+
+def merge_pages(pages: list[tuple[str, str]]) -> str:
+    """One page from the reports of several collections (``--merge-reports``): ``pages`` are
+    (label, page) as ``HtmlReporter`` wrote them; each becomes a section under a list of the
+    collections with their verdicts, its step anchors prefixed with its label (unique on the
+    page); the filter script works section by section."""
+    links, sections, verdicts = [], [], set()
+    for label, page in pages:
+        body = page[page.index("<body>\n") + len("<body>\n") : page.rindex("</main>\n<script>")]
+        title = page[page.index("<title>") + len("<title>") : page.index(" · runner report")]
+        verdict = "passed" if '<header class="v-passed">' in body else "failed"
+        verdicts.add(verdict)
+        safe = escape(label)
+        body = body.replace(' id="step-', f' id="{safe}-step-')
+        body = body.replace(' href="#step-', f' href="#{safe}-step-')
+        link = f'<a href="#collection-{safe}">{title}</a>'
+        links.append(f'<li class="s-{verdict}">{link} {verdict}</li>')
+        sections.append(
+            f'<section class="report" id="collection-{safe}">\n{body}</main>\n</section>\n'
+        )
+    title = f"{len(pages)} collections"
+    head = _HEAD.replace("__CSS__", _asset("report.css")).replace("__TITLE__", title)
+    return (
+        head
+        + f'<header class="v-{"failed" if "failed" in verdicts else "passed"}"><h1>{title}</h1>'
+        + f'<ul class="collections">{"".join(links)}</ul></header>\n'
+        + "".join(sections)
+        + _FOOT.replace("</main>\n", "").replace("__JS__", _asset("report.js"))
+    )

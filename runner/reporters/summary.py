@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from runner.core.results import StepResult
 
 SLOWEST = 3  # how many of the slowest steps are listed
+SCRIPT_EVENTS = ("prerequest", "test")  # Newman's order of the scripts rows
 
 
 @dataclass
@@ -32,6 +33,7 @@ class RunStats:
     iterations: Row = field(default_factory=Row)
     requests: Row = field(default_factory=Row)
     assertions: Row = field(default_factory=Row)
+    scripts: dict[str, Row] = field(default_factory=dict)  # "prerequest", "test": --scripts
     skipped: int = 0
     received: int = 0
     times: list[float] = field(default_factory=list)
@@ -42,6 +44,12 @@ class RunStats:
 
     def iteration(self) -> None:
         self.iterations.executed += 1
+
+    def script(self, event: str, failed: bool) -> None:
+        """One Postman script ran (Newman's prerequest-scripts and test-scripts rows)."""
+        row = self.scripts.setdefault(event, Row())
+        row.executed += 1
+        row.failed += failed
 
     def step(self, step: StepResult, iterations: int) -> None:
         bad = step.status in ("failed", "error")
@@ -100,11 +108,10 @@ def render(stats: RunStats, duration_s: float, *, unicode: bool) -> list[str]:
             f"{v}{failed:>{widths[2] - 1}} {v}"
         )
 
-    rows = [
-        ("iterations", stats.iterations),
-        ("requests", stats.requests),
-        ("assertions", stats.assertions),
-    ]
+    rows = [("iterations", stats.iterations), ("requests", stats.requests)]
+    if stats.scripts:  # only when Postman scripts ran (--scripts): both rows, as Newman's
+        rows += [(f"{event}-scripts", stats.scripts.get(event, Row())) for event in SCRIPT_EVENTS]
+    rows.append(("assertions", stats.assertions))
     lines = [rule(corners[0], corners[1], corners[2]), row(("", "executed", "failed"))]
     for name, counts in rows:
         lines.append(rule(corners[3], corners[4], corners[5]))

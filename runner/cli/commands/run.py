@@ -136,7 +136,7 @@ def register(sub: Subparsers) -> None:
     run.add_argument(
         "--merge-reports",
         action="store_true",
-        help="with several collections: one JUnit (or JSON) file for all, not one each",
+        help="with several collections: one JUnit, JSON or HTML file for all, not one each",
     )
     add_input_argument(run, "answer a pause without a terminal (or set RUNNER_INPUT_<NAME>)")
     run.add_argument(

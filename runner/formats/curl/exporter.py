@@ -162,8 +162,8 @@ def to_curl(
         words += ["--data-raw", _mask(text, redactor)]
     if prepared.follow_redirects:  # the step's, its folders' or the collection's setting
         words += ["-L", "--max-redirs", str(prepared.max_redirects)]
-    if step.timeout is not None:
-        words += ["-m", f"{step.timeout:g}"]
+    if step.timeout is not None:  # rendered, as the step would send it
+        words += ["-m", f"{prepared.timeout:g}"]
     return _join(words)
 
 
