@@ -820,6 +820,35 @@ def test_a_run_with_scripts_off_says_how_many_postman_tests_it_did_not_run(
     assert json.loads(report.read_text())["summary"]["postman_tests_not_run"] == 0
 
 
+def test_a_translated_setter_of_a_missing_value_sets_nothing_and_does_not_fail(
+    run_cli: RunCli, tmp_path: Path, echo: EchoServer
+) -> None:
+    """As in Postman, ``pm.environment.set("x", data.missing)`` sets nothing and goes on: the
+    translated capture is written ``optional: true`` and the step passes."""
+    script = "\n".join([
+        "var data = pm.response.json();",
+        'pm.environment.set("nothing", data.missing_property);',
+        'pm.environment.set("no_header", pm.response.headers.get("X-Nope"));',
+        'pm.environment.set("url", data.url);',
+    ])  # fmt: skip
+    doc = collection(
+        request("sets", "{{host}}/get", test=script),
+        variable=[{"key": "host", "value": echo.url}],
+    )
+    data, _ = do_import(run_cli, tmp_path, doc, "--no-scripts")
+    assert "scripts" not in data["steps"][0]  # wholly translated
+    assert data["steps"][0]["capture"] == {
+        "nothing": {"json": "$.missing_property", "optional": True},
+        "no_header": {"header": "X-Nope", "optional": True},
+        "url": {"json": "$.url", "optional": True},
+    }
+    report = tmp_path / "report.json"
+    result = run_cli("run", imported_path(tmp_path), "--reporter", f"json:{report}")
+    assert result.code == 0, result.output
+    (step,) = json.loads(report.read_text())["steps"]
+    assert step["status"] == "passed" and list(step["captures"]) == ["url"]
+
+
 def test_folder_and_collection_tests_apply_to_every_request_below(
     run_cli: RunCli, tmp_path: Path, echo: EchoServer
 ) -> None:
