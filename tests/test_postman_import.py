@@ -777,6 +777,78 @@ def test_kept_scripts_are_inert_unless_run_with_scripts(
     assert "has a missing property" in result.out
 
 
+LOOPED_TEST = """pm.test("sum", function () {
+    var n = 0;
+    for (var i = 0; i < 3; i++) { n += i; }
+    pm.expect(n).to.eql(3);
+});
+tests["has a missing property"] = pm.response.json().missing_property;"""
+
+
+def test_a_run_with_scripts_off_says_how_many_postman_tests_it_did_not_run(
+    run_cli: RunCli, tmp_path: Path, echo: EchoServer
+) -> None:
+    """Scripts off (``--no-scripts``): the console's last line and the JSON summary count the
+    pm.test / tests[] of the kept scripts of each step that ran, the collection's once per
+    request; with scripts on there is nothing to say."""
+    collection_test = {"listen": "test", "script": {"exec": ['pm.test("loop", function () {',
+        "  for (var i = 0; i < 2; i++) { pm.expect(i).to.be.below(2); }", "});"]}}  # fmt: skip
+    doc = collection(
+        request("a", "{{host}}/get", test=LOOPED_TEST),
+        request("b", "{{host}}/get"),
+        event=[collection_test],
+        variable=[{"key": "host", "value": echo.url}],
+    )
+    do_import(run_cli, tmp_path, doc, "--no-scripts")
+    report = tmp_path / "report.json"
+    result = run_cli(
+        "run", imported_path(tmp_path), "--reporter", "console", "--reporter", f"json:{report}"
+    )
+    assert result.code == 0, result.output
+    last = result.out.rstrip("\n").splitlines()[-1]
+    assert (
+        last
+        == "4 Postman tests in scripts were not run (run_scripts: false; `run --scripts` runs them)"
+    )
+    assert json.loads(report.read_text())["summary"]["postman_tests_not_run"] == 4
+    do_import(run_cli, tmp_path, doc, "--force")
+    result = run_cli(
+        "run", imported_path(tmp_path), "--reporter", "console", "--reporter", f"json:{report}"
+    )
+    assert result.code == 1, result.output
+    assert "not run" not in result.out
+    assert json.loads(report.read_text())["summary"]["postman_tests_not_run"] == 0
+
+
+def test_a_translated_setter_of_a_missing_value_sets_nothing_and_does_not_fail(
+    run_cli: RunCli, tmp_path: Path, echo: EchoServer
+) -> None:
+    """As in Postman, ``pm.environment.set("x", data.missing)`` sets nothing and goes on: the
+    translated capture is written ``optional: true`` and the step passes."""
+    script = "\n".join([
+        "var data = pm.response.json();",
+        'pm.environment.set("nothing", data.missing_property);',
+        'pm.environment.set("no_header", pm.response.headers.get("X-Nope"));',
+        'pm.environment.set("url", data.url);',
+    ])  # fmt: skip
+    doc = collection(
+        request("sets", "{{host}}/get", test=script),
+        variable=[{"key": "host", "value": echo.url}],
+    )
+    data, _ = do_import(run_cli, tmp_path, doc, "--no-scripts")
+    assert "scripts" not in data["steps"][0]  # wholly translated
+    assert data["steps"][0]["capture"] == {
+        "nothing": {"json": "$.missing_property", "optional": True},
+        "no_header": {"header": "X-Nope", "optional": True},
+        "url": {"json": "$.url", "optional": True},
+    }
+    report = tmp_path / "report.json"
+    result = run_cli("run", imported_path(tmp_path), "--reporter", f"json:{report}")
+    assert result.code == 0, result.output
+    (step,) = json.loads(report.read_text())["steps"]
+    assert step["status"] == "passed" and list(step["captures"]) == ["url"]
+
+
 def test_folder_and_collection_tests_apply_to_every_request_below(
     run_cli: RunCli, tmp_path: Path, echo: EchoServer
 ) -> None:

@@ -315,3 +315,80 @@ def test_untranslatable_statements_stay_script(source: str) -> None:
     result = Translator(str).translate_test(source)
     assert not result.expect and not result.captures
     assert result.remaining is not None and result.kept
+
+
+def test_an_assignment_without_var_is_the_same_alias_as_with_it() -> None:
+    """``responseData = JSON.parse(responseBody)`` (no ``var``), assigned once: read as the
+    JSON body by the statements after it, as ``var`` would be."""
+    source = (
+        "responseData = JSON.parse(responseBody);\n"
+        "pm.environment.set('id', responseData.id);\n"
+        "tests['ok'] = responseData.ok === true;"
+    )
+    result = Translator(str).translate_test(source)
+    assert result.expect.to_yaml() == {"json": {"$.ok": {"eq": True, "name": "ok"}}}
+    assert [(c.name, c.source, c.expr) for c in result.captures] == [("id", "json", "$.id")]
+    assert result.remaining is None
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # assigned twice: not one value
+        "responseData = JSON.parse(responseBody); responseData = 3; "
+        "pm.environment.set('id', responseData.id);",
+        # read before it is assigned (a ReferenceError in Postman)
+        "pm.environment.set('id', responseData.id); responseData = JSON.parse(responseBody);",
+    ],
+)
+def test_an_assignment_without_var_that_is_not_one_alias_stays_script(source: str) -> None:
+    result = Translator(str).translate_test(source)
+    assert not result.captures and result.remaining == source + "\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "capture"),
+    [
+        (
+            "var data = pm.response.json();\n"
+            "if (data.token !== undefined) { pm.environment.set('token', data.token); }",
+            ("token", "json", "$.token"),
+        ),
+        (
+            "var data = pm.response.json();\n"
+            "if (typeof data.token !== 'undefined') pm.environment.set('token', data.token);",
+            ("token", "json", "$.token"),
+        ),
+        (
+            "if (undefined !== pm.response.headers.get('X-Id')) {\n"
+            "    pm.environment.set('xid', pm.response.headers.get('X-Id'));\n}",
+            ("xid", "header", "X-Id"),
+        ),
+    ],
+)
+def test_a_setter_guarded_by_a_defined_test_is_the_optional_capture(
+    source: str, capture: tuple[str, str, str]
+) -> None:
+    result = Translator(str).translate_test(source)
+    assert [(c.name, c.source, c.expr) for c in result.captures] == [capture]
+    assert result.remaining is None
+
+
+@pytest.mark.parametrize(
+    ("guard", "reason"),
+    [
+        # also skips 0, "", false and null, which the capture would set
+        ("if (data.token) { pm.environment.set('token', data.token); }", "a condition (if)"),
+        # != also skips null
+        ("if (data.token != undefined) { pm.environment.set('token', data.token); }",
+         "a condition (if)"),
+        ("if (data.other !== undefined) { pm.environment.set('token', data.token); }",
+         "a condition (if) on another value than the one set"),
+        ("if (data.token !== undefined) { pm.environment.set('token', data.token); } "
+         "else { pm.environment.unset('token'); }", "a condition (if)"),
+    ],
+)  # fmt: skip
+def test_other_guarded_setters_stay_script(guard: str, reason: str) -> None:
+    result = Translator(str).translate_test("var data = pm.response.json();\n" + guard)
+    assert not result.captures and result.remaining is not None
+    assert [k.reason for k in result.kept] == [reason]

@@ -150,6 +150,43 @@ def test_capture_that_finds_nothing_fails_the_step_and_leaves_the_variable_unset
     assert fresh_server.log[1].query == {"f": ["widget"]}
 
 
+def test_an_optional_capture_lets_a_missing_value_go_and_nothing_else(
+    run_cli: RunCli, fresh_server: TestServer, write_file: WriteFile
+) -> None:
+    """``optional: true``: a missing value (the last step of the JSONPath under a value that
+    is there, a header, a cookie) leaves the variable unset and the step passing, as Postman's
+    setter of ``undefined``; a missing parent (Postman's script throws) still fails."""
+    path = write_file(
+        "capture_optional.yaml",
+        """
+        name: Capture optional
+        steps:
+          - request: Missing values let go
+            url: <<base>>/json
+            capture:
+              nickname: {json: $.owner.nickname, optional: true}
+              third: {json: "$.items[2]", optional: true}
+              no_header: {header: X-Nope, optional: true}
+              no_cookie: {cookie: nope, optional: true}
+              found: {json: $.owner.name, optional: true}
+          - request: Uses the found one
+            url: <<base>>/echo/found
+            params: {f: <<found>>}
+          - request: A missing parent still fails
+            url: <<base>>/json
+            capture:
+              deep: {json: $.nobody.name, optional: true}
+        """,
+    )
+    result = run(run_cli, path, fresh_server)
+    assert result.code == 1, result
+    assert "capture deep: JSONPath $.nobody.name matched nothing" in result.out
+    for name in ("nickname", "third", "no_header", "no_cookie"):
+        assert f"capture {name}" not in result.out
+    assert "2 passed, 1 failed · 3 steps" in summary(result)
+    assert fresh_server.log[1].query == {"f": ["Ada"]}
+
+
 def test_captured_values_are_data_and_a_var_wins_over_a_capture(
     run_cli: RunCli, fresh_server: TestServer, write_file: WriteFile
 ) -> None:

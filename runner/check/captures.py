@@ -21,6 +21,25 @@ class CaptureError(Exception):
     """The response did not hold what the capture asked for."""
 
 
+class MissingValue(CaptureError):
+    """The value is absent where what holds it is there (the JSONPath's last step found
+    nothing under a value that is not null, no such header or cookie): what Postman reads
+    as ``undefined``, and an ``optional`` capture lets go."""
+
+
+_LAST_STEP = re.compile(r"(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\[\d+\]|\['[^']*'\]|\[\"[^\"]*\"\])$")
+
+
+def _parent_present(path: str, data: Any) -> bool:
+    """Whether the JSONPath without its last step finds one value that is not null (where
+    JavaScript reads a missing property as ``undefined`` rather than throwing)."""
+    parent = _LAST_STEP.sub("", path)
+    if parent == path or not parent.startswith("$"):
+        return False
+    found = query_json(parent, data)
+    return len(found) == 1 and found[0] is not None
+
+
 @lru_cache(maxsize=1024)
 def compile_path(path: str) -> jsonpath.JSONPath | jsonpath.CompoundJSONPath:
     """Compile a JSONPath once per run (and per process), not once per response."""
@@ -54,16 +73,17 @@ def extract(capture: Capture, exchange: Exchange) -> Any:
             raise CaptureError(str(exc)) from None
         found = query_json(expr, data)
         if not found:
-            raise CaptureError(f"JSONPath {expr} matched nothing in the response body")
+            missing = MissingValue if _parent_present(expr, data) else CaptureError
+            raise missing(f"JSONPath {expr} matched nothing in the response body")
         return found[0] if len(found) == 1 else found
     if capture.source == "header":
         value = exchange.headers.get(expr)
         if value is None:
-            raise CaptureError(f"the response has no header {expr!r}")
+            raise MissingValue(f"the response has no header {expr!r}")
         return value
     if capture.source == "cookie":
         if expr not in exchange.cookies:
-            raise CaptureError(f"the response set no cookie {expr!r}")
+            raise MissingValue(f"the response set no cookie {expr!r}")
         return exchange.cookies[expr]
     if capture.source == "regex":
         match = re.search(expr, exchange.text())

@@ -222,6 +222,9 @@ class Capture:
     secret: bool = False
     group: int = 1
     loc: SourceLocation | None = None
+    # a missing value (runner.check.captures.MissingValue) leaves the variable unset and the
+    # step passing, as a Postman setter of ``undefined`` does; anything else still fails
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

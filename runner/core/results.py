@@ -97,6 +97,9 @@ class RunResult:
     # steps, so memory stays flat however many steps run; ``counts`` always counts them all.
     keep_steps: bool = True
     counts: dict[str, int] = field(default_factory=dict)
+    # Postman tests (pm.test, tests[]) in the scripts of the steps that ran, not run because
+    # scripts were off (runner.engine.scripting): said in the summary, never skipped silently.
+    tests_not_run: int = 0
 
     def record(self, step: StepResult) -> None:
         """Count a finished step, and keep it (always when it failed or errored)."""

@@ -257,6 +257,7 @@ class Engine:
         finally:
             self.auth.close()
             self._scripts.close()
+            result.tests_not_run = self._scripts.tests_not_run
             result.duration_s = time.perf_counter() - started
             saved = self._save_last()
         if result.interrupted:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import httpx
 
 from runner.auth.session import learn_token_response
-from runner.check.captures import CaptureError, extract
+from runner.check.captures import CaptureError, MissingValue, extract
 from runner.check.checks import run_check
 from runner.core.errors import (
     InputMissingError,
@@ -196,6 +196,8 @@ class RequestSteps:
             try:
                 value = extract(capture, exchange)
             except CaptureError as exc:
+                if capture.optional and isinstance(exc, MissingValue):
+                    continue  # as Postman's setter of `undefined`: the variable stays unset
                 result.checks.append(
                     CheckResult(
                         f"capture {capture.variable}", False, None, None, str(exc), capture.loc

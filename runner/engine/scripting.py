@@ -53,6 +53,7 @@ class RequestScripts:
         self._local = threading.local()  # this thread's pending setNextRequest
         self._sandbox: PostmanSandbox | None = None
         self._lock = threading.Lock()  # one script at a time in the one sandbox
+        self.tests_not_run = 0  # pm.test / tests[] in the scripts of steps run with scripts off
 
     @property
     def enabled(self) -> bool:
@@ -60,9 +61,8 @@ class RequestScripts:
 
     def sources(self, index: int, step: RequestStep, event: str) -> Sources:
         """The scripts of one event for a request, in Postman's order: the collection's, each
-        folder's (outermost first), the request's own; none unless scripts run."""
-        if not self.enabled:
-            return []
+        folder's (outermost first), the request's own; none unless scripts run (their Postman
+        tests are then counted in ``tests_not_run``)."""
         context = self.context
         kind = "pre-request script" if event == "prerequest" else "test script"
         owners: list[tuple[str, Scripts | None]] = [
@@ -75,6 +75,14 @@ class RequestScripts:
             source = getattr(scripts, event) if scripts is not None else None
             if source and scripts is not None:
                 out.append((label, source, scripts.loc))
+        if not self.enabled:
+            if out:
+                from runner.scripts.syntax import count_tests
+
+                skipped = sum(count_tests(source) for _, source, _ in out)
+                with self._lock:
+                    self.tests_not_run += skipped
+            return []
         return out
 
     def run(

@@ -1235,7 +1235,10 @@ def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
         group = doc.integer(entries["group"][1], "group") if "group" in entries else 1
         if group < 0:
             doc.fail(entries["group"][1], "group must be 0 (the whole match) or more")
-        out.append(Capture(str(name), cast(Any, source), expr, secret, group, loc))
+        optional = "optional" in entries and doc.boolean(entries["optional"][1], "optional")
+        out.append(
+            Capture(str(name), cast(Any, source), expr, secret, group, loc, optional=optional)
+        )
     return tuple(out)
 
 

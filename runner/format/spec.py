@@ -481,6 +481,13 @@ CAPTURE = _mapping(
     Key("body", "true", "The whole body."),
     Key("secret", "bool", "Mask the value in all output (default: by the variable's name)."),
     Key("group", "integer", "The regex group (0: all).", default=1, least=0),
+    Key(
+        "optional",
+        "bool",
+        "A missing value (the JSONPath's last step finds nothing, no such header or cookie) "
+        "leaves the variable unset instead of failing the step.",
+        default=False,
+    ),
     one_of=("json", "header", "regex", "cookie", "status", "body"),
 )
 EXAMPLE = _mapping(

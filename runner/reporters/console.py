@@ -312,6 +312,11 @@ class ConsoleReporter:
             self._write(self._paint(f"{label}: {run.stopped_reason}", "yellow"))
         steps = f"{run.total} {plural(run.total, 'step')}"
         self._write(f"{', '.join(parts)} · {steps} in {run.duration_s:.2f} s")
+        if run.tests_not_run:
+            n = run.tests_not_run
+            were = "Postman test in scripts was" if n == 1 else "Postman tests in scripts were"
+            note = f"{n} {were} not run (run_scripts: false; `run --scripts` runs them)"
+            self._write(self._paint(note, "yellow"))
 
 
 def create(options: ReporterOptions) -> ConsoleReporter:

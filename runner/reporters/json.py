@@ -75,6 +75,7 @@ class JsonReporter:
                     "failed": run.count("failed"),
                     "errors": run.count("error"),
                     "skipped": run.count("skipped"),
+                    "postman_tests_not_run": run.tests_not_run,
                 },
                 "ok": run.ok,
                 "exit_code": int(run.exit_status),

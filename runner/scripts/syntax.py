@@ -105,3 +105,30 @@ def assigned_names(source: str) -> set[str]:
         if first and first[0].type == "string":
             names.add(imported_name(string_value(first[0])))
     return names
+
+
+@cache
+def count_tests(source: str) -> int:
+    """How many Postman tests a script declares: each ``pm.test(...)`` call and each legacy
+    ``tests[...] = ...`` assignment, as written (a test inside a loop counts once).
+
+    Why: a run with scripts off says how many Postman tests it did not run, never passing
+    silently where Newman would have run them."""
+    count = 0
+    stack = [parse(source)]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type == "call_expression":
+            function = node.child_by_field_name("function")
+            count += function is not None and "".join(text(function).split()) == "pm.test"
+        elif node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            target = left.child_by_field_name("object") if left is not None else None
+            count += (
+                left is not None
+                and left.type == "subscript_expression"
+                and target is not None
+                and text(target) == "tests"
+            )
+    return count

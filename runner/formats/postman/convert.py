@@ -1362,10 +1362,10 @@ def _behaviour(value: Any, inherited: dict[str, Any]) -> dict[str, Any]:
 
 
 def _capture_yaml(capture: CaptureSpec) -> Any:
-    if capture.source == "json":
-        return capture.expr
-    if capture.source in ("header", "cookie"):
-        return {capture.source: capture.expr}
+    """A translated setter: optional where Postman would set ``undefined`` and go on (a
+    missing JSON property, header or cookie); a regex that matches nothing throws there too."""
+    if capture.source in ("json", "header", "cookie"):
+        return {capture.source: capture.expr, "optional": True}
     if capture.source == "regex":
         out: dict[str, Any] = {"regex": escape_text(capture.expr or "")}
         if capture.group != 1:

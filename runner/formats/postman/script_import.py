@@ -379,6 +379,7 @@ class Translator:
                 self._alias_declaration(stmt, scope, mutable)
                 or _declared_only(stmt)
                 or self._try_alias(stmt, scope, mutable)
+                or self._bare_alias(stmt, scope, mutable)
             )
             if declared is not None:
                 aliases.append((stmt, declared))
@@ -475,6 +476,30 @@ class Translator:
         scope.constants.update(constants)
         return [*found, *constants]
 
+    def _bare_alias(self, stmt: Node, scope: _Scope, mutable: Counter[str]) -> list[str] | None:
+        """``responseData = JSON.parse(responseBody);`` at the top of a script, the one
+        assignment of that name anywhere in it: the same alias as with ``var`` (sloppy mode
+        makes it a global, read the same way by the statements after it)."""
+        if stmt.type != "expression_statement" or not _children(stmt):
+            return None
+        expr = _children(stmt)[0]
+        if expr.type != "assignment_expression":
+            return None
+        left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+        if left is None or right is None or left.type != "identifier":
+            return None
+        name = _text(left)
+        if mutable[name] != 1 or name in scope.names or name in scope.constants:
+            return None
+        try:
+            subject = self._subject(right, scope)
+        except Untranslatable:
+            return None
+        if subject.kind not in ("json", "body", "header", "status"):
+            return None
+        scope.names[name] = subject
+        return [name]
+
     def _try_alias(self, stmt: Node, scope: _Scope, mutable: Counter[str]) -> list[str] | None:
         """``try { data = JSON.parse(responseBody); } catch (e) {}``: ``data`` is the JSON body
         (when the body is not JSON it stays undefined and what reads it fails, as ours does)."""
@@ -510,6 +535,8 @@ class Translator:
     def _statement(
         self, stmt: Node, scope: _Scope, builder: ExpectBuilder, *, allow_captures: bool
     ) -> list[CaptureSpec]:
+        if stmt.type == "if_statement":
+            return self._guarded_setter(stmt, scope, builder, allow_captures=allow_captures)
         if stmt.type != "expression_statement":
             raise Untranslatable(_describe(stmt))
         expr = _children(stmt)[0] if _children(stmt) else None
@@ -538,6 +565,29 @@ class Translator:
                 )
             return [capture]
         raise Untranslatable(_describe(stmt))
+
+    def _guarded_setter(
+        self, stmt: Node, scope: _Scope, builder: ExpectBuilder, *, allow_captures: bool
+    ) -> list[CaptureSpec]:
+        """``if (data.x !== undefined) { pm.environment.set("x", data.x); }``: the optional
+        capture, which sets nothing where the value is missing. Not ``if (data.x)``: that
+        also skips 0, "", false and null, which the capture would set."""
+        condition = _unparen(stmt.child_by_field_name("condition") or stmt)
+        consequence = stmt.child_by_field_name("consequence")
+        if stmt.child_by_field_name("alternative") is not None or consequence is None:
+            raise Untranslatable("a condition (if)")
+        inner = _children(consequence) if consequence.type == "statement_block" else [consequence]
+        guarded = _defined_test(condition)
+        if guarded is None or len(inner) != 1:
+            raise Untranslatable("a condition (if)")
+        captures = self._statement(inner[0], scope, builder, allow_captures=allow_captures)
+        if len(captures) != 1 or captures[0].source not in ("json", "header", "cookie"):
+            raise Untranslatable("a condition (if)")
+        setter = _children(inner[0])[0]
+        value = _children(setter.child_by_field_name("arguments") or setter)[-1]
+        if self._subject(guarded, scope) != self._subject(value, scope):
+            raise Untranslatable("a condition (if) on another value than the one set")
+        return captures
 
     def _pm_test(self, args: Node | None, scope: _Scope, builder: ExpectBuilder) -> None:
         parts = _children(args) if args is not None else []
@@ -1497,6 +1547,25 @@ def _lodash_path(path: str) -> tuple[str | int, ...]:
     if not out:
         raise Untranslatable(f"the path {path!r}")
     return tuple(out)
+
+
+def _defined_test(condition: Node) -> Node | None:
+    """What ``X !== undefined`` or ``typeof X !== "undefined"`` tests (either side), or None."""
+    if condition.type != "binary_expression":
+        return None
+    operator = condition.child_by_field_name("operator")
+    left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
+    if operator is None or _text(operator) != "!==" or left is None or right is None:
+        return None
+    for subject, other in ((left, right), (right, left)):
+        if other.type == "undefined" or _text(other) == "undefined":
+            return subject if subject.type != "unary_expression" else None
+        if other.type == "string" and _string(other) == "undefined":
+            operand = subject.child_by_field_name("argument")
+            typeof = subject.child_by_field_name("operator")
+            if subject.type == "unary_expression" and typeof is not None and operand is not None:
+                return operand if _text(typeof) == "typeof" else None
+    return None
 
 
 def _declared_only(stmt: Node) -> list[str] | None:
