@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dot_support import CHROMIUM, DEVICE, PASSWORD, USERNAME, DotServer
+from dot_support import CHROMIUM, DEVICE, PASSWORD, USERNAME, DotServer, finish
 from oauth_support import browser_command, child_env, opened_urls
 
 pytestmark = pytest.mark.skipif(
@@ -90,16 +90,6 @@ def person(chromium: Any, url: str, user_code: str, action: str) -> str:
         return str(page.inner_text("h1")).strip()
     finally:
         context.close()
-
-
-def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    try:
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    return proc.returncode, out + err
 
 
 def test_a_person_enters_the_code_and_the_run_gets_the_token(

@@ -234,10 +234,16 @@ def raise_all(problems: list[RenderError]) -> None:
         raise RenderErrors(problems)
 
 
+def closest(name: str, candidates: set[str] | frozenset[str]) -> str | None:
+    """The candidate closest to ``name`` (a misspelling of it), if any is close."""
+    close = close_matches(name, sorted(c for c in candidates if c != name), n=1)
+    return close[0] if close else None
+
+
 def did_you_mean(name: str, candidates: set[str]) -> str:
     """``; did you mean 'x'?`` for the closest candidate, else nothing."""
-    close = close_matches(name, sorted(candidates), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    close = closest(name, candidates)
+    return f"; did you mean '{close}'?" if close else ""
 
 
 _FILTER = re.compile(r"No (filter|test) named '([^']+)'")
@@ -282,14 +288,6 @@ def _templates(
     yield from ((t, True) for t in check_templates(step) + after)
 
 
-def _did_you_mean(name: str, known: set[str] | frozenset[str]) -> str:
-    """``did you mean 'new_id'? `` when a defined name is close (as for a misspelled key)."""
-    from runner.core.errors import close_matches
-
-    close = close_matches(name, sorted(n for n in known if n != name), n=1)
-    return f"did you mean '{close[0]}'? or " if close else ""
-
-
 def _hint(
     name: str,
     data: DataFile | None,
@@ -314,7 +312,8 @@ def _hint(
             f"'{name}' is set by the later step '{later.name}' ({later.loc}); "
             "move that step earlier"
         )
-    return _did_you_mean(name, known) + (
+    close = closest(name, known)
+    return (f"did you mean '{close}'? or " if close else "") + (
         f"define '{name}' in the environment or the collection's variables, "
         f"or pass --var {name}=VALUE"
     )
