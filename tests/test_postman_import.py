@@ -820,33 +820,43 @@ def test_a_run_with_scripts_off_says_how_many_postman_tests_it_did_not_run(
     assert json.loads(report.read_text())["summary"]["postman_tests_not_run"] == 0
 
 
-def test_a_translated_setter_of_a_missing_value_sets_nothing_and_does_not_fail(
+def test_a_translated_setter_of_a_missing_value_stores_null_as_newman_does(
     run_cli: RunCli, tmp_path: Path, echo: EchoServer
 ) -> None:
-    """As in Postman, ``pm.environment.set("x", data.missing)`` sets nothing and goes on: the
-    translated capture is written ``optional: true`` and the step passes."""
+    """Newman stores ``pm.environment.set("x", data.missing)`` as null (a later ``{{x}}``
+    is sent as ``null``) and goes on: the translated capture is written ``default: null``,
+    the step passes, and an earlier value is replaced; a guarded setter keeps it."""
     script = "\n".join([
         "var data = pm.response.json();",
         'pm.environment.set("nothing", data.missing_property);',
         'pm.environment.set("no_header", pm.response.headers.get("X-Nope"));',
         'pm.environment.set("url", data.url);',
+        'if (data.gone !== undefined) { pm.environment.set("kept", data.gone); }',
     ])  # fmt: skip
     doc = collection(
         request("sets", "{{host}}/get", test=script),
-        variable=[{"key": "host", "value": echo.url}],
+        request("uses", "{{host}}/get?n={{nothing}}&k={{kept}}"),
+        variable=[
+            {"key": "host", "value": echo.url},
+            {"key": "nothing", "value": "before"},
+            {"key": "kept", "value": "before"},
+        ],
     )
     data, _ = do_import(run_cli, tmp_path, doc, "--no-scripts")
     assert "scripts" not in data["steps"][0]  # wholly translated
     assert data["steps"][0]["capture"] == {
-        "nothing": {"json": "$.missing_property", "optional": True},
-        "no_header": {"header": "X-Nope", "optional": True},
-        "url": {"json": "$.url", "optional": True},
+        "nothing": {"json": "$.missing_property", "default": None},
+        "no_header": {"header": "X-Nope", "default": None},
+        "url": {"json": "$.url", "default": None},
+        "kept": {"json": "$.gone", "optional": True},
     }
     report = tmp_path / "report.json"
     result = run_cli("run", imported_path(tmp_path), "--reporter", f"json:{report}")
     assert result.code == 0, result.output
-    (step,) = json.loads(report.read_text())["steps"]
-    assert step["status"] == "passed" and list(step["captures"]) == ["url"]
+    first, second = json.loads(report.read_text())["steps"]
+    assert first["status"] == "passed"
+    assert list(first["captures"]) == ["nothing", "no_header", "url"]
+    assert second["request"]["url"].endswith("/get?n=null&k=before")
 
 
 def test_folder_and_collection_tests_apply_to_every_request_below(

@@ -370,7 +370,7 @@ def test_a_setter_guarded_by_a_defined_test_is_the_optional_capture(
     source: str, capture: tuple[str, str, str]
 ) -> None:
     result = Translator(str).translate_test(source)
-    assert [(c.name, c.source, c.expr) for c in result.captures] == [capture]
+    assert [(c.name, c.source, c.expr, c.guarded) for c in result.captures] == [(*capture, True)]
     assert result.remaining is None
 
 

@@ -187,6 +187,39 @@ def test_an_optional_capture_lets_a_missing_value_go_and_nothing_else(
     assert fresh_server.log[1].query == {"f": ["Ada"]}
 
 
+def test_a_capture_default_is_taken_for_a_missing_value_only(
+    run_cli: RunCli, fresh_server: TestServer, write_file: WriteFile
+) -> None:
+    """``default``: a missing value sets the default (Postman's setter of ``undefined``
+    stores null, sent as ``null``), replacing an earlier value; a missing parent still
+    fails."""
+    path = write_file(
+        "capture_default.yaml",
+        """
+        name: Capture default
+        variables: {nickname: before}
+        steps:
+          - request: Missing values take the default
+            url: <<base>>/json
+            capture:
+              nickname: {json: $.owner.nickname, default: null}
+              no_header: {header: X-Nope, default: none}
+          - request: Uses them
+            url: <<base>>/echo/used
+            params: {n: <<nickname>>, h: <<no_header>>}
+          - request: A missing parent still fails
+            url: <<base>>/json
+            capture:
+              deep: {json: $.nobody.name, default: null}
+        """,
+    )
+    result = run(run_cli, path, fresh_server)
+    assert result.code == 1, result
+    assert "capture deep: JSONPath $.nobody.name matched nothing" in result.out
+    assert "2 passed, 1 failed · 3 steps" in summary(result)
+    assert fresh_server.log[1].query == {"n": ["null"], "h": ["none"]}
+
+
 def test_captured_values_are_data_and_a_var_wins_over_a_capture(
     run_cli: RunCli, fresh_server: TestServer, write_file: WriteFile
 ) -> None:

@@ -222,9 +222,14 @@ class Capture:
     secret: bool = False
     group: int = 1
     loc: SourceLocation | None = None
-    # a missing value (runner.check.captures.MissingValue) leaves the variable unset and the
-    # step passing, as a Postman setter of ``undefined`` does; anything else still fails
+    # a missing value (runner.check.captures.MissingValue) leaves the variable as it was and
+    # the step passing, as a guarded Postman setter (`if (d.x !== undefined) set(...)`) does;
+    # anything else still fails
     optional: bool = False
+    # with ``has_default``, a missing value sets ``default`` instead (Postman's unguarded
+    # setter of ``undefined`` stores null), and the step passes
+    has_default: bool = False
+    default: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from runner.core.errors import (
     TransportError,
 )
 from runner.core.events import BODY_PREVIEW_CHARS, CheckDone, RequestSent, ResponseReceived
-from runner.core.model import Auth, RequestStep
+from runner.core.model import Auth, Capture, RequestStep
 from runner.core.results import CheckResult, StepResult
 from runner.engine.context import RunContext
 from runner.engine.request_build import RequestBuilder
@@ -195,14 +195,16 @@ class RequestSteps:
         for capture in step.captures:
             try:
                 value = extract(capture, exchange)
+            except MissingValue as exc:
+                if capture.has_default:
+                    value = capture.default  # as Postman's setter of `undefined`: null
+                elif capture.optional:
+                    continue  # as a guarded Postman setter: the variable stays as it was
+                else:
+                    result.checks.append(_capture_failed(capture, exc))
+                    continue
             except CaptureError as exc:
-                if capture.optional and isinstance(exc, MissingValue):
-                    continue  # as Postman's setter of `undefined`: the variable stays unset
-                result.checks.append(
-                    CheckResult(
-                        f"capture {capture.variable}", False, None, None, str(exc), capture.loc
-                    )
-                )
+                result.checks.append(_capture_failed(capture, exc))
                 continue
             if capture.secret or capture.variable in self.context.secret_names:
                 redactor.add(value)
@@ -275,3 +277,8 @@ def contracts_check_prepared(step: RequestStep, prepared: PreparedRequest) -> li
     from runner.engine.contracts import check_prepared  # deferred: most runs document nothing
 
     return check_prepared(step, prepared)
+
+
+def _capture_failed(capture: Capture, exc: CaptureError) -> CheckResult:
+    """The failed check a capture that found nothing adds to its step."""
+    return CheckResult(f"capture {capture.variable}", False, None, None, str(exc), capture.loc)

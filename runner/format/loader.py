@@ -1236,8 +1236,20 @@ def _captures(doc: _Doc, node: Node) -> tuple[Capture, ...]:
         if group < 0:
             doc.fail(entries["group"][1], "group must be 0 (the whole match) or more")
         optional = "optional" in entries and doc.boolean(entries["optional"][1], "optional")
+        has_default = "default" in entries
+        default = doc.value(entries["default"][1]) if has_default else None
         out.append(
-            Capture(str(name), cast(Any, source), expr, secret, group, loc, optional=optional)
+            Capture(
+                str(name),
+                cast(Any, source),
+                expr,
+                secret,
+                group,
+                loc,
+                optional=optional,
+                has_default=has_default,
+                default=default,
+            )
         )
     return tuple(out)
 

@@ -485,8 +485,14 @@ CAPTURE = _mapping(
         "optional",
         "bool",
         "A missing value (the JSONPath's last step finds nothing, no such header or cookie) "
-        "leaves the variable unset instead of failing the step.",
+        "leaves the variable as it was instead of failing the step.",
         default=False,
+    ),
+    Key(
+        "default",
+        "any",
+        "The value a missing value gives the variable, instead of failing the step "
+        "(`null`: what a Postman setter of `undefined` stores).",
     ),
     one_of=("json", "header", "regex", "cookie", "status", "body"),
 )

@@ -1362,10 +1362,14 @@ def _behaviour(value: Any, inherited: dict[str, Any]) -> dict[str, Any]:
 
 
 def _capture_yaml(capture: CaptureSpec) -> Any:
-    """A translated setter: optional where Postman would set ``undefined`` and go on (a
-    missing JSON property, header or cookie); a regex that matches nothing throws there too."""
+    """A translated setter. Where the value is missing (a JSON property, header or cookie),
+    Postman's setter stores ``undefined``, which Newman keeps as null (`default: null`);
+    under a guard (`if (d.x !== undefined)`) it sets nothing (`optional`). A regex that
+    matches nothing throws there too."""
     if capture.source in ("json", "header", "cookie"):
-        return {capture.source: capture.expr, "optional": True}
+        if capture.guarded:
+            return {capture.source: capture.expr, "optional": True}
+        return {capture.source: capture.expr, "default": None}
     if capture.source == "regex":
         out: dict[str, Any] = {"regex": escape_text(capture.expr or "")}
         if capture.group != 1:

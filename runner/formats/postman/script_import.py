@@ -28,7 +28,7 @@ import copy
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tree_sitter import Node
@@ -109,6 +109,7 @@ class CaptureSpec:
     source: str
     expr: str | None = None
     group: int = 1
+    guarded: bool = False  # under `if (value !== undefined)`: a missing value sets nothing
 
 
 @dataclass(frozen=True)
@@ -587,7 +588,7 @@ class Translator:
         value = _children(setter.child_by_field_name("arguments") or setter)[-1]
         if self._subject(guarded, scope) != self._subject(value, scope):
             raise Untranslatable("a condition (if) on another value than the one set")
-        return captures
+        return [replace(captures[0], guarded=True)]
 
     def _pm_test(self, args: Node | None, scope: _Scope, builder: ExpectBuilder) -> None:
         parts = _children(args) if args is not None else []
