@@ -79,3 +79,23 @@ def test_numbers_and_strings_of_a_dataclass_are_masked_when_secrets_are_held() -
     assert str(masked.body_size) == MASK
     plain = RequestSent(1, "GET", "http://h/x", (), None, 5)
     assert Redactor().mask_data(plain) is plain  # nothing to mask: the same object
+
+
+def test_the_console_reads_the_request_and_response_events_only_under_verbose() -> None:
+    """Below --verbose the console shows a line per step: the request and response events,
+    the bulk of a step's, are neither masked nor walked for it; --verbose shows them."""
+    import io
+
+    from runner.core.events import ResponseReceived
+    from runner.reporters.console import ConsoleReporter
+
+    plain = ConsoleReporter(io.StringIO(), Redactor(), colour=False)
+    verbose = ConsoleReporter(io.StringIO(), Redactor(), colour=False, verbosity=1)
+    for kind in (StepStarted, RequestSent, ResponseReceived, CheckDone):
+        assert issubclass(kind, plain.ignored_events)
+    assert not issubclass(RequestSent, verbose.ignored_events)
+    assert not issubclass(ResponseReceived, verbose.ignored_events)
+    redactor = CountingRedactor()
+    hub = EventHub([plain], redactor)
+    hub.deliver(sent())
+    assert redactor.kinds == []

@@ -43,6 +43,8 @@ from runner.core.errors import UsageError, close_matches
 from runner.core.events import (
     CheckDone,
     Event,
+    IterationFinished,
+    IterationStarted,
     RequestSent,
     ResponseReceived,
     RunFinished,
@@ -236,8 +238,16 @@ class StateSaver:
     """A listener that keeps the run's state, and writes it when it changed (module doc)."""
 
     WRITE_EVERY = 1.0  # seconds: a long run of capturing steps writes at most once a second
-    # It reads only StepFinished and RunFinished: the others, per step, are not masked for it.
-    ignored_events = (StepStarted, RequestSent, ResponseReceived, CheckDone)
+    # It reads only StepFinished and RunFinished: the others, per step and per iteration,
+    # are not masked for it.
+    ignored_events = (
+        StepStarted,
+        RequestSent,
+        ResponseReceived,
+        CheckDone,
+        IterationStarted,
+        IterationFinished,
+    )
 
     def __init__(
         self, engine: Engine, path: Path | None, state: RunState, keep_snapshots: bool = True

@@ -189,7 +189,7 @@ class Transport:
         self.options = options
         self.tls = tls or TLSContexts(options)
         self.cookies = cookies if cookies is not None else CookieJar()
-        self.client = httpx.Client(
+        self.client = _Client(
             timeout=timeout,
             follow_redirects=False,
             max_redirects=_MAX_REDIRECTS,  # the request's own limit is _count_redirect's
@@ -374,6 +374,35 @@ def _transport_error(exc: Exception, req: PreparedRequest) -> TransportError:
 
 def _closed_before_answer(exc: httpx.RemoteProtocolError) -> bool:
     return "without sending a response" in str(exc) or "Server disconnected" in str(exc)
+
+
+class _SetCookies(httpx.Cookies):
+    """httpx's cookies of a client, whose ``extract_cookies`` goes through http.cookiejar
+    only for a response that sets a cookie. Why: httpx wraps every response and its request
+    for the jar (a urllib Request, an email Message of all the headers: about a tenth of the
+    time of a request to a fast server), and the jar then finds no Set-Cookie and does
+    nothing."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        headers = response.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:
+            super().extract_cookies(response)
+
+
+class _Client(httpx.Client):
+    """httpx's client, its cookies read and written through ``_SetCookies`` (the same jar)."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        found = self.__dict__.get("_set_cookies")
+        jar = super().cookies.jar
+        if found is None or found.jar is not jar:
+            found = self.__dict__["_set_cookies"] = _SetCookies(jar)
+        return found
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        httpx.Client.cookies.fset(self, cookies)  # type: ignore[attr-defined]
 
 
 class _Deadline(threading.local):

@@ -53,8 +53,9 @@ _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1",
 
 class ConsoleReporter:
     # The events it never reads (runner.engine.emitter neither masks nor sends them): a
-    # check's own (the step's result holds its checks) and the end of an iteration.
-    ignored_events = (CheckDone, IterationFinished)
+    # check's own (the step's result holds its checks) and the end of an iteration; and,
+    # below --verbose, the request and response (only --verbose shows them: __init__).
+    ignored_events: tuple[type[Event], ...] = (CheckDone, IterationFinished)
 
     def __init__(
         self,
@@ -73,6 +74,8 @@ class ConsoleReporter:
             colour = tty and "NO_COLOR" not in (os.environ if environ is None else environ)
         self.colour = colour
         self.verbosity = verbosity
+        if verbosity <= 0:  # each one masked and walked for nothing: most of a step's events
+            self.ignored_events = (*self.ignored_events, StepStarted, RequestSent, ResponseReceived)
         # None: a bar on a terminal for runs of PROGRESS_MIN_STEPS or more (decided at start)
         self._progress_wanted = progress if progress is not None else (tty and verbosity <= 0)
         self.progress = False
