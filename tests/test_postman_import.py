@@ -824,18 +824,20 @@ def test_a_translated_setter_of_a_missing_value_stores_null_as_newman_does(
     run_cli: RunCli, tmp_path: Path, echo: EchoServer
 ) -> None:
     """Newman stores ``pm.environment.set("x", data.missing)`` as null (a later ``{{x}}``
-    is sent as ``null``) and goes on: the translated capture is written ``default: null``,
-    the step passes, and an earlier value is replaced; a guarded setter keeps it."""
+    is sent as ``null``; empty for ``pm.variables``) and goes on: the translated capture is
+    written ``default: null`` (``''``), the step passes, and an earlier value is replaced; a
+    guarded setter keeps it."""
     script = "\n".join([
         "var data = pm.response.json();",
         'pm.environment.set("nothing", data.missing_property);',
         'pm.environment.set("no_header", pm.response.headers.get("X-Nope"));',
         'pm.environment.set("url", data.url);',
         'if (data.gone !== undefined) { pm.environment.set("kept", data.gone); }',
+        'pm.variables.set("local", data.missing_property);',
     ])  # fmt: skip
     doc = collection(
         request("sets", "{{host}}/get", test=script),
-        request("uses", "{{host}}/get?n={{nothing}}&k={{kept}}"),
+        request("uses", "{{host}}/get?n={{nothing}}&k={{kept}}&l={{local}}"),
         variable=[
             {"key": "host", "value": echo.url},
             {"key": "nothing", "value": "before"},
@@ -849,14 +851,15 @@ def test_a_translated_setter_of_a_missing_value_stores_null_as_newman_does(
         "no_header": {"header": "X-Nope", "default": None},
         "url": {"json": "$.url", "default": None},
         "kept": {"json": "$.gone", "optional": True},
+        "local": {"json": "$.missing_property", "default": ""},  # pm.variables: empty
     }
     report = tmp_path / "report.json"
     result = run_cli("run", imported_path(tmp_path), "--reporter", f"json:{report}")
     assert result.code == 0, result.output
     first, second = json.loads(report.read_text())["steps"]
     assert first["status"] == "passed"
-    assert list(first["captures"]) == ["nothing", "no_header", "url"]
-    assert second["request"]["url"].endswith("/get?n=null&k=before")
+    assert list(first["captures"]) == ["nothing", "no_header", "url", "local"]
+    assert second["request"]["url"].endswith("/get?n=null&k=before&l=")
 
 
 def test_folder_and_collection_tests_apply_to_every_request_below(

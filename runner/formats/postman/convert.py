@@ -1363,13 +1363,13 @@ def _behaviour(value: Any, inherited: dict[str, Any]) -> dict[str, Any]:
 
 def _capture_yaml(capture: CaptureSpec) -> Any:
     """A translated setter. Where the value is missing (a JSON property, header or cookie),
-    Postman's setter stores ``undefined``, which Newman keeps as null (`default: null`);
-    under a guard (`if (d.x !== undefined)`) it sets nothing (`optional`). A regex that
-    matches nothing throws there too."""
+    Postman's setter stores ``undefined``, which Newman sends as ``null`` (``""`` for
+    ``pm.variables``): ``default``; under a guard (`if (d.x !== undefined)`) it sets nothing
+    (``optional``). A regex that matches nothing throws there too."""
     if capture.source in ("json", "header", "cookie"):
         if capture.guarded:
             return {capture.source: capture.expr, "optional": True}
-        return {capture.source: capture.expr, "default": None}
+        return {capture.source: capture.expr, "default": capture.missing}
     if capture.source == "regex":
         out: dict[str, Any] = {"regex": escape_text(capture.expr or "")}
         if capture.group != 1:

@@ -110,6 +110,9 @@ class CaptureSpec:
     expr: str | None = None
     group: int = 1
     guarded: bool = False  # under `if (value !== undefined)`: a missing value sets nothing
+    # what Newman sends for a setter of `undefined`: null (environment, collection variables,
+    # globals: stored as null), "" (pm.variables: kept as undefined, rendered empty)
+    missing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1172,12 +1175,13 @@ class Translator:
             raise Untranslatable("a variable setter whose name is not a literal")
         subject = self._subject(args[1], scope)
         target = self.rename(name)
+        missing = "" if base == "pm" and names[0] == "variables" else None
         if subject.kind == "json":
             if subject.length:
                 raise Untranslatable("a variable set to a length")
-            return CaptureSpec(target, "json", json_path(subject.target))
+            return CaptureSpec(target, "json", json_path(subject.target), missing=missing)
         if subject.kind in ("header", "cookie"):
-            return CaptureSpec(target, subject.kind, subject.target)
+            return CaptureSpec(target, subject.kind, subject.target, missing=missing)
         if subject.kind in ("status", "body"):
             return CaptureSpec(target, subject.kind)
         if subject.kind == "regex":
