@@ -166,8 +166,9 @@ class Walker:
 
     def _blocked(self, it: Iteration, i: int, scope: Scope) -> str | None:
         """Why step ``i`` cannot be sent: a variable it needs was to be captured by a step
-        that failed or was skipped (and nothing else defined it)."""
-        if not it.missing:
+        that failed or was skipped (and nothing else defined it). Never with
+        ``undefined_variables: literal``: Newman sends such a request with the text as written."""
+        if not it.missing or self.engine.collection.undefined_variables == "literal":
             return None
         for name in self.needs(i):
             if name in it.missing and name not in scope:

@@ -283,11 +283,15 @@ class Transport:
         problem = host_problem(url.host)
         if problem is not None:
             raise TransportError(f"invalid URL {req.url!r}: {problem}", "invalid_url")
-        check_headers(req.headers)
+        # Spaces around a value are not part of it (RFC 9110 5.5) and h11 refuses them: a
+        # "Bearer <<token>>" with an empty token is sent as "Bearer", what a server reads of
+        # Newman's "Bearer ".
+        headers = [(name, value.strip(" \t")) for name, value in req.headers]
+        check_headers(headers)
         request = self.client.build_request(
             req.method,
             url,
-            headers=list(req.headers),
+            headers=headers,
             content=req.content,
             timeout=httpx.Timeout(req.timeout),
             extensions={_HTTP2: True} if req.http2 else None,
