@@ -77,6 +77,7 @@ class FastTransport(Transport):
         self.session.client.cookiejar = self.cookies  # one jar for both clients
         self._proxied = any(proxy_map(options).values())
         self._targets: dict[str, tuple[Any, str]] = {}
+        self._timers: dict[float, Any] = {}  # a gevent.Timeout per timeout value, reused
 
     def _ssl_context(self, **kwargs: Any) -> ssl.SSLContext:
         """The run's context (--cacert, --cert, --insecure), shared with the httpx pools."""
@@ -92,10 +93,18 @@ class FastTransport(Transport):
         url = req.url
         if req.params:  # merged into a query string written in the URL, as httpx does
             url = str(httpx.URL(url).copy_merge_params(req.params))
+        timer = self._timers.get(req.timeout)
+        if timer is None:  # one user is one greenlet: its timers are never shared
+            if len(self._timers) >= 16:
+                self._timers.clear()
+            timer = self._timers[req.timeout] = gevent.Timeout(req.timeout, _Late)
         started = time.perf_counter()
         try:
-            with gevent.Timeout(req.timeout, _Late):
+            timer.start()
+            try:
                 status, reason, headers, raw = self._exchange(req, url)
+            finally:
+                timer.cancel()
         except _Late:
             raise TransportError(
                 f"no complete response within {req.timeout:g} s", "timeout"
@@ -120,7 +129,7 @@ class FastTransport(Transport):
             status=status,
             reason=reason,
             headers=headers,
-            body=decode_body(raw, headers, limit),
+            body=decode_body(raw, headers, limit) if "content-encoding" in headers else raw,
             elapsed_ms=elapsed_ms,
             _cookie_source=lambda: {c.name: c.value or "" for c in jar},
         )
@@ -157,8 +166,7 @@ class FastTransport(Transport):
                 raise too_large(limit)
         finally:
             response.release()
-        pairs = list(response.items())
-        answer = httpx.Headers(pairs)
+        answer = httpx.Headers(response.items())
         if "set-cookie" in answer:
             _take_cookies(self.cookies, url, answer)
         status = response.status_code
