@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sample_message(python, with_scripts, message)
             (work / "floor.js").write_text(FLOOR_JS)
             (work / "host_loop.py").write_text(HOST_LOOP)
-            n = args.iterations
+            n: int = args.iterations
             measures: dict[str, Callable[[], dict[str, float]]] = {
                 "floor": lambda: json_out(
                     ["node", str(work / "floor.js"), str(modules), str(message), str(args.loops)]
@@ -186,11 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_after = os.getloadavg()
 
     def med(key: str, field: str) -> float:
-        return statistics.median(sample[field] for sample in samples[key])
+        return float(statistics.median(sample[field] for sample in samples[key]))
 
     def per_request(kind: str, field: str) -> float:
         """ms a request: (N iterations - 1 iteration) / (2N - 2)."""
-        return (med(f"{kind} N", field) - med(f"{kind} 1", field)) / (2 * n - 2) * 1000
+        return (med(f"{kind} N", field) - med(f"{kind} 1", field)) / (2 * n - 2) * 1000.0
 
     scripted_ms, plain_ms = per_request("scripted", "wall"), per_request("plain", "wall")
     scripted_cpu, plain_cpu = per_request("scripted", "cpu"), per_request("plain", "cpu")
