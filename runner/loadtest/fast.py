@@ -28,6 +28,7 @@ from geventhttpclient.url import URL
 from locust.contrib.fasthttp import FastHttpSession
 
 from runner.core.errors import TransportError
+from runner.format.spec import MAX_PARALLEL
 from runner.http.transport import (
     ACCEPT_ENCODING,
     Exchange,
@@ -73,11 +74,13 @@ class FastTransport(Transport):
             connection_timeout=timeout,
             network_timeout=timeout,
             max_retries=0,
+            # connections per host, made when needed: a parallel folder's steps send at the
+            # same time (the client's default, one, made them wait for each other)
+            concurrency=MAX_PARALLEL,
         )
         self.session.client.cookiejar = self.cookies  # one jar for both clients
         self._proxied = any(proxy_map(options).values())
         self._targets: dict[str, tuple[Any, str]] = {}
-        self._timers: dict[float, Any] = {}  # a gevent.Timeout per timeout value, reused
 
     def _ssl_context(self, **kwargs: Any) -> ssl.SSLContext:
         """The run's context (--cacert, --cert, --insecure), shared with the httpx pools."""
@@ -93,18 +96,10 @@ class FastTransport(Transport):
         url = req.url
         if req.params:  # merged into a query string written in the URL, as httpx does
             url = str(httpx.URL(url).copy_merge_params(req.params))
-        timer = self._timers.get(req.timeout)
-        if timer is None:  # one user is one greenlet: its timers are never shared
-            if len(self._timers) >= 16:
-                self._timers.clear()
-            timer = self._timers[req.timeout] = gevent.Timeout(req.timeout, _Late)
         started = time.perf_counter()
         try:
-            timer.start()
-            try:
+            with gevent.Timeout(req.timeout, _Late):
                 status, reason, headers, raw = self._exchange(req, url)
-            finally:
-                timer.cancel()
         except _Late:
             raise TransportError(
                 f"no complete response within {req.timeout:g} s", "timeout"
