@@ -890,8 +890,11 @@ def report(
          ratio(wall("seq", "runner"), wall("par8", "runner"))),
     ]  # fmt: skip
     fast = load.get("locust FastHttpUser")
+    fast_cpu = load.get("locust FastHttpUser per CPU-second")
     for label, value in load.items():
-        if label.startswith("runner"):
+        if label.startswith("runner") and label.endswith("per CPU-second"):
+            checks.append((f"{label} / locust FastHttpUser's", ratio(value, fast_cpu)))
+        elif label.startswith("runner"):
             checks.append((f"{label} / locust FastHttpUser (target >= 0.9 alone)",
                            ratio(value, fast)))  # fmt: skip
     if "locust HttpUser" in load:

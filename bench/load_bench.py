@@ -4,17 +4,23 @@ The same chain as bench.py's "pair" collection (GET then POST, each with a statu
 JSON check and one capture sent in the next request's header), the same users, spawn rate
 and time: a Locust `HttpUser` locustfile, a `FastHttpUser` one, and `runner load` alone and
 as a master with 1, 2 and 4 workers. Each figure is the total requests per second Locust
-reports for the run (its statistics, so the same arithmetic for all).
+reports for the run (its statistics, so the same arithmetic for all), and the requests per
+CPU-second its processes used (all of them: master, workers, the `runner` command): on a shared
+machine, where requests per second move with the neighbours' load, that one moves much less,
+and it is what a load generator's reach on one core comes down to.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+PER_CPU = " per CPU-second"
 
 LOCUSTFILE = """\
 import json
@@ -44,30 +50,43 @@ class Chain({user}):
 """
 
 
-def locust_rps(python: str, work: Path, base: str, fast: bool, users: int, seconds: int) -> float:
-    """Requests per second of a plain locustfile (Locust's aggregated figure)."""
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's finished children (and theirs)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def locust_rps(
+    python: str, work: Path, base: str, fast: bool, users: int, seconds: int
+) -> tuple[float, float]:
+    """Requests per second of a plain locustfile (Locust's aggregated figure), and requests
+    per CPU-second."""
     user = "FastHttpUser" if fast else "HttpUser"
     path = work / f"locust_{user}.py"
     path.write_text(LOCUSTFILE.format(user=user, base=base))
     prefix = work / f"locust_{user}"
+    cpu = children_cpu()
     subprocess.run(
         [python, "-m", "locust", "-f", str(path), "--headless", "-u", str(users),
          "-r", str(users), "-t", f"{seconds}s", "--csv", str(prefix), "--only-summary",
          "--loglevel", "ERROR"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=seconds + 60,
     )  # fmt: skip
+    cpu = children_cpu() - cpu
     with open(f"{prefix}_stats.csv", newline="") as rows:
         for row in csv.DictReader(rows):
             if row["Name"] == "Aggregated":
-                return float(row["Requests/s"])
+                return float(row["Requests/s"]), int(row["Request Count"]) / cpu
     raise SystemExit(f"locust wrote no statistics for {user}")
 
 
 def runner_rps(
     runner: list[str], collection: Path, work: Path, users: int, seconds: int, workers: int = 0
-) -> float:
-    """Requests per second of `runner load` (alone, or a master with ``workers`` workers)."""
+) -> tuple[float, float]:
+    """Requests per second of `runner load` (alone, or a master with ``workers`` workers),
+    and requests per CPU-second."""
     out = work / f"load_{workers}.json"
+    cpu = children_cpu()
     common = [*runner, "load", str(collection), "--progress", "0"]
     if not workers:
         subprocess.run(
@@ -94,10 +113,12 @@ def runner_rps(
         master.wait(seconds + 120)
         for proc in procs:
             proc.wait(60)
+    cpu = children_cpu() - cpu
     doc = json.loads(out.read_text())
     if doc["total"]["failures"]:
         raise SystemExit(f"runner load had failures: {doc['errors']}")
-    return float(doc["total"]["rps"])  # Locust's figure, as for the locustfiles
+    # Locust's figures, as for the locustfiles
+    return float(doc["total"]["rps"]), int(doc["total"]["requests"]) / cpu
 
 
 def _free_port() -> int:
@@ -112,7 +133,8 @@ def compare(
     python: str, runner: list[str], collection: Path, work: Path, base: str,
     users: int, seconds: int,
 ) -> dict[str, float]:  # fmt: skip
-    """All the load figures, in requests per second, alternating nothing (each runs alone)."""
+    """All the load figures, in requests per second (and, under "... per CPU-second", in
+    requests per CPU-second), alternating nothing (each runs alone)."""
     figures: dict[str, float] = {}
     for label, run in (
         ("locust HttpUser", lambda: locust_rps(python, work, base, False, users, seconds)),
@@ -125,8 +147,9 @@ def compare(
         ),
     ):  # fmt: skip
         print(f"  {label}: ", end="", flush=True)
-        figures[label] = run()
-        print(f"{figures[label]:.0f} req/s", flush=True)
+        figures[label], figures[label + PER_CPU] = run()
+        print(f"{figures[label]:.0f} req/s, {figures[label + PER_CPU]:.0f} per CPU-second",
+              flush=True)  # fmt: skip
     return figures
 
 

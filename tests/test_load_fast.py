@@ -140,3 +140,51 @@ def test_fast_client_keeps_cookies_params_checks_and_deadlines(
     assert errors["Too slow"] == "no complete response within 0.3 s"
     # the deadline cut the request: far less than the server's second
     assert steps["Too slow"]["max_ms"] < 900
+
+
+PARALLEL = """
+name: Parallel
+variables:
+  base: {base}
+steps:
+  - folder: Together
+    parallel: true
+    steps:
+      - request: Slow one
+        url: <<base>>/slow
+        timeout: 0.3
+      - request: Slow two
+        url: <<base>>/slow
+        timeout: 0.3
+      - request: Quick
+        url: <<base>>/echo
+        timeout: 0.3
+        expect:
+          status: 200
+"""
+
+
+def test_parallel_steps_of_a_user_keep_their_own_deadlines(
+    run_cli: RunCli, server: str, tmp_path: Path
+) -> None:
+    """A parallel folder's steps send at the same time through the user's one transport, each
+    on a connection of its own and with its own deadline: a quick step is not held up by two
+    slow ones (with one connection per host it waited for them, and timed out)."""
+    collection = tmp_path / "parallel.yaml"
+    collection.write_text(PARALLEL.format(base=server), encoding="utf-8")
+    out = tmp_path / "stats.json"
+    result = run_cli(
+        "load", collection, "--users", 1, "--spawn-rate", 1, "--run-time", "2s",
+        "--threshold", "error_rate=100%", "--json", out, "--progress", 0,
+    )  # fmt: skip
+    assert result.code == 0, result.out + result.err
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    steps = {s["name"]: s for s in doc["steps"]}
+    for name in ("Slow one", "Slow two"):
+        assert steps[name]["failures"] == steps[name]["requests"] > 0
+        assert steps[name]["max_ms"] < 900
+    assert steps["Quick"]["requests"] > 0 and steps["Quick"]["failures"] == 0, doc["errors"]
+    assert {e["name"]: e["error"] for e in doc["errors"]} == {
+        "Slow one": "no complete response within 0.3 s",
+        "Slow two": "no complete response within 0.3 s",
+    }

@@ -28,6 +28,7 @@ from geventhttpclient.url import URL
 from locust.contrib.fasthttp import FastHttpSession
 
 from runner.core.errors import TransportError
+from runner.format.spec import MAX_PARALLEL
 from runner.http.transport import (
     ACCEPT_ENCODING,
     Exchange,
@@ -73,6 +74,9 @@ class FastTransport(Transport):
             connection_timeout=timeout,
             network_timeout=timeout,
             max_retries=0,
+            # connections per host, made when needed: a parallel folder's steps send at the
+            # same time (the client's default, one, made them wait for each other)
+            concurrency=MAX_PARALLEL,
         )
         self.session.client.cookiejar = self.cookies  # one jar for both clients
         self._proxied = any(proxy_map(options).values())
@@ -120,7 +124,7 @@ class FastTransport(Transport):
             status=status,
             reason=reason,
             headers=headers,
-            body=decode_body(raw, headers, limit),
+            body=decode_body(raw, headers, limit) if "content-encoding" in headers else raw,
             elapsed_ms=elapsed_ms,
             _cookie_source=lambda: {c.name: c.value or "" for c in jar},
         )
@@ -157,8 +161,7 @@ class FastTransport(Transport):
                 raise too_large(limit)
         finally:
             response.release()
-        pairs = list(response.items())
-        answer = httpx.Headers(pairs)
+        answer = httpx.Headers(response.items())
         if "set-cookie" in answer:
             _take_cookies(self.cookies, url, answer)
         status = response.status_code

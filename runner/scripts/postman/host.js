@@ -140,25 +140,44 @@ function finish (id, err, result) {
 // A syntax error must be one, not hidden by the guard's braces (`}{` would close them).
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 
-function syntaxError (script) {
+function compileError (script) {
     try { new AsyncFunction(script.replace(/^\s*(["'])use sandbox2\1;/, '')); return null; }
     catch (e) { return e instanceof SyntaxError ? 'SyntaxError: ' + e.message : null; }
+}
+
+// A run sends the same few scripts again and again: each is checked and wrapped once.
+const prepared = new Map(); // script -> { invalid, exec }
+
+function prepare (script) {
+    let found = prepared.get(script);
+
+    if (!found) {
+        prepared.size >= 512 && prepared.clear();
+        const invalid = compileError(script);
+
+        found = { invalid: invalid, exec: invalid ? null : guarded(script) };
+        prepared.set(script, found);
+    }
+
+    return found;
 }
 
 function run (msg) {
     const id = msg.id;
     const context = Object.assign({}, msg.context);
-    const invalid = syntaxError(msg.script);
+    const script = prepare(msg.script);
 
-    if (invalid) {
-        running[id] = { event: msg.event, tests: [], console: [], errors: [invalid], skipped: false };
+    if (script.invalid) {
+        running[id] = {
+            event: msg.event, tests: [], console: [], errors: [script.invalid], skipped: false
+        };
 
         return finish(id, null, null);
     }
 
     context.response && (context.response = responseFor(context.response));
     running[id] = { event: msg.event, tests: [], console: [], errors: [], skipped: false };
-    ctx.execute({ listen: msg.event, script: { exec: guarded(msg.script) } }, {
+    ctx.execute({ listen: msg.event, script: { exec: script.exec } }, {
         id: id,
         context: context,
         cursor: msg.cursor || {},
