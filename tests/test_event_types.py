@@ -99,3 +99,48 @@ def test_the_console_reads_the_request_and_response_events_only_under_verbose() 
     hub = EventHub([plain], redactor)
     hub.deliver(sent())
     assert redactor.kinds == []
+
+
+class WalkCounter(Redactor):
+    """Counts the walks of mask_data, with or without a text filter."""
+
+    def __init__(self, values: list[str]) -> None:
+        super().__init__(values)
+        self.walks = 0
+
+    def mask_data(self, value: Any, then: Any = None) -> Any:
+        self.walks += 1
+        return super().mask_data(value, then)
+
+
+def test_the_console_gets_each_event_masked_and_made_visible_in_one_walk() -> None:
+    import io
+
+    from runner.reporters.console import ConsoleReporter
+
+    out = io.StringIO()
+    redactor = WalkCounter(["s3cr3t-value"])
+    greedy = Greedy()
+    console = ConsoleReporter(out, redactor, colour=False, verbosity=1, progress=False)
+    hub = EventHub([console, greedy], redactor)
+    hub.deliver(StepStarted(1, "Get\x1b[2J s3cr3t-value", "request", (), 1))
+    assert redactor.walks == 2  # one for the console (masked + visible), one for the others
+    shown = greedy.seen[0]
+    assert isinstance(shown, StepStarted)
+    assert shown.name == f"Get\x1b[2J {MASK}"  # the others get the text as it came, masked
+    assert console.text_filter(f"\x1b[2J {MASK}") == f"\\x1b[2J {MASK}"
+    assert redactor.mask_data("a\x1b s3cr3t-value", console.text_filter) == f"a\\x1b {MASK}"
+    header = redactor.mask_data(sent("http://h/\x07"), console.text_filter).headers
+    assert header == (("Authorization", MASK),)
+
+
+def test_a_console_alone_costs_one_walk_per_event() -> None:
+    import io
+
+    from runner.reporters.console import ConsoleReporter
+
+    redactor = WalkCounter([])
+    hub = EventHub([ConsoleReporter(io.StringIO(), redactor, verbosity=1)], redactor)
+    for event in (StepStarted(1, "Get", "request", (), 1), sent()):
+        hub.deliver(event)
+    assert redactor.walks == 2

@@ -31,7 +31,9 @@ class EventHub:
         self.redactor = redactor
         self.result: RunResult | None = None
         self._local = threading.local()
-        self._by_kind: dict[tuple[object, ...], list[Listener]] = {}
+        self._by_kind: dict[
+            tuple[object, ...], list[tuple[Listener, Callable[[str], str] | None]]
+        ] = {}
 
     def emit(self, event: Event) -> None:
         """Send an event to where this thread's events go: the listeners, or a holding
@@ -46,25 +48,41 @@ class EventHub:
         """Pass an event to the listeners now, whatever this thread's sink."""
         if isinstance(event, StepFinished) and self.result is not None:
             self.result.record(event.result)
-        listeners = self._listening(type(event))
-        if not listeners:
+        routes = self._listening(type(event))
+        if not routes:
             return  # nobody to tell: no masking either
-        masked = self.redactor.mask_data(event)
-        for listener in listeners:
-            listener.on_event(masked)
+        if len(routes) == 1:  # the usual run: the console alone
+            listener, text_filter = routes[0]
+            _hand(listener, text_filter, self._mask(event, text_filter))
+            return
+        made: dict[Callable[[str], str] | None, Event] = {}
+        for listener, text_filter in routes:
+            out = made.get(text_filter)
+            if out is None:
+                out = made[text_filter] = self._mask(event, text_filter)
+            _hand(listener, text_filter, out)
 
-    def _listening(self, kind: type) -> list[Listener]:
-        """The listeners that take events of ``kind``: all but those whose
-        ``ignored_events`` (a tuple of event classes) names it. Why: an event nobody reads
-        (a check's, for the console) is then neither masked nor sent; an event type added
-        later reaches every listener until one says it ignores it."""
+    def _mask(self, event: Event, text_filter: Callable[[str], str] | None) -> Event:
+        if text_filter is None:
+            return self.redactor.mask_data(event)  # type: ignore[no-any-return]
+        return self.redactor.mask_data(event, text_filter)  # type: ignore[no-any-return]
+
+    def _listening(self, kind: type) -> list[tuple[Listener, Callable[[str], str] | None]]:
+        """The listeners that take events of ``kind``, each with its ``text_filter``: all but
+        those whose ``ignored_events`` (a tuple of event classes) names it. Why: an event
+        nobody reads (a check's, for the console) is then neither masked nor sent; an event
+        type added later reaches every listener until one says it ignores it.
+
+        A listener with a ``text_filter`` (a function of text, and an ``on_filtered_event``
+        method: the console, which makes control characters visible) gets its events masked
+        and filtered in one walk (``Redactor.mask_data``), through ``on_filtered_event``."""
         key = (kind, len(self.listeners), *map(id, self.listeners))
         found = self._by_kind.get(key)
         if found is None:
             if len(self._by_kind) > 256:
                 self._by_kind.clear()
             found = self._by_kind[key] = [
-                listener
+                (listener, getattr(listener, "text_filter", None))
                 for listener in self.listeners
                 if not issubclass(kind, getattr(listener, "ignored_events", ()))
             ]
@@ -79,3 +97,10 @@ class EventHub:
             yield
         finally:
             self._local.sink = previous
+
+
+def _hand(listener: Listener, text_filter: Callable[[str], str] | None, event: Event) -> None:
+    if text_filter is None:
+        listener.on_event(event)
+    else:
+        listener.on_filtered_event(event)  # type: ignore[attr-defined]  # see _listening

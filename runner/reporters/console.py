@@ -126,8 +126,16 @@ class ConsoleReporter:
         return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
     # -- events ------------------------------------------------------------------------------
+    # What came from a file or the network, made visible: runner.engine.emitter applies it in
+    # the walk that masks the event and calls on_filtered_event; on_event, for other callers,
+    # applies it here.
+    text_filter = staticmethod(visible)
+
     def on_event(self, event: Event) -> None:
-        event = terminal_safe(event)  # what came from a file or the network, made visible
+        self.on_filtered_event(terminal_safe(event))
+
+    def on_filtered_event(self, event: Event) -> None:
+        """An event whose text has been through ``visible`` already."""
         if isinstance(event, RunStarted):
             self._total = event.total_steps * event.iterations
             self._iterations = event.iterations
@@ -346,8 +354,8 @@ class _FileConsole(ConsoleReporter):
             progress=False,
         )  # fmt: skip
 
-    def on_event(self, event: Event) -> None:
-        super().on_event(event)
+    def on_filtered_event(self, event: Event) -> None:
+        super().on_filtered_event(event)
         if isinstance(event, RunFinished):
             self.close()
 
