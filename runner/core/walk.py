@@ -62,13 +62,20 @@ class StringMap:
             )
         changes = {}
         numbers = self.number is not None
+        text = self.text
         for name in names:
             old = getattr(value, name)
             kind = type(old)
             if old is None or kind is bool or (not numbers and (kind is int or kind is float)):
                 continue  # leaves nothing rewrites, inlined: most fields of an event
-            if name == "headers" and isinstance(old, tuple) and self.header is not None:
-                new: Any = tuple(self.header(n, v) for n, v in old)
+            if kind is str:  # the common leaf, without a call of the walk
+                new: Any = text(old)
+                if new is old:
+                    continue
+            elif (kind is list or kind is tuple or kind is dict) and not old:
+                continue  # empty: a result's warnings, sub-requests, ...
+            elif name == "headers" and isinstance(old, tuple) and self.header is not None:
+                new = tuple(self.header(n, v) for n, v in old)
                 if new == old:
                     continue
             else:
