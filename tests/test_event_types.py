@@ -144,3 +144,21 @@ def test_a_console_alone_costs_one_walk_per_event() -> None:
     for event in (StepStarted(1, "Get", "request", (), 1), sent()):
         hub.deliver(event)
     assert redactor.walks == 2
+
+
+def test_a_subclass_that_masks_more_still_masks_in_the_one_walk() -> None:
+    from runner.loadtest.process import PassRedactor
+    from runner.reporters.terminal import visible
+
+    redactor = PassRedactor()  # its base holds no secret; the pass's are its own
+    redactor.begin_pass()
+    redactor.add("learned-token-123")
+    shown = redactor.mask_data({"a": "x learned-token-123\x1b", "b": "http://u:pw@h/"}, visible)
+    assert shown == {"a": f"x {MASK}\\x1b", "b": f"http://u:{MASK}@h/"}
+
+
+def test_a_password_in_a_url_is_masked_in_the_one_walk_without_secrets() -> None:
+    from runner.reporters.terminal import visible
+
+    shown = Redactor().mask_data(sent("http://user:pa55word@127.0.0.1/\x1b"), visible)
+    assert shown.url == f"http://user:{MASK}@127.0.0.1/\\x1b"

@@ -257,8 +257,13 @@ class Redactor:
         if then is None:
             return StringMap(self.mask, self._header_pair, number)
 
-        def text(value: str) -> str:
-            return then(self.mask(value))
+        values, mask = self._values, self.mask  # the dict itself: a secret added later counts
+        own = type(self).mask is Redactor.mask  # a subclass may mask more (PassRedactor)
+
+        def text(value: str) -> str:  # mask's quick exits inlined: one call a string, not two
+            if not own or values or ("://" in value and "@" in value):
+                value = mask(value)
+            return then(value)
 
         def header(name: str, value: str) -> tuple[str, str]:
             return then(name), then(self.mask_header(name, value))
