@@ -162,3 +162,32 @@ def test_a_password_in_a_url_is_masked_in_the_one_walk_without_secrets() -> None
 
     shown = Redactor().mask_data(sent("http://user:pa55word@127.0.0.1/\x1b"), visible)
     assert shown.url == f"http://user:{MASK}@127.0.0.1/\\x1b"
+
+
+class AsMade(Greedy):
+    events_as_made = True
+
+
+def test_a_listener_that_takes_events_as_made_costs_no_walk() -> None:
+    redactor = WalkCounter(["abcdef"])
+    as_made, greedy = AsMade(), Greedy()
+    hub = EventHub([as_made], redactor)
+    event = sent()
+    hub.deliver(event)
+    assert redactor.walks == 0
+    assert as_made.seen == [event]  # the very event: the resume state writes nothing of it
+    hub = EventHub([as_made, greedy], redactor)
+    hub.deliver(event)
+    assert redactor.walks == 1  # the others still get it masked
+    shown = greedy.seen[0]
+    assert isinstance(shown, RequestSent)
+    assert shown.headers == (("Authorization", MASK),)
+
+
+def test_only_the_resume_state_takes_events_as_made() -> None:
+    import runner.reporters as reporters
+    from runner.engine.resume import StateSaver
+
+    assert StateSaver.events_as_made is True
+    for name in dir(reporters):
+        assert getattr(getattr(reporters, name), "events_as_made", False) is False, name

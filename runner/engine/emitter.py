@@ -15,6 +15,9 @@ from runner.core.events import Event, Listener, StepFinished
 from runner.core.redact import Redactor
 from runner.core.results import RunResult
 
+# (listener, its text_filter, whether it takes events as made): see EventHub._listening
+_Route = tuple[Listener, Callable[[str], str] | None, bool]
+
 
 class EventHub:
     """Delivers events to ``listeners`` (the engine's own list: resume adds to it) and
@@ -31,9 +34,7 @@ class EventHub:
         self.redactor = redactor
         self.result: RunResult | None = None
         self._local = threading.local()
-        self._by_kind: dict[
-            tuple[object, ...], list[tuple[Listener, Callable[[str], str] | None]]
-        ] = {}
+        self._by_kind: dict[tuple[object, ...], list[_Route]] = {}
 
     def emit(self, event: Event) -> None:
         """Send an event to where this thread's events go: the listeners, or a holding
@@ -48,41 +49,48 @@ class EventHub:
         """Pass an event to the listeners now, whatever this thread's sink."""
         if isinstance(event, StepFinished) and self.result is not None:
             self.result.record(event.result)
-        routes = self._listening(type(event))
-        if not routes:
-            return  # nobody to tell: no masking either
-        if len(routes) == 1:  # the usual run: the console alone
-            listener, text_filter = routes[0]
-            _hand(listener, text_filter, self._mask(event, text_filter))
-            return
         made: dict[Callable[[str], str] | None, Event] = {}
-        for listener, text_filter in routes:
+        for listener, text_filter, as_made in self._listening(type(event)):
+            if as_made:
+                listener.on_event(event)
+                continue
             out = made.get(text_filter)
             if out is None:
                 out = made[text_filter] = self._mask(event, text_filter)
-            _hand(listener, text_filter, out)
+            if text_filter is None:
+                listener.on_event(out)
+            else:
+                listener.on_filtered_event(out)  # type: ignore[attr-defined]  # see _listening
 
     def _mask(self, event: Event, text_filter: Callable[[str], str] | None) -> Event:
         if text_filter is None:
             return self.redactor.mask_data(event)  # type: ignore[no-any-return]
         return self.redactor.mask_data(event, text_filter)  # type: ignore[no-any-return]
 
-    def _listening(self, kind: type) -> list[tuple[Listener, Callable[[str], str] | None]]:
-        """The listeners that take events of ``kind``, each with its ``text_filter``: all but
-        those whose ``ignored_events`` (a tuple of event classes) names it. Why: an event
-        nobody reads (a check's, for the console) is then neither masked nor sent; an event
-        type added later reaches every listener until one says it ignores it.
+    def _listening(self, kind: type) -> list[_Route]:
+        """The listeners that take events of ``kind``: all but those whose
+        ``ignored_events`` (a tuple of event classes) names it. Why: an event nobody reads
+        (a check's, for the console) is then neither masked nor sent (none listening: nothing
+        done at all); an event type added later reaches every listener until one says it
+        ignores it.
 
         A listener with a ``text_filter`` (a function of text, and an ``on_filtered_event``
         method: the console, which makes control characters visible) gets its events masked
-        and filtered in one walk (``Redactor.mask_data``), through ``on_filtered_event``."""
+        and filtered in one walk (``Redactor.mask_data``), through ``on_filtered_event``. A
+        listener of the engine's own that writes nothing of an event anywhere (the resume
+        state: it reads a step's number, status and kind) may set ``events_as_made`` and get
+        the events unmasked, without a walk for it."""
         key = (kind, len(self.listeners), *map(id, self.listeners))
         found = self._by_kind.get(key)
         if found is None:
             if len(self._by_kind) > 256:
                 self._by_kind.clear()
             found = self._by_kind[key] = [
-                (listener, getattr(listener, "text_filter", None))
+                (
+                    listener,
+                    getattr(listener, "text_filter", None),
+                    getattr(listener, "events_as_made", False) is True,
+                )
                 for listener in self.listeners
                 if not issubclass(kind, getattr(listener, "ignored_events", ()))
             ]
@@ -97,10 +105,3 @@ class EventHub:
             yield
         finally:
             self._local.sink = previous
-
-
-def _hand(listener: Listener, text_filter: Callable[[str], str] | None, event: Event) -> None:
-    if text_filter is None:
-        listener.on_event(event)
-    else:
-        listener.on_filtered_event(event)  # type: ignore[attr-defined]  # see _listening
