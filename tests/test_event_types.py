@@ -191,3 +191,16 @@ def test_only_the_resume_state_takes_events_as_made() -> None:
     assert StateSaver.events_as_made is True
     for name in dir(reporters):
         assert getattr(getattr(reporters, name), "events_as_made", False) is False, name
+
+
+def test_an_event_is_wanted_when_a_listener_or_a_holding_buffer_takes_it() -> None:
+    hub = EventHub([], Redactor())
+    assert not hub.wants(RequestSent)  # no listener: a request's event is not even built
+    hub = EventHub([Picky()], Redactor())
+    assert not hub.wants(StepStarted)
+    assert not hub.wants(CheckDone)
+    assert hub.wants(RequestSent)
+    held: list[Event] = []
+    with hub.events_to(held.append):
+        assert hub.wants(StepStarted)  # a retried attempt's buffer takes every event
+    assert not hub.wants(StepStarted)

@@ -45,6 +45,12 @@ class EventHub:
         else:
             self.deliver(event)
 
+    def wants(self, kind: type[Event]) -> bool:
+        """Whether an event of ``kind`` emitted now reaches anyone: a holding buffer on this
+        thread takes every event; else a listener that does not ignore the kind. Why: an
+        event that no one reads need not be built (runner.engine.request_step)."""
+        return getattr(self._local, "sink", None) is not None or bool(self._listening(kind))
+
     def deliver(self, event: Event) -> None:
         """Pass an event to the listeners now, whatever this thread's sink."""
         if isinstance(event, StepFinished) and self.result is not None:
