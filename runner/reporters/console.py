@@ -136,7 +136,15 @@ class ConsoleReporter:
 
     def on_filtered_event(self, event: Event) -> None:
         """An event whose text has been through ``visible`` already."""
-        if isinstance(event, RunStarted):
+        if isinstance(event, StepFinished):  # first: one a step, the others far fewer
+            status = event.result.status
+            self._counts[status] = self._counts.get(status, 0) + 1
+            self._stats.step(event.result, self._iterations)
+            self._step(event.result)
+            self._request = self._response = None
+            if self.progress:
+                self._draw_bar()
+        elif isinstance(event, RunStarted):
             self._total = event.total_steps * event.iterations
             self._iterations = event.iterations
             self._started = time.monotonic()
@@ -179,14 +187,6 @@ class ConsoleReporter:
                 self._write(self._paint(f"  · {script_line(event)}", "dim"))
         elif isinstance(event, ScriptDone):
             self._stats.script(event.event, event.failed)
-        elif isinstance(event, StepFinished):
-            status = event.result.status
-            self._counts[status] = self._counts.get(status, 0) + 1
-            self._stats.step(event.result, self._iterations)
-            self._step(event.result)
-            self._request = self._response = None
-            if self.progress:
-                self._draw_bar()
         elif isinstance(event, RunFinished):
             if self._bar_shown:
                 self.stream.write("\r\033[K")
