@@ -36,9 +36,9 @@ class CountingRedactor(Redactor):
         super().__init__()
         self.kinds: list[type] = []
 
-    def mask_data(self, value: Any) -> Any:
+    def mask_data(self, value: Any, then: Any = None) -> Any:
         self.kinds.append(type(value))
-        return super().mask_data(value)
+        return super().mask_data(value, then)
 
 
 def sent(url: str = "http://127.0.0.1/x") -> RequestSent:
