@@ -36,9 +36,9 @@ class CountingRedactor(Redactor):
         super().__init__()
         self.kinds: list[type] = []
 
-    def mask_data(self, value: Any) -> Any:
+    def mask_data(self, value: Any, then: Any = None) -> Any:
         self.kinds.append(type(value))
-        return super().mask_data(value)
+        return super().mask_data(value, then)
 
 
 def sent(url: str = "http://127.0.0.1/x") -> RequestSent:
@@ -99,3 +99,108 @@ def test_the_console_reads_the_request_and_response_events_only_under_verbose() 
     hub = EventHub([plain], redactor)
     hub.deliver(sent())
     assert redactor.kinds == []
+
+
+class WalkCounter(Redactor):
+    """Counts the walks of mask_data, with or without a text filter."""
+
+    def __init__(self, values: list[str]) -> None:
+        super().__init__(values)
+        self.walks = 0
+
+    def mask_data(self, value: Any, then: Any = None) -> Any:
+        self.walks += 1
+        return super().mask_data(value, then)
+
+
+def test_the_console_gets_each_event_masked_and_made_visible_in_one_walk() -> None:
+    import io
+
+    from runner.reporters.console import ConsoleReporter
+
+    out = io.StringIO()
+    redactor = WalkCounter(["s3cr3t-value"])
+    greedy = Greedy()
+    console = ConsoleReporter(out, redactor, colour=False, verbosity=1, progress=False)
+    hub = EventHub([console, greedy], redactor)
+    hub.deliver(StepStarted(1, "Get\x1b[2J s3cr3t-value", "request", (), 1))
+    assert redactor.walks == 2  # one for the console (masked + visible), one for the others
+    shown = greedy.seen[0]
+    assert isinstance(shown, StepStarted)
+    assert shown.name == f"Get\x1b[2J {MASK}"  # the others get the text as it came, masked
+    assert console.text_filter(f"\x1b[2J {MASK}") == f"\\x1b[2J {MASK}"
+    assert redactor.mask_data("a\x1b s3cr3t-value", console.text_filter) == f"a\\x1b {MASK}"
+    header = redactor.mask_data(sent("http://h/\x07"), console.text_filter).headers
+    assert header == (("Authorization", MASK),)
+
+
+def test_a_console_alone_costs_one_walk_per_event() -> None:
+    import io
+
+    from runner.reporters.console import ConsoleReporter
+
+    redactor = WalkCounter([])
+    hub = EventHub([ConsoleReporter(io.StringIO(), redactor, verbosity=1)], redactor)
+    for event in (StepStarted(1, "Get", "request", (), 1), sent()):
+        hub.deliver(event)
+    assert redactor.walks == 2
+
+
+def test_a_subclass_that_masks_more_still_masks_in_the_one_walk() -> None:
+    from runner.loadtest.process import PassRedactor
+    from runner.reporters.terminal import visible
+
+    redactor = PassRedactor()  # its base holds no secret; the pass's are its own
+    redactor.begin_pass()
+    redactor.add("learned-token-123")
+    shown = redactor.mask_data({"a": "x learned-token-123\x1b", "b": "http://u:pw@h/"}, visible)
+    assert shown == {"a": f"x {MASK}\\x1b", "b": f"http://u:{MASK}@h/"}
+
+
+def test_a_password_in_a_url_is_masked_in_the_one_walk_without_secrets() -> None:
+    from runner.reporters.terminal import visible
+
+    shown = Redactor().mask_data(sent("http://user:pa55word@127.0.0.1/\x1b"), visible)
+    assert shown.url == f"http://user:{MASK}@127.0.0.1/\\x1b"
+
+
+class AsMade(Greedy):
+    events_as_made = True
+
+
+def test_a_listener_that_takes_events_as_made_costs_no_walk() -> None:
+    redactor = WalkCounter(["abcdef"])
+    as_made, greedy = AsMade(), Greedy()
+    hub = EventHub([as_made], redactor)
+    event = sent()
+    hub.deliver(event)
+    assert redactor.walks == 0
+    assert as_made.seen == [event]  # the very event: the resume state writes nothing of it
+    hub = EventHub([as_made, greedy], redactor)
+    hub.deliver(event)
+    assert redactor.walks == 1  # the others still get it masked
+    shown = greedy.seen[0]
+    assert isinstance(shown, RequestSent)
+    assert shown.headers == (("Authorization", MASK),)
+
+
+def test_only_the_resume_state_takes_events_as_made() -> None:
+    import runner.reporters as reporters
+    from runner.engine.resume import StateSaver
+
+    assert StateSaver.events_as_made is True
+    for name in dir(reporters):
+        assert getattr(getattr(reporters, name), "events_as_made", False) is False, name
+
+
+def test_an_event_is_wanted_when_a_listener_or_a_holding_buffer_takes_it() -> None:
+    hub = EventHub([], Redactor())
+    assert not hub.wants(RequestSent)  # no listener: a request's event is not even built
+    hub = EventHub([Picky()], Redactor())
+    assert not hub.wants(StepStarted)
+    assert not hub.wants(CheckDone)
+    assert hub.wants(RequestSent)
+    held: list[Event] = []
+    with hub.events_to(held.append):
+        assert hub.wants(StepStarted)  # a retried attempt's buffer takes every event
+    assert not hub.wants(StepStarted)

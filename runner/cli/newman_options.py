@@ -43,6 +43,10 @@ class NewmanPlan:
 
     def adjust(self, collection: Collection) -> Collection:
         """``--delay-request``, ``-g`` and ``--global-var`` on a YAML collection."""
+        args = self.args
+        globals_wanted = self.loaded is None and (args.globals or args.global_var)
+        if not globals_wanted and not args.delay_request:
+            return collection  # the usual YAML run: Newman's module is not even imported
         from runner.formats.newman import read_globals, with_globals, with_request_delay
 
         if self.loaded is None:
@@ -75,13 +79,15 @@ class NewmanPlan:
 
     def finish(self, engine: Engine) -> None:
         """``--export-environment``, ``--export-globals``, ``--export-collection``."""
+        args = self.args
+        if not (args.export_environment or args.export_globals or args.export_collection):
+            return
         from runner.core.files import write_text
         from runner.formats.newman import environment_json, final_environment
 
         def write_json(path: Path, data: object, *, secret: bool) -> None:
             write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", secret=secret)
 
-        args = self.args
         if args.export_environment:
             captures = engine.scope.captures if engine.scope is not None else {}
             name, values = final_environment(engine.environment, captures)
@@ -109,7 +115,7 @@ class NewmanPlan:
 
 def plan_newman(args: argparse.Namespace, console: Console) -> NewmanPlan:
     """Read Newman's options (and a Postman collection) from ``runner run``'s arguments."""
-    from runner.formats.newman import is_postman_source
+    from runner.formats import is_postman_source
 
     plan = NewmanPlan(args)
     postman = is_postman_source(args.collection)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from operator import is_
 from typing import Any
 
 # Fields of data classes the walk reads (cached per class), and those it leaves alone: source
@@ -33,21 +34,30 @@ class StringMap:
             return self.text(value)
         if value is None or kind is bool:
             return value
+        if kind in _FIELDS:  # a data class met before: a result's checks, ...
+            return self._dataclass(value)
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
+            if not value:
+                return value
             items = [self(item) for item in value]
-            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+            return value if all(map(is_, items, value)) else items
         if isinstance(value, tuple):
+            if not value:
+                return value
             items = [self(item) for item in value]
-            if all(a is b for a, b in zip(items, value, strict=True)):
+            if all(map(is_, items, value)):
                 return value
             return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
         if isinstance(value, dict):
-            pairs = [(self(k), self(v)) for k, v in value.items()]
-            if all(a is k and b is v for (a, b), (k, v) in zip(pairs, value.items(), strict=True)):
+            if not value:
                 return value
-            return dict(pairs)
+            keys = [self(k) for k in value]
+            values = [self(v) for v in value.values()]
+            if all(map(is_, keys, value)) and all(map(is_, values, value.values())):
+                return value
+            return dict(zip(keys, values, strict=True))
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value if self.number is None else self.number(value)
         return self._dataclass(value)
@@ -62,13 +72,20 @@ class StringMap:
             )
         changes = {}
         numbers = self.number is not None
+        text = self.text
         for name in names:
             old = getattr(value, name)
             kind = type(old)
             if old is None or kind is bool or (not numbers and (kind is int or kind is float)):
                 continue  # leaves nothing rewrites, inlined: most fields of an event
-            if name == "headers" and isinstance(old, tuple) and self.header is not None:
-                new: Any = tuple(self.header(n, v) for n, v in old)
+            if kind is str:  # the common leaf, without a call of the walk
+                new: Any = text(old)
+                if new is old:
+                    continue
+            elif (kind is list or kind is tuple or kind is dict) and not old:
+                continue  # empty: a result's warnings, sub-requests, ...
+            elif name == "headers" and isinstance(old, tuple) and self.header is not None:
+                new = tuple(self.header(n, v) for n, v in old)
                 if new == old:
                     continue
             else:

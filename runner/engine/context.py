@@ -40,6 +40,9 @@ class RunContext:
     result: RunResult | None = None
     control: Control | None = None
     count: int = 1  # iterations of the run
+    # Whether an event of a type reaches anyone (runner.engine.emitter.EventHub.wants): the
+    # events no one reads are not even built (a request's, a response's: headers, a preview).
+    wants: Callable[[type[Event]], bool] = lambda kind: True
 
     def error(self, result: StepResult, message: str, reason: str) -> StepResult:
         """Mark ``result`` as an error, with ``message`` masked."""

@@ -15,6 +15,9 @@ from runner.core.events import Event, Listener, StepFinished
 from runner.core.redact import Redactor
 from runner.core.results import RunResult
 
+# (listener, its text_filter, whether it takes events as made): see EventHub._listening
+_Route = tuple[Listener, Callable[[str], str] | None, bool]
+
 
 class EventHub:
     """Delivers events to ``listeners`` (the engine's own list: resume adds to it) and
@@ -31,7 +34,7 @@ class EventHub:
         self.redactor = redactor
         self.result: RunResult | None = None
         self._local = threading.local()
-        self._by_kind: dict[tuple[object, ...], list[Listener]] = {}
+        self._by_kind: dict[tuple[object, ...], list[_Route]] = {}
 
     def emit(self, event: Event) -> None:
         """Send an event to where this thread's events go: the listeners, or a holding
@@ -42,29 +45,58 @@ class EventHub:
         else:
             self.deliver(event)
 
+    def wants(self, kind: type[Event]) -> bool:
+        """Whether an event of ``kind`` emitted now reaches anyone: a holding buffer on this
+        thread takes every event; else a listener that does not ignore the kind. Why: an
+        event that no one reads need not be built (runner.engine.request_step)."""
+        return getattr(self._local, "sink", None) is not None or bool(self._listening(kind))
+
     def deliver(self, event: Event) -> None:
         """Pass an event to the listeners now, whatever this thread's sink."""
         if isinstance(event, StepFinished) and self.result is not None:
             self.result.record(event.result)
-        listeners = self._listening(type(event))
-        if not listeners:
-            return  # nobody to tell: no masking either
-        masked = self.redactor.mask_data(event)
-        for listener in listeners:
-            listener.on_event(masked)
+        made: dict[Callable[[str], str] | None, Event] = {}
+        for listener, text_filter, as_made in self._listening(type(event)):
+            if as_made:
+                listener.on_event(event)
+                continue
+            out = made.get(text_filter)
+            if out is None:
+                out = made[text_filter] = self._mask(event, text_filter)
+            if text_filter is None:
+                listener.on_event(out)
+            else:
+                listener.on_filtered_event(out)  # type: ignore[attr-defined]  # see _listening
 
-    def _listening(self, kind: type) -> list[Listener]:
+    def _mask(self, event: Event, text_filter: Callable[[str], str] | None) -> Event:
+        if text_filter is None:
+            return self.redactor.mask_data(event)  # type: ignore[no-any-return]
+        return self.redactor.mask_data(event, text_filter)  # type: ignore[no-any-return]
+
+    def _listening(self, kind: type) -> list[_Route]:
         """The listeners that take events of ``kind``: all but those whose
         ``ignored_events`` (a tuple of event classes) names it. Why: an event nobody reads
-        (a check's, for the console) is then neither masked nor sent; an event type added
-        later reaches every listener until one says it ignores it."""
+        (a check's, for the console) is then neither masked nor sent (none listening: nothing
+        done at all); an event type added later reaches every listener until one says it
+        ignores it.
+
+        A listener with a ``text_filter`` (a function of text, and an ``on_filtered_event``
+        method: the console, which makes control characters visible) gets its events masked
+        and filtered in one walk (``Redactor.mask_data``), through ``on_filtered_event``. A
+        listener of the engine's own that writes nothing of an event anywhere (the resume
+        state: it reads a step's number, status and kind) may set ``events_as_made`` and get
+        the events unmasked, without a walk for it."""
         key = (kind, len(self.listeners), *map(id, self.listeners))
         found = self._by_kind.get(key)
         if found is None:
             if len(self._by_kind) > 256:
                 self._by_kind.clear()
             found = self._by_kind[key] = [
-                listener
+                (
+                    listener,
+                    getattr(listener, "text_filter", None),
+                    getattr(listener, "events_as_made", False) is True,
+                )
                 for listener in self.listeners
                 if not issubclass(kind, getattr(listener, "ignored_events", ()))
             ]

@@ -133,6 +133,7 @@ class Engine:
             redactor=self.redactor,
             auth=self.auth,
             emit=self.events.emit,
+            wants=self.events.wants,
             steps=select_steps(collection, options.folders, options.tags, options.exclude_tags),
             secret_names=collection.secrets | env_secrets,
         )

@@ -93,7 +93,8 @@ class RequestSteps:
             result, contracts_check_prepared(step, prepared)
         ):
             return result
-        context.emit(self._request_sent(index, result.url, prepared))
+        if context.wants(RequestSent):
+            context.emit(self._request_sent(index, result.url, prepared))
         try:
             exchange = self.send(index, step, prepared, transport, result, scope)
             if exchange.status == 401 and context.auth.retry_after_401(auth, scope, index):
@@ -176,11 +177,14 @@ class RequestSteps:
         result.size = len(exchange.body)
         self._capture(step, exchange, scope, result)
         # after the captures: a value captured as a secret is masked in the response event too
-        context.emit(self._response_received(index, exchange))
+        if context.wants(ResponseReceived):
+            context.emit(self._response_received(index, exchange))
+        checks_heard = context.wants(CheckDone)
         for check in step.checks:
             check_result = run_check(check, exchange, context.renderer, scope)
             result.checks.append(check_result)
-            context.emit(CheckDone(index, check_result))
+            if checks_heard:
+                context.emit(CheckDone(index, check_result))
         tests = self.scripts.sources(index, step, "test")
         if tests:
             self.scripts.run(index, step, tests, exchange, scope, result, transport)

@@ -19,11 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.core.model import Collection, Environment, Flow, Folder, RequestStep, Step
-
-
-def is_postman_source(source: str) -> bool:
-    """A Postman collection: a ``.json`` file, or the JSON text itself (``{`` first)."""
-    return source.lstrip().startswith("{") or source.lower().endswith(".json")
+from runner.formats import is_postman_source
 
 
 @dataclass(frozen=True)

@@ -126,9 +126,25 @@ class ConsoleReporter:
         return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
     # -- events ------------------------------------------------------------------------------
+    # What came from a file or the network, made visible: runner.engine.emitter applies it in
+    # the walk that masks the event and calls on_filtered_event; on_event, for other callers,
+    # applies it here.
+    text_filter = staticmethod(visible)
+
     def on_event(self, event: Event) -> None:
-        event = terminal_safe(event)  # what came from a file or the network, made visible
-        if isinstance(event, RunStarted):
+        self.on_filtered_event(terminal_safe(event))
+
+    def on_filtered_event(self, event: Event) -> None:
+        """An event whose text has been through ``visible`` already."""
+        if isinstance(event, StepFinished):  # first: one a step, the others far fewer
+            status = event.result.status
+            self._counts[status] = self._counts.get(status, 0) + 1
+            self._stats.step(event.result, self._iterations)
+            self._step(event.result)
+            self._request = self._response = None
+            if self.progress:
+                self._draw_bar()
+        elif isinstance(event, RunStarted):
             self._total = event.total_steps * event.iterations
             self._iterations = event.iterations
             self._started = time.monotonic()
@@ -171,14 +187,6 @@ class ConsoleReporter:
                 self._write(self._paint(f"  · {script_line(event)}", "dim"))
         elif isinstance(event, ScriptDone):
             self._stats.script(event.event, event.failed)
-        elif isinstance(event, StepFinished):
-            status = event.result.status
-            self._counts[status] = self._counts.get(status, 0) + 1
-            self._stats.step(event.result, self._iterations)
-            self._step(event.result)
-            self._request = self._response = None
-            if self.progress:
-                self._draw_bar()
         elif isinstance(event, RunFinished):
             if self._bar_shown:
                 self.stream.write("\r\033[K")
@@ -346,8 +354,8 @@ class _FileConsole(ConsoleReporter):
             progress=False,
         )  # fmt: skip
 
-    def on_event(self, event: Event) -> None:
-        super().on_event(event)
+    def on_filtered_event(self, event: Event) -> None:
+        super().on_filtered_event(event)
         if isinstance(event, RunFinished):
             self.close()
 

@@ -96,7 +96,7 @@ class RunParser(argparse.ArgumentParser):
 
 
 def _postman(args: argparse.Namespace) -> bool:
-    from runner.formats.newman import is_postman_source
+    from runner.formats import is_postman_source
 
     return is_postman_source(str(getattr(args, "collection", "")))
 
