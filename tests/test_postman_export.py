@@ -268,3 +268,37 @@ def test_exported_checks_are_what_the_importer_reads(tmp_path: Path) -> None:
     back = import_files(write_json(tmp_path / "e.json", document), output=tmp_path / "o")
     assert back.report.kept == []
     assert back.report.translated_share == 1.0
+
+
+def test_a_capture_s_missing_value_rule_survives_export_and_import(tmp_path: Path) -> None:
+    """``default: null``, ``default: ''`` and ``optional`` are the three Postman setters the
+    importer reads back as the same capture; another default is a script that sets it."""
+    text = """
+name: Missing values
+steps:
+  - request: Get
+    url: https://api.example.com/
+    capture:
+      as_null: {json: $.a, default: null}
+      as_empty: {header: X-A, default: ''}
+      kept: {json: $.b, optional: true}
+      other: {json: $.c, default: 5}
+"""
+    document = export_collection(parse_collection(text, str(tmp_path / "c.yaml")), Notes())
+    script = document["item"][0]["event"][0]["script"]["exec"]
+    assert script[:4] == [
+        'pm.environment.set("as_null", pm.response.json().a);',
+        'pm.variables.set("as_empty", pm.response.headers.get("X-A"));',
+        'if (pm.response.json().b !== undefined) { pm.environment.set("kept", '
+        "pm.response.json().b); }",
+        'pm.environment.set("other", pm.response.json().c === undefined ? 5 : '
+        "pm.response.json().c);",
+    ]
+    back = import_files(write_json(tmp_path / "e.json", document), output=tmp_path / "o")
+    step = parse_collection(back.outputs[0].text, str(tmp_path / "o.yaml")).steps[0]
+    assert isinstance(step, RequestStep)
+    assert [(c.variable, c.optional, c.has_default, c.default) for c in step.captures] == [
+        ("as_null", False, True, None),
+        ("as_empty", False, True, ""),
+        ("kept", True, False, None),
+    ]

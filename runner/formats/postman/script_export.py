@@ -275,4 +275,20 @@ def capture_script(capture: Capture, where: str, notes: Notes) -> str | None:
             "simple JavaScript form: left out",
         )
         return None
+    return _setter(capture, name, expr)
+
+
+def _setter(capture: Capture, name: str, expr: str) -> str:
+    """The Postman setter that does what the capture does with a missing value: Postman
+    stores ``undefined`` (sent as null; as the empty text through ``pm.variables``), so
+    ``default: null`` and ``default: ''`` are plain setters, ``optional`` the guarded one
+    (what the importer reads back as the same capture)."""
+    if capture.has_default:
+        if capture.default == "":
+            return f"pm.variables.set({name}, {expr});"
+        if capture.default is not None:
+            fallback = json.dumps(capture.default)
+            return f"pm.environment.set({name}, {expr} === undefined ? {fallback} : {expr});"
+    elif capture.optional:
+        return f"if ({expr} !== undefined) {{ pm.environment.set({name}, {expr}); }}"
     return f"pm.environment.set({name}, {expr});"
