@@ -19,6 +19,7 @@ from postman_support import collection, request, write_json
 
 from runner.core.errors import LoadError
 from runner.format.data import open_data
+from runner.formats.postman.script_import import Translator
 from runner.scripts.postman import PostmanSandbox
 
 NEWMAN_DIR = Path(os.environ.get("RUNNER_TEST_NEWMAN", Path.home() / ".cache/runner-ci/newman"))
@@ -154,3 +155,21 @@ def test_newman_reads_the_same_csv_values(tmp_path: Path, echo: EchoServer) -> N
     )
     assert newman.returncode == 0, newman.stdout + newman.stderr
     assert echo.log[-1].query == [("n", "7890"), ("s", "foo")]
+
+
+def test_a_test_after_a_kept_statement_stays_script_in_postman_s_order() -> None:
+    """Declarative checks are evaluated before the step's script: a test written after a
+    statement kept as script is kept too, so the tests run in the order Newman runs them."""
+    source = "\n".join(
+        [
+            'pm.test("first", function () { pm.response.to.have.status(200); });',
+            'tests["kept"] = !postman.getEnvironmentVariable("FOO");',
+            'pm.test("third", function () { pm.response.to.have.header("Date"); });',
+        ]
+    )
+    result = Translator(lambda name: name).translate_test(source)
+    assert result.expect.to_yaml() == {"status": {"eq": 200, "name": "first"}}
+    assert [(k.line, k.reason) for k in result.kept][1:] == [
+        (3, "after a statement kept as script (tests stay in Postman's order)")
+    ]
+    assert result.remaining is not None and 'pm.test("third"' in result.remaining

@@ -83,6 +83,9 @@ IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 POSTMAN_VAR = re.compile(r"\{\{([^{}]*?)}}")
 
 
+AFTER_KEPT = "after a statement kept as script (tests stay in Postman's order)"
+
+
 class Untranslatable(Exception):
     """This statement is kept as script; the message says why (for the import report)."""
 
@@ -390,6 +393,8 @@ class Translator:
                 for cap in caps:
                     if cap.name in taken:
                         raise Untranslatable(f"'{cap.name}' is set twice")
+                if kept:  # declarative checks run before the script: kept, Postman's order is
+                    raise Untranslatable(AFTER_KEPT)
             except Untranslatable as why:
                 kept.append(stmt)
                 result.kept.append(
