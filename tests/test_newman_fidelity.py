@@ -8,13 +8,14 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from conftest import RunCli
-from echo_server import EchoServer
+from echo_server import EchoServer, RawEchoServer
 from postman_support import collection, request, write_json
 
 from runner.core.errors import LoadError
@@ -24,6 +25,7 @@ from runner.scripts.postman import PostmanSandbox
 
 NEWMAN_DIR = Path(os.environ.get("RUNNER_TEST_NEWMAN", Path.home() / ".cache/runner-ci/newman"))
 NEWMAN = NEWMAN_DIR / "node_modules" / ".bin" / "newman"
+WriteFile = Callable[[str, str], Path]
 needs_newman = pytest.mark.skipif(
     not NEWMAN.exists() or shutil.which("node") is None,
     reason=f"newman 6.2.2 is not installed in {NEWMAN_DIR} (.ci/run installs it there)",
@@ -173,3 +175,29 @@ def test_a_test_after_a_kept_statement_stays_script_in_postman_s_order() -> None
         (3, "after a statement kept as script (tests stay in Postman's order)")
     ]
     assert result.remaining is not None and 'pm.test("third"' in result.remaining
+
+
+def test_a_space_in_a_param_is_sent_as_percent_20(
+    write_file: WriteFile, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """As Postman sends it (and RFC 3986 writes it): `+` means a space only in HTML forms.
+    A param still replaces the URL's own query value of that name; the rest is kept as
+    written."""
+    with RawEchoServer() as raw:
+        path = write_file(
+            "c.yaml",
+            f"""
+name: Spaces
+steps:
+  - request: Header value
+    url: "{raw.url}/response-headers?keep=1+2&type=old"
+    params: {{type: "application/json;  charset=utf-8"}}
+""",
+        )
+        report = tmp_path / "r.json"
+        result = run_cli("run", path, "--reporter", f"json:{report}")
+    assert result.code == 0, result.output
+    request_line = json.loads(report.read_text())["steps"][0]["response"]["body"].split("\r\n")[0]
+    assert request_line == (
+        "GET /response-headers?keep=1+2&type=application%2Fjson%3B%20%20charset%3Dutf-8 HTTP/1.1"
+    )
