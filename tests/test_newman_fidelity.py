@@ -201,3 +201,25 @@ steps:
     assert request_line == (
         "GET /response-headers?keep=1+2&type=application%2Fjson%3B%20%20charset%3Dutf-8 HTTP/1.1"
     )
+
+
+def test_translated_checks_keep_the_order_of_the_tests() -> None:
+    """The expect keys follow the tests (the loader keeps their order); a test that the
+    grouping by kind would move before another one is kept as script."""
+    source = "\n".join(
+        [
+            'tests["Status code is 200"] = responseCode.code === 200;',
+            'tests["Body contains cookies"] = responseBody.has("cookies");',
+            "var body = JSON.parse(responseBody);",
+            "tests[\"Body contains cookie foo1\"] = 'foo1' in body.cookies;",
+            'tests["JSON"] = postman.getResponseHeader("Content-Type") === "application/json";',
+            "tests[\"Body contains cookie foo2\"] = 'foo2' in body.cookies;",
+        ]
+    )
+    result = Translator(lambda name: name).translate_test(source)
+    expect = result.expect.to_yaml()
+    assert list(expect) == ["status", "body", "json", "headers"]
+    assert list(expect["json"]) == ["$.cookies.foo1"]
+    assert [(k.line, k.reason) for k in result.kept] == [
+        (6, "grouped with the checks of its kind, it would move before another test")
+    ]
