@@ -43,7 +43,7 @@ steps:
       status: 200
       json:
         $.cookie: session=abc
-        $.path: /echo?a=1&b=two+words
+        $.path: /echo?a=1&b=two%20words
         $.x_test: "yes"
         $.body: '{{"n": 1}}'
     capture:

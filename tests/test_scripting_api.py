@@ -619,8 +619,8 @@ def test_send_request_goes_through_the_transport_and_is_a_masked_sub_request(
     text = report.read_text()
     assert "s3cr3t-value" not in result.output and "s3cr3t-value" not in text
     step = json.loads(text)["steps"][0]
-    assert [(s["method"], s["url"], s["status"]) for s in step["subrequests"]] == [
-        ("GET", f"{echo.url}/get?via=script", 200)
+    assert [(s["method"], s["url"], s["status"], s["script"]) for s in step["subrequests"]] == [
+        ("GET", f"{echo.url}/get?via=script", 200, "test script")  # sent after the step's
     ]
     assert [c["label"] for c in step["checks"]] == ["sub-request answered"]
 

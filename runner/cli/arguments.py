@@ -244,8 +244,11 @@ def add_scale_arguments(p: argparse.ArgumentParser, *, sending: bool) -> None:
     )
 
 
-def scale_options(args: argparse.Namespace, console: Console) -> dict[str, Any]:
-    """The RunOptions fields of ``add_scale_arguments``; reads and checks the data file."""
+def scale_options(
+    args: argparse.Namespace, console: Console, csv_values: str = "text"
+) -> dict[str, Any]:
+    """The RunOptions fields of ``add_scale_arguments``; reads and checks the data file
+    (``csv_values``: the collection's, how its CSV values are read)."""
     from runner.core.errors import UsageError
     from runner.http.transport import TransportOptions
 
@@ -253,7 +256,7 @@ def scale_options(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     if args.data:
         from runner.format.data import open_data  # only data-driven runs read CSV or JSON rows
 
-        data = open_data(args.data)
+        data = open_data(args.data, "newman" if csv_values == "newman" else "text")
     options: dict[str, Any] = {
         "data": data,
         "folders": tuple(args.folder),

@@ -65,7 +65,7 @@ def run_collection(
         keep_steps=False,  # reporters stream; only failures are kept (flat memory)
         docs_check=args.docs_check,
         scripts=getattr(args, "scripts", False),
-        **{**scale_options(args, console), **plan.option_overrides()},
+        **{**scale_options(args, console, collection.csv_values), **plan.option_overrides()},
     )
     if options.data is not None:
         warn_unused_columns(collection, environment, options, console)

@@ -461,6 +461,7 @@ class Collection:
     run_scripts: bool = False  # run the kept scripts, as `run --scripts` (runner.engine.scripting)
     # "literal": an undefined variable is sent as Postman writes it ({{name}}), with a warning
     undefined_variables: str = "error"
+    csv_values: str = "text"  # "newman": --data CSV values trimmed and cast, as Newman reads them
     load: LoadSettings | None = None  # `runner load` thresholds and think time
     retries: Retries | None = None  # for every idempotent request (a step's own wins)
     max_response_size: int | None = None  # bytes; None: --max-response-size (50 MiB)

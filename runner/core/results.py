@@ -40,6 +40,7 @@ class SubRequest:
     status: int | None = None
     elapsed_ms: float | None = None
     error: str | None = None
+    script: str | None = None  # the script that sent it: "pre-request script", "test script"...
 
 
 @dataclass(slots=True)

@@ -42,7 +42,12 @@ from runner.engine.emitter import EventHub
 from runner.engine.flow import Iteration, Walker
 from runner.engine.flow_keys import select_steps
 from runner.engine.interactive import PersonSteps
-from runner.engine.iterations import OrderedEvents, iteration_rows, run_parallel
+from runner.engine.iterations import (
+    OrderedEvents,
+    iteration_rows,
+    run_parallel,
+    with_csv_values,
+)
 from runner.engine.options import RunOptions
 from runner.engine.preparation import prepare_run
 from runner.engine.request_build import RequestBuilder
@@ -106,7 +111,7 @@ class Engine:
         redactor: Redactor | None = None,
         open_url: Callable[[str], object] | None = None,
     ) -> None:
-        options = options or RunOptions()
+        options = with_csv_values(options or RunOptions(), collection)
         self.collection = collection
         self.environment = environment
         self.prompter = prompter or StandardPrompter(environ=options.environ)

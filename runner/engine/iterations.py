@@ -10,6 +10,7 @@ window of the oldest unfinished one, so what is held stays bounded (memory stays
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import threading
@@ -20,6 +21,8 @@ from runner.core.events import Event
 from runner.http.transport import Transport
 
 if TYPE_CHECKING:
+    from runner.core.model import Collection
+    from runner.engine.options import RunOptions
     from runner.format.data import DataFile
 
 Row = dict[str, Any]
@@ -34,6 +37,18 @@ def iteration_rows(data: DataFile | None, iterations: int | None) -> tuple[int, 
         return count, itertools.repeat({}, count)
     count = iterations or data.rows
     return count, data.cycle(count)
+
+
+def with_csv_values(options: RunOptions, collection: Collection) -> RunOptions:
+    """``options`` with its CSV data file read as the collection says (``csv_values``):
+    a caller that opened it the other way gets it checked and read again."""
+    data = options.data
+    if data is None or data.kind != "csv" or data.csv_values == collection.csv_values:
+        return options
+    from runner.format.data import open_data
+
+    newman = collection.csv_values == "newman"
+    return dataclasses.replace(options, data=open_data(data.path, "newman" if newman else "text"))
 
 
 class OrderedEvents:

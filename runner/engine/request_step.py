@@ -29,7 +29,13 @@ from runner.engine.context import RunContext
 from runner.engine.request_build import RequestBuilder
 from runner.engine.scripting import RequestScripts
 from runner.engine.steps import documented, preview
-from runner.http.transport import Exchange, PreparedRequest, Transport, charset_of
+from runner.http.transport import (
+    Exchange,
+    PreparedRequest,
+    Transport,
+    charset_of,
+    with_params,
+)
 from runner.render.scope import Scope
 
 _UNDEFINED = re.compile(r"^undefined variable '([^']+)'")
@@ -87,7 +93,7 @@ class RequestSteps:
             return self._auth_failed(result, exc)
         shown = prepared.url  # parsing a URL costs more than the rest of the step: only if needed
         if prepared.params:
-            shown = str(httpx.URL(prepared.url).copy_merge_params(prepared.params))
+            shown = str(with_params(httpx.URL(prepared.url), prepared.params))
         result.url = context.redactor.mask(shown)
         if context.options.docs_check != "off" and context.docs_failed(
             result, contracts_check_prepared(step, prepared)
@@ -237,7 +243,7 @@ class RequestSteps:
         try:
             url = self.context.renderer.render_str(step.url, scope)
             params = self.builder.pairs(step.params, scope)
-            return str(httpx.URL(url).copy_merge_params(tuple(params))) if params else url
+            return str(with_params(httpx.URL(url), params)) if params else url
         except (RenderError, httpx.InvalidURL):
             return str(step.url)
 

@@ -284,7 +284,8 @@ class RequestScripts:
         """Console lines, sub-requests, tests (named checks), errors and variables."""
         context = self.context
         redactor = context.redactor
-        result.subrequests.extend(getattr(self._local, "subrequests", []))
+        sent = getattr(self._local, "subrequests", [])
+        result.subrequests.extend(replace(sub, script=label) for sub in sent)
         self._local.subrequests = []
         self._record_variables(outcome, scope, result)
         for level, text in outcome.console:

@@ -13,7 +13,9 @@ Formats, chosen by the file's extension:
   ``relax_column_count``) does, a quote inside an unquoted field is a character, and a row
   shorter than the header leaves its last columns unset (a partial column, checked before
   sending like a JSON key that some rows lack); a longer row is an error (values would be
-  lost).
+  lost). With ``csv_values="newman"`` (a collection's ``csv_values: newman``, written by
+  ``runner import postman``) the values are Newman's: spaces around a comma trimmed (a quoted
+  field may then follow spaces), and an unquoted number cast as Newman casts it.
 - ``.json``: an array of objects, read with ijson's C parser; values keep their JSON types.
 """
 
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +33,7 @@ from typing import IO, Any, Literal
 from runner.core.errors import LoadError, SourceLocation
 
 DataKind = Literal["csv", "json"]
+CsvValues = Literal["text", "newman"]
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -43,11 +48,12 @@ class DataFile:
     partial_columns: frozenset[str] = frozenset()  # in some rows only
     # CSV: each partial column -> the line of the first row that lacks it (for the error)
     first_missing: dict[str, int] = field(default_factory=dict, compare=False)
+    csv_values: CsvValues = "text"  # newman: trimmed, numbers cast (as Newman reads CSV)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """The rows, read from the file again, one at a time."""
         if self.kind == "csv":
-            return _csv_rows(self.path)
+            return _csv_rows(self.path, self.csv_values)
         return _json_rows(self.path)
 
     def cycle(self, count: int) -> Iterator[dict[str, Any]]:
@@ -62,8 +68,9 @@ def _forever(data: DataFile) -> Iterator[Iterator[dict[str, Any]]]:
         yield iter(data)
 
 
-def open_data(path: str | Path) -> DataFile:
-    """Check a data file by reading it once (rows are not kept); raises LoadError."""
+def open_data(path: str | Path, csv_values: CsvValues = "text") -> DataFile:
+    """Check a data file by reading it once (rows are not kept); raises LoadError.
+    ``csv_values``: how a CSV file's values are read (a collection's ``csv_values``)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".csv", ".json"):
@@ -74,7 +81,7 @@ def open_data(path: str | Path) -> DataFile:
     if not p.is_file():
         raise LoadError(f"no such data file: {p}" if not p.exists() else f"{p} is not a file")
     if suffix == ".csv":
-        return _check_csv(p)
+        return _check_csv(p, csv_values)
     return _check_json(p)
 
 
@@ -88,8 +95,13 @@ def _open_text(path: Path) -> IO[str]:
         raise LoadError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _reader(path: Path, handle: IO[str]) -> Iterator[tuple[int, list[str]]]:
+def _reader(
+    path: Path, handle: IO[str], csv_values: CsvValues = "text"
+) -> Iterator[tuple[int, list[Any]]]:
     """(line, fields) of each non-blank record; decoding and quoting errors name the line."""
+    if csv_values == "newman":
+        yield from _decoded(path, _newman_records(path, handle))
+        return
     reader = csv.reader(handle, strict=True)
     line = 1
     while True:
@@ -122,12 +134,114 @@ def _undecodable_line(path: Path) -> int:
     return 1
 
 
-def _header(path: Path, records: Iterator[tuple[int, list[str]]]) -> tuple[str, ...]:
+def _decoded(
+    path: Path, records: Iterator[tuple[int, list[Any]]]
+) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        yield from records
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"data file is not UTF-8 text ({exc.reason})",
+            SourceLocation(str(path), _undecodable_line(path)),
+        ) from None
+
+
+def _newman_records(path: Path, handle: IO[str]) -> Iterator[tuple[int, list[Any]]]:
+    """Records as Newman reads CSV (csv-parse with ``trim``, ``relax`` and its own cast):
+    spaces around a comma are not part of a value, a quoted field may follow them, a quote
+    inside an unquoted field is a character, and an unquoted number becomes a number."""
+    line = start = 1
+    fields: list[Any] = []
+    text: list[str] = []  # the current field's characters
+    quoted = inside = False  # the field was quoted; the reader is between its quotes
+    for chunk in handle:
+        at = 0
+        while at < len(chunk):
+            char = chunk[at]
+            at += 1
+            if len(text) > _CSV_FIELD_CHARS:
+                raise LoadError(
+                    f"malformed CSV: field larger than field limit ({_CSV_FIELD_CHARS})",
+                    SourceLocation(str(path), start),
+                )
+            if inside:
+                if char != '"':
+                    text.append(char)
+                elif chunk[at : at + 1] == '"':  # a doubled quote
+                    text.append(char)
+                    at += 1
+                else:
+                    inside = False
+            elif char == "," or char in "\r\n":
+                fields.append(_newman_value("".join(text), quoted))
+                text, quoted = [], False
+                if char != ",":
+                    if any(f != "" for f in fields) or len(fields) > 1:
+                        yield start, fields
+                    fields = []
+            elif char == '"' and not quoted and not "".join(text).strip(" \t"):
+                text, quoted, inside = [], True, True
+            elif not (quoted and char in " \t"):  # spaces after a closing quote are dropped
+                text.append(char)
+        line += 1
+        if not inside and not fields and not text:
+            start = line
+    if inside:
+        raise LoadError(
+            "malformed CSV: a quoted field is not closed", SourceLocation(str(path), start)
+        )
+    if text or fields or quoted:
+        fields.append(_newman_value("".join(text), quoted))
+        if any(f != "" for f in fields) or len(fields) > 1:
+            yield start, fields
+
+
+_CSV_FIELD_CHARS = csv.field_size_limit()  # the bound of the text reader (128 KiB)
+_NEWMAN_INT = re.compile(r"[-+]?[1-9][0-9]*")
+_JS_DECIMAL = re.compile(r"[-+]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
+_JS_RADIX = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
+
+
+def _newman_value(text: str, quoted: bool) -> Any:
+    """Newman's cast (``csvAutoParse``): a quoted value stays text; an unquoted one is
+    trimmed, then an integer (``/^[-+]?[1-9][0-9]*$/``) or a float where JavaScript's
+    ``value - parseFloat(value) + 1 >= 0`` holds, else text."""
+    if quoted:
+        return text
+    value = text.strip(" \t")
+    if _NEWMAN_INT.fullmatch(value):
+        return int(value)
+    number, prefix = _js_number(value), _js_parse_float(value)
+    if not number - prefix + 1 >= 0:  # False for NaN, as in JavaScript
+        return value
+    if math.isfinite(prefix) and prefix.is_integer():
+        return int(prefix)  # JavaScript shows 7, not 7.0
+    return prefix
+
+
+def _js_number(text: str) -> float:
+    """JavaScript's ``Number(text)`` (NaN for what is not a number; "" is 0)."""
+    if not text:
+        return 0.0
+    if _JS_RADIX.fullmatch(text):
+        return float(int(text, 0))
+    if _JS_DECIMAL.fullmatch(text):
+        return float(text.replace("Infinity", "inf"))
+    return math.nan
+
+
+def _js_parse_float(text: str) -> float:
+    """JavaScript's ``parseFloat(text)``: the longest decimal number it starts with."""
+    match = _JS_DECIMAL.match(text)
+    return float(match.group(0).replace("Infinity", "inf")) if match else math.nan
+
+
+def _header(path: Path, records: Iterator[tuple[int, list[Any]]]) -> tuple[str, ...]:
     first = next(records, None)
     if first is None:
         raise LoadError("the data file is empty", SourceLocation(str(path), 1))
     line, names = first
-    header = tuple(name.strip() for name in names)
+    header = tuple(str(name).strip() for name in names)
     seen: set[str] = set()
     for column, name in enumerate(header, start=1):
         if not name:
@@ -144,9 +258,9 @@ def _header(path: Path, records: Iterator[tuple[int, list[str]]]) -> tuple[str, 
     return header
 
 
-def _check_csv(path: Path) -> DataFile:
+def _check_csv(path: Path, csv_values: CsvValues) -> DataFile:
     with _open_text(path) as handle:
-        records = _reader(path, handle)
+        records = _reader(path, handle, csv_values)
         header = _header(path, records)
         rows = 0
         first_missing: dict[str, int] = {}
@@ -165,12 +279,12 @@ def _check_csv(path: Path) -> DataFile:
             "the data file has a header row but no data rows", SourceLocation(str(path), 1)
         )
     columns = tuple(name for name in header if name not in first_missing)
-    return DataFile(path, "csv", rows, columns, frozenset(first_missing), first_missing)
+    return DataFile(path, "csv", rows, columns, frozenset(first_missing), first_missing, csv_values)
 
 
-def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
+def _csv_rows(path: Path, csv_values: CsvValues) -> Iterator[dict[str, Any]]:
     with _open_text(path) as handle:
-        records = _reader(path, handle)
+        records = _reader(path, handle, csv_values)
         header = _header(path, records)
         for _, fields in records:
             yield dict(zip(header, fields, strict=False))  # a short row lacks its last columns

@@ -522,7 +522,8 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
         tags=_tags(doc, entries), scripts=_scripts(doc, entries),
         http2=doc.option(entries, spec.COLLECTION["http2"]),
         run_scripts=doc.option(entries, spec.COLLECTION["run_scripts"]),
-        undefined_variables=_undefined_variables(doc, entries),
+        undefined_variables=_one_of(doc, entries, "undefined_variables"),
+        csv_values=_one_of(doc, entries, "csv_values"),
         load=_load_settings(doc, entries["load"][1]) if "load" in entries else None,
         retries=_retries(doc, entries["retries"][1]) if "retries" in entries else None,
         max_response_size=_size(doc, entries, "max_response_size"),
@@ -1020,13 +1021,12 @@ def _matchers(doc: _Doc, node: Node) -> tuple[tuple[Matcher, ...], str | None]:
     return (Matcher("eq", doc.value(node)),), None
 
 
-def _undefined_variables(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]]) -> str:
-    key = spec.COLLECTION["undefined_variables"]
+def _one_of(doc: _Doc, entries: dict[str, tuple[ScalarNode, Node]], name: str) -> str:
+    """A collection setting that takes one of its spec's values."""
+    key = spec.COLLECTION[name]
     value = str(doc.option(entries, key))
     if value not in key.values:
-        doc.fail(
-            entries[key.name][1], f"undefined_variables must be error or literal, not {value!r}"
-        )
+        doc.fail(entries[key.name][1], f"{name} must be {' or '.join(key.values)}, not {value!r}")
     return value
 
 

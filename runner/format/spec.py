@@ -205,6 +205,15 @@ COLLECTION = _mapping(
         default="error",
         values=("error", "literal"),
     ),
+    Key(
+        "csv_values",
+        "text",
+        "How a CSV data file's values are read (`--data`): text: as written, every value "
+        "text, spaces kept; newman: as Newman reads them, spaces around a comma trimmed and "
+        "unquoted numbers cast to numbers (written by `runner import postman`).",
+        default="text",
+        values=("text", "newman"),
+    ),
     RETRIES,
     SIZE,
     REDIRECTS,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from http.cookiejar import Cookie, CookieJar, LoadError, MozillaCookieJar
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote_plus, urlencode
 
 import httpcore
 import httpx
@@ -280,7 +281,7 @@ class Transport:
         # merge, not replace: params add to a query string written in the URL
         url = self._url(req.url)
         if req.params:
-            url = url.copy_merge_params(req.params)
+            url = with_params(url, req.params)
         problem = host_problem(url.host)
         if problem is not None:
             raise TransportError(f"invalid URL {req.url!r}: {problem}", "invalid_url")
@@ -961,3 +962,18 @@ def save_cookie_jar(path: str | Path, cookies: Iterable[Cookie]) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def with_params(url: httpx.URL, params: Iterable[tuple[str, str]]) -> httpx.URL:
+    """``url`` with ``params`` merged into its query as httpx merges them (a param replaces
+    the URL's own of that name), a space sent as ``%20`` (RFC 3986, and what Postman sends),
+    not the ``+`` of HTML forms that httpx would write."""
+    pairs = list(params)
+    names = {name for name, _ in pairs}
+    kept = [
+        part
+        for part in url.query.split(b"&")
+        if part and unquote_plus(part.split(b"=")[0].decode("ascii")) not in names
+    ]
+    added = urlencode(pairs, quote_via=quote).encode("ascii")
+    return url.copy_with(query=b"&".join([*kept, added]) if added else url.query)

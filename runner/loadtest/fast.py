@@ -39,6 +39,7 @@ from runner.http.transport import (
     decode_body,
     proxy_map,
     too_large,
+    with_params,
 )
 
 
@@ -94,8 +95,8 @@ class FastTransport(Transport):
         if req.follow_redirects or req.digest or req.http2 or self._proxied:
             return super().send(req)
         url = req.url
-        if req.params:  # merged into a query string written in the URL, as httpx does
-            url = str(httpx.URL(url).copy_merge_params(req.params))
+        if req.params:  # merged into a query string written in the URL, as the transport does
+            url = str(with_params(httpx.URL(url), req.params))
         started = time.perf_counter()
         try:
             with gevent.Timeout(req.timeout, _Late):

@@ -49,7 +49,9 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
         collection,
         environment,
         RunOptions(
-            variables=dict(args.var), environ=console.environ, **scale_options(args, console)
+            variables=dict(args.var),
+            environ=console.environ,
+            **scale_options(args, console, collection.csv_values),
         ),
         redactor=redactor,
     )

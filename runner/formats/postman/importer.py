@@ -103,6 +103,8 @@ def import_files(
         collection_yaml = with_key_before(collection_yaml, "steps", "run_scripts", True)
     # Newman sends an undefined {{name}} as written: so does the imported collection
     collection_yaml = with_key_before(collection_yaml, "steps", "undefined_variables", "literal")
+    # and reads a CSV data file's values as Newman does (trimmed, numbers cast)
+    collection_yaml = with_key_before(collection_yaml, "steps", "csv_values", "newman")
     header = (
         f"Imported from Postman ({collection.name}, Collection v{report.version}) by "
         "`runner import postman` (see docs/postman.md).\nScripts under `scripts:` are kept as "

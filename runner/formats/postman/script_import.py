@@ -83,6 +83,10 @@ IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 POSTMAN_VAR = re.compile(r"\{\{([^{}]*?)}}")
 
 
+AFTER_KEPT = "after a statement kept as script (tests stay in Postman's order)"
+AFTER_KEPT_ORDER = "grouped with the checks of its kind, it would move before another test"
+
+
 class Untranslatable(Exception):
     """This statement is kept as script; the message says why (for the import report)."""
 
@@ -191,6 +195,19 @@ class ExpectBuilder:
                 return
             raise Untranslatable(f"a second, different '{op}' check on the same {exp.kind}")
         ops.append((exp.op, exp.value))
+        if not self._in_order():
+            raise Untranslatable(AFTER_KEPT_ORDER)
+
+    def _in_order(self) -> bool:
+        """Whether the checks, written grouped by kind (``json:``, ``headers:``... in the
+        order each kind was first used), still report the tests in the order Postman runs
+        them: a test on the body between two JSON tests would otherwise move."""
+        kinds = list(dict.fromkeys(kind for kind, _ in self.entries))
+        written = [self.names.get(key) for key in self.entries]
+        evaluated = [
+            self.names.get(key) for kind in kinds for key in self.entries if key[0] == kind
+        ]
+        return _collapsed(written) == _collapsed(evaluated)
 
     def _also_contains(self, ops: list[tuple[str, Any]], exp: Expectation) -> None:
         """A second text that must be in the body: one ``matches`` holds every further text
@@ -213,7 +230,8 @@ class ExpectBuilder:
         return sum(len(ops) for ops in self.entries.values())
 
     def to_yaml(self) -> dict[str, Any]:
-        """The ``expect:`` mapping, in the loader's key order."""
+        """The ``expect:`` mapping, its keys in the order each kind of check was first used
+        (the loader keeps it: the tests are reported in Postman's order)."""
         out: dict[str, Any] = {}
         by_kind: dict[str, list[tuple[str | None, list[tuple[str, Any]]]]] = {}
         for (kind, target), ops in self.entries.items():
@@ -242,7 +260,14 @@ class ExpectBuilder:
             out["max_time_ms"] = limit if name is None else {"le": limit, "name": name}
         if "schema" in by_kind:
             out["schema"] = by_kind["schema"][0][1][0][1]
-        return out
+        keys = {"header": "headers", "time": "max_time_ms"}
+        first = [keys.get(kind, kind) for kind in by_kind]
+        return {key: out[key] for key in first if key in out}
+
+
+def _collapsed(names: list[str | None]) -> list[str | None]:
+    """The names with each run of one name written once."""
+    return [name for i, name in enumerate(names) if i == 0 or names[i - 1] != name]
 
 
 def matcher(ops: list[tuple[str, Any]], name: str | None = None) -> Any:
@@ -394,6 +419,8 @@ class Translator:
                 for cap in caps:
                     if cap.name in taken:
                         raise Untranslatable(f"'{cap.name}' is set twice")
+                if kept:  # declarative checks run before the script: kept, Postman's order is
+                    raise Untranslatable(AFTER_KEPT)
             except Untranslatable as why:
                 kept.append(stmt)
                 result.kept.append(
