@@ -54,3 +54,27 @@ def test_with_literal_undefined_variables_a_failed_capture_does_not_skip_the_nex
     ]
     steps = json.loads(report.read_text())["steps"]
     assert [s["status"] for s in steps] == ["failed", "passed"]
+
+
+def test_a_bodiless_custom_method_says_content_length_0_as_newman(
+    run_cli: RunCli, echo: EchoServer, tmp_path: Path
+) -> None:
+    """Newman's custom-http-method fixture: Node sends `Content-Length: 0` for a method that
+    is not GET, HEAD, DELETE, OPTIONS, TRACE or CONNECT and carries nothing (httpx did for
+    POST, PUT and PATCH only); those six still send no length."""
+    path = tmp_path / "c.yaml"
+    steps = "".join(
+        f"  - request: {method}\n    method: {method}\n    url: {echo.url}/anything\n"
+        for method in ("POSTMAN", "PROPFIND", "GET", "DELETE", "OPTIONS", "POST")
+    )
+    path.write_text(f"name: c\nsteps:\n{steps}", encoding="utf-8")
+    result = run_cli("run", path, "--no-color")
+    assert result.code == 0, result.out
+    assert [(r.method, r.headers.get("content-length")) for r in echo.log] == [
+        ("POSTMAN", "0"),
+        ("PROPFIND", "0"),
+        ("GET", None),
+        ("DELETE", None),
+        ("OPTIONS", None),
+        ("POST", "0"),
+    ]

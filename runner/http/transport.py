@@ -35,6 +35,10 @@ MAX_BODY_BYTES = 50 * 1024 * 1024
 MAX_HEADER_BYTES = 65_536  # a request's header names and values together
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 5.1: a header name
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")  # what httpx sends (ASCII, no CR, LF, NUL)
+# Methods sent without Content-Length when they carry nothing; any other (POST, a custom
+# method) says `Content-Length: 0`, as Node's HTTP client (so Newman) and httpx for POST do:
+# a server may wait for a body it is not told is empty.
+_NO_LENGTH_WHEN_EMPTY = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 _UNSET: Any = object()
 
 
@@ -298,6 +302,9 @@ class Transport:
             timeout=httpx.Timeout(req.timeout),
             extensions={_HTTP2: True} if req.http2 else None,
         )
+        if req.method not in _NO_LENGTH_WHEN_EMPTY and "content-length" not in request.headers:
+            if "transfer-encoding" not in request.headers:
+                request.headers["Content-Length"] = "0"
         if req.follow_redirects:  # checked by _guard_redirect on every hop
             request.extensions[_ORIGIN] = _Hops(
                 origin=_origin(request.url),
