@@ -223,3 +223,41 @@ def test_translated_checks_keep_the_order_of_the_tests() -> None:
     assert [(k.line, k.reason) for k in result.kept] == [
         (6, "grouped with the checks of its kind, it would move before another test")
     ]
+
+
+def test_a_missing_file_part_is_left_out_in_an_imported_collection(
+    run_cli: RunCli, tmp_path: Path, echo: EchoServer
+) -> None:
+    """Newman sends a form whose file is not there (a path from the exporter's machine)
+    without that part; the import writes ``missing_files: skip``, and the run sends the rest
+    with a warning. A native collection (``error``) sends nothing for that step."""
+    form = {
+        "mode": "formdata",
+        "formdata": [
+            {"key": "k", "value": "v", "type": "text"},
+            {"key": "photo", "src": "/Users/someone/Desktop/photo.png", "type": "file"},
+        ],
+    }
+    document = collection(
+        request("Upload", echo.url + "/post", method="POST", body=form), name="Files"
+    )
+    source = write_json(tmp_path / "files.postman_collection.json", document)
+    imported = run_cli("import", "postman", source, "-o", tmp_path / "out", "--force")
+    assert imported.code == 0, imported.output
+    path = tmp_path / "out" / "collections" / "files.yaml"
+    assert yaml.safe_load(path.read_text())["missing_files"] == "skip"
+    report = tmp_path / "report.json"
+    result = run_cli("run", path, "--reporter", f"json:{report}")
+    assert result.code == 0, result.output
+    (sent,) = echo.log
+    assert b'name="k"' in sent.body and b"photo" not in sent.body
+    (warning,) = json.loads(report.read_text())["steps"][0]["warnings"]
+    assert (warning["label"], warning["message"]) == (
+        "missing file",
+        "file part 'photo': no such file: /Users/someone/Desktop/photo.png: left out "
+        "(missing_files: skip)",
+    )
+    path.write_text(path.read_text().replace("missing_files: skip", "missing_files: error"))
+    refused = run_cli("run", path)
+    assert refused.code == 1 and "no such file: /Users/someone/Desktop/photo.png" in refused.out
+    assert len(echo.log) == 1  # nothing more sent

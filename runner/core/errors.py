@@ -22,7 +22,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ExitStatus(enum.IntEnum):
@@ -90,6 +90,15 @@ class LoadError(RunnerError):
 class RenderError(RunnerError):
     exit_status = ExitStatus.INVALID
     kind = "template error"
+
+
+class MissingFile(RenderError):
+    """A file part names a file that is not there: ``part`` is the model's Part
+    (``missing_files: skip`` leaves it out and sends the rest, as Newman does)."""
+
+    def __init__(self, message: str, location: SourceLocation | None, *, part: Any) -> None:
+        super().__init__(message, location)
+        self.part = part
 
 
 class RenderErrors(RenderError):

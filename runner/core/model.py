@@ -462,6 +462,7 @@ class Collection:
     # "literal": an undefined variable is sent as Postman writes it ({{name}}), with a warning
     undefined_variables: str = "error"
     csv_values: str = "text"  # "newman": --data CSV values trimmed and cast, as Newman reads them
+    missing_files: str = "error"  # "skip": a file part whose file is not there is left out
     load: LoadSettings | None = None  # `runner load` thresholds and think time
     retries: Retries | None = None  # for every idempotent request (a step's own wins)
     max_response_size: int | None = None  # bytes; None: --max-response-size (50 MiB)

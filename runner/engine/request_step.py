@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import httpx
 
@@ -17,13 +18,14 @@ from runner.check.captures import CaptureError, MissingValue, extract
 from runner.check.checks import run_check
 from runner.core.errors import (
     InputMissingError,
+    MissingFile,
     PauseRefusedError,
     RenderError,
     RunnerError,
     TransportError,
 )
 from runner.core.events import BODY_PREVIEW_CHARS, CheckDone, RequestSent, ResponseReceived
-from runner.core.model import Auth, Capture, RequestStep
+from runner.core.model import Auth, Body, Capture, Part, RequestStep
 from runner.core.results import CheckResult, StepResult
 from runner.engine.context import RunContext
 from runner.engine.request_build import RequestBuilder
@@ -77,14 +79,15 @@ class RequestSteps:
             changes = self.scripts.run(index, step, pre, None, scope, result, transport)
 
         literals: set[str] = set()  # undefined_variables: literal
+        sent = [step]  # the step as sent: without the file parts missing_files: skip left out
 
         def prepare() -> PreparedRequest:
             used = scope.with_literals(literals) if literals else scope
-            prepared = self.render(step, auth, used, index)
-            return self.builder.finish(step, auth, used, prepared, changes)
+            prepared = self.render(sent[0], auth, used, index)
+            return self.builder.finish(sent[0], auth, used, prepared, changes)
 
         try:
-            prepared = self._prepare_literal(prepare, literals, result)
+            prepared = self._prepare_as_newman(prepare, literals, sent, result)
         except RenderError as exc:
             result.url = context.redactor.mask(str(step.url))
             return context.error(result, exc.message, "render")
@@ -111,14 +114,31 @@ class RequestSteps:
             return self._auth_failed(result, exc)
         return self._received(index, step, exchange, scope, result, transport)
 
-    def _prepare_literal(
-        self, prepare: Callable[[], PreparedRequest], literals: set[str], result: StepResult
+    def _prepare_as_newman(
+        self,
+        prepare: Callable[[], PreparedRequest],
+        literals: set[str],
+        sent: list[RequestStep],
+        result: StepResult,
     ) -> PreparedRequest:
         """Render; with ``undefined_variables: literal`` an undefined variable is sent as
-        Postman writes it (``{{name}}``), as Newman does, with a warning on the step."""
+        Postman writes it (``{{name}}``), and with ``missing_files: skip`` a file part whose
+        file is not there is left out, as Newman does, each with a warning on the step."""
         while True:
             try:
                 return prepare()
+            except MissingFile as exc:
+                if self.context.collection.missing_files != "skip":
+                    raise
+                sent[0] = _without_part(sent[0], exc.part)
+                result.warnings.append(
+                    CheckResult(
+                        "missing file",
+                        False,
+                        message=f"{exc.message}: left out (missing_files: skip)",
+                        loc=exc.location,
+                    )
+                )
             except RenderError as exc:
                 found = _UNDEFINED.match(exc.message)
                 literal = self.context.collection.undefined_variables == "literal"
@@ -292,3 +312,13 @@ def contracts_check_prepared(step: RequestStep, prepared: PreparedRequest) -> li
 def _capture_failed(capture: Capture, exc: CaptureError) -> CheckResult:
     """The failed check a capture that found nothing adds to its step."""
     return CheckResult(f"capture {capture.variable}", False, None, None, str(exc), capture.loc)
+
+
+def _without_part(step: RequestStep, part: Part) -> RequestStep:
+    """``step`` without the file part ``part`` (a file body: an empty body)."""
+    body = step.body
+    assert body is not None
+    if body.kind == "multipart":
+        left = tuple(p for p in body.parts if p is not part)
+        return replace(step, body=replace(body, parts=left))
+    return replace(step, body=Body("text", text="", content_type=body.content_type))

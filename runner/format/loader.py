@@ -524,6 +524,7 @@ def parse_collection(text: str, path: str = "<collection>") -> Collection:
         run_scripts=doc.option(entries, spec.COLLECTION["run_scripts"]),
         undefined_variables=_one_of(doc, entries, "undefined_variables"),
         csv_values=_one_of(doc, entries, "csv_values"),
+        missing_files=_one_of(doc, entries, "missing_files"),
         load=_load_settings(doc, entries["load"][1]) if "load" in entries else None,
         retries=_retries(doc, entries["retries"][1]) if "retries" in entries else None,
         max_response_size=_size(doc, entries, "max_response_size"),

@@ -214,6 +214,15 @@ COLLECTION = _mapping(
         default="text",
         values=("text", "newman"),
     ),
+    Key(
+        "missing_files",
+        "text",
+        "error: a file part or file body whose file is not there is a step error, nothing "
+        "sent; skip: the file part is left out and the request sent, with a warning on the "
+        "step (Newman's way; written by `runner import postman`).",
+        default="error",
+        values=("error", "skip"),
+    ),
     RETRIES,
     SIZE,
     REDIRECTS,

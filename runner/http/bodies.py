@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from runner.core.errors import RenderError
+from runner.core.errors import MissingFile, RenderError
 from runner.core.model import Body, Part
 from runner.render.templates import Renderer
 
@@ -93,6 +93,8 @@ def resolve_file(written: str, part: Part, base_dir: Path, roots: Sequence[Path]
     if not path.is_absolute():
         path = base_dir / path
     real = path.resolve()
+    if not real.exists():  # nothing to read, wherever it is: "no such file" says more
+        raise MissingFile(f"file part '{part.name}': no such file: {path}", part.loc, part=part)
     allowed = [base_dir.resolve(), *(Path(r).resolve() for r in roots)]
     if not any(real == root or real.is_relative_to(root) for root in allowed):
         raise RenderError(  # the remedy in the message: a step error shows no hint
@@ -102,7 +104,7 @@ def resolve_file(written: str, part: Part, base_dir: Path, roots: Sequence[Path]
             part.loc,
         )
     if not real.is_file():
-        raise RenderError(f"file part '{part.name}': no such file: {path}", part.loc)
+        raise RenderError(f"file part '{part.name}': not a file: {path}", part.loc)
     return real
 
 

@@ -105,6 +105,8 @@ def import_files(
     collection_yaml = with_key_before(collection_yaml, "steps", "undefined_variables", "literal")
     # and reads a CSV data file's values as Newman does (trimmed, numbers cast)
     collection_yaml = with_key_before(collection_yaml, "steps", "csv_values", "newman")
+    if sends_files(collection_yaml):  # and sends a request whose file is not there without it
+        collection_yaml = with_key_before(collection_yaml, "steps", "missing_files", "skip")
     header = (
         f"Imported from Postman ({collection.name}, Collection v{report.version}) by "
         "`runner import postman` (see docs/postman.md).\nScripts under `scripts:` are kept as "
@@ -323,6 +325,19 @@ def has_scripts(node: Any) -> bool:
     if isinstance(node, dict):
         return bool(node.get("scripts")) or any(has_scripts(v) for v in node.get("steps") or ())
     return False
+
+
+def sends_files(node: Any) -> bool:
+    """Whether a converted collection has a file part or a file body anywhere."""
+    if not isinstance(node, dict):
+        return False
+    body = node.get("body")
+    if isinstance(body, dict):
+        parts = body.get("multipart")
+        listed: list[Any] = list(parts.values()) if isinstance(parts, dict) else parts or []
+        if "file" in body or any(isinstance(p, dict) and "file" in p for p in listed):
+            return True
+    return any(sends_files(v) for v in node.get("steps") or ())
 
 
 def with_key_before(mapping: dict[str, Any], before: str, key: str, value: Any) -> dict[str, Any]:
