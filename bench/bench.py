@@ -386,7 +386,12 @@ def measure(argv: Sequence[str]) -> Sample:
     if proc.stderr:
         proc.stderr.close()
     if proc.returncode not in (0,):
-        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {' '.join(argv)}\n{err[-2000:]}")
+        again = subprocess.run(argv, capture_output=True, text=True, env=bench_env())
+        shown = (err + again.stdout + again.stderr)[-3000:]  # its output was not kept: once more
+        raise SystemExit(
+            f"{argv[0]} failed ({proc.returncode}; {again.returncode} when run again): "
+            f"{' '.join(argv)}\n{shown}"
+        )
     return Sample(wall, usage.ru_maxrss / 1024)
 
 
