@@ -363,6 +363,11 @@ class Sample:
     rss_mb: float
 
 
+# The measured processes' working directory: not the project's, where `python -m` (Tavern's
+# pytest) would find the project's own sources and build metadata (runner.egg-info) first.
+OUTSIDE = tempfile.gettempdir()
+
+
 def bench_env() -> dict[str, str]:
     """The environment of the measured processes: Python may write its bytecode cache (as on
     a user's machine), and nothing proxies 127.0.0.1."""
@@ -377,7 +382,7 @@ def measure(argv: Sequence[str]) -> Sample:
     """Wall time and peak memory of one whole process (its output thrown away)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=bench_env()
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=bench_env(), cwd=OUTSIDE
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
@@ -386,7 +391,7 @@ def measure(argv: Sequence[str]) -> Sample:
     if proc.stderr:
         proc.stderr.close()
     if proc.returncode not in (0,):
-        again = subprocess.run(argv, capture_output=True, text=True, env=bench_env())
+        again = subprocess.run(argv, capture_output=True, text=True, env=bench_env(), cwd=OUTSIDE)
         shown = (err + again.stdout + again.stderr)[-3000:]  # its output was not kept: once more
         raise SystemExit(
             f"{argv[0]} failed ({proc.returncode}; {again.returncode} when run again): "

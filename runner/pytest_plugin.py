@@ -188,8 +188,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CollectionFile | None:
-    if file_path.suffix not in (".yaml", ".yml"):
-        return None
+    if file_path.suffix not in (".yaml", ".yml") or file_path.stem.endswith(".tavern"):
+        return None  # Tavern's tests (test_x.tavern.yaml) are its plugin's, even when named
     settings = parent.config.stash[SETTINGS]
     if parent.session.isinitpath(file_path) or settings.matches(file_path, parent.config.rootpath):
         return CollectionFile.from_parent(parent, path=file_path)

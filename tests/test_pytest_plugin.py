@@ -489,6 +489,18 @@ def test_explicit_file_is_collected_whatever_its_name(
     result.assert_outcomes(passed=1)
 
 
+def test_a_tavern_file_is_left_to_tavern_even_when_named(
+    pytester: pytest.Pytester, fresh_server: TestServer
+) -> None:
+    """Tavern's tests are ``test_x.tavern.yaml``: with both plugins installed, ``pytest
+    test_x.tavern.yaml`` is Tavern's to collect; ours read it as a collection and failed."""
+    write(pytester, "test_login.tavern.yaml", "test_name: login\nstages: []\n")
+    result = run(pytester, fresh_server, "test_login.tavern.yaml")
+    result.assert_outcomes()  # no error from ours: no plugin claims it here (no Tavern)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "ERROR: not found:" in result.stderr.str()
+
+
 def test_glob_pattern() -> None:
     pattern = glob_pattern(DEFAULT_GLOBS)
     for path in ("collections/a.yaml", "collections/x/y/b.yaml", "tests/collections/c.yaml",
