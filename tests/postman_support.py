@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,13 @@ SCHEMA_V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.js
 SHARED = Path(__file__).parents[2] / "shared" / "data" / "postman"
 needs_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason=f"the shared Postman corpus is not at {SHARED}"
+)
+# Newman 6.2.2, where .ci/run installs it, for the tests that compare with Newman itself
+NEWMAN_DIR = Path(os.environ.get("RUNNER_TEST_NEWMAN", Path.home() / ".cache/runner-ci/newman"))
+NEWMAN = NEWMAN_DIR / "node_modules" / ".bin" / "newman"
+needs_newman = pytest.mark.skipif(
+    not NEWMAN.exists() or shutil.which("node") is None,
+    reason=f"newman 6.2.2 is not installed in {NEWMAN_DIR} (.ci/run installs it there)",
 )
 
 

@@ -5,8 +5,6 @@ Newman's JUnit reporter names them (compared with Newman 6.2.2 itself where it i
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -16,16 +14,13 @@ import pytest
 import yaml
 from conftest import RunCli
 from echo_server import EchoServer
-from postman_support import collection, request, write_json
+from postman_support import NEWMAN, collection, needs_newman, request, write_json
 
 from runner.core.errors import LoadError
 from runner.format.loader import parse_collection
 from runner.formats.postman.script_import import Translator
 from runner.reporters.newman_names import class_name
 from runner.scripts.postman import PostmanSandbox
-
-NEWMAN_DIR = Path(os.environ.get("RUNNER_TEST_NEWMAN", Path.home() / ".cache/runner-ci/newman"))
-NEWMAN = NEWMAN_DIR / "node_modules" / ".bin" / "newman"
 
 
 def _checks(text: str) -> list[tuple[str, str | None, str | None]]:
@@ -186,10 +181,7 @@ def test_an_imported_collection_fails_as_newman_with_the_test_names(
     assert "<td>this one fails on purpose</td>" in html.read_text()
 
 
-@pytest.mark.skipif(
-    not NEWMAN.exists() or shutil.which("node") is None,
-    reason=f"newman 6.2.2 is not installed in {NEWMAN_DIR} (.ci/run installs it there)",
-)
+@needs_newman
 def test_the_junit_names_are_newman_s(
     run_cli: RunCli, tmp_path: Path, echo: EchoServer, postman_sandbox: PostmanSandbox
 ) -> None:

@@ -5,8 +5,6 @@ where it is installed."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -16,20 +14,14 @@ import pytest
 import yaml
 from conftest import RunCli
 from echo_server import EchoServer, RawEchoServer
-from postman_support import collection, request, write_json
+from postman_support import NEWMAN, collection, needs_newman, request, write_json
 
 from runner.core.errors import LoadError
 from runner.format.data import open_data
 from runner.formats.postman.script_import import Translator
 from runner.scripts.postman import PostmanSandbox
 
-NEWMAN_DIR = Path(os.environ.get("RUNNER_TEST_NEWMAN", Path.home() / ".cache/runner-ci/newman"))
-NEWMAN = NEWMAN_DIR / "node_modules" / ".bin" / "newman"
 WriteFile = Callable[[str, str], Path]
-needs_newman = pytest.mark.skipif(
-    not NEWMAN.exists() or shutil.which("node") is None,
-    reason=f"newman 6.2.2 is not installed in {NEWMAN_DIR} (.ci/run installs it there)",
-)
 
 # Newman's fixture comma-test-csv, with a second row and a quoted field over two lines
 CSV = (

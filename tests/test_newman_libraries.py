@@ -6,20 +6,14 @@ local server; the test names (so the values) and outcomes must be the same, in o
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from conftest import RunCli
 from echo_server import EchoServer
-from postman_support import collection, request, write_json
+from postman_support import NEWMAN, collection, needs_newman, request, write_json
 
 from runner.scripts.postman import PostmanSandbox
-
-NEWMAN_DIR = Path(os.environ.get("RUNNER_TEST_NEWMAN", Path.home() / ".cache/runner-ci/newman"))
-NEWMAN = NEWMAN_DIR / "node_modules" / ".bin" / "newman"
 
 # Each test's name carries what the library computed; a failing expectation fails it.
 LIBRARIES = r"""
@@ -64,10 +58,7 @@ def _assertions_ours(report: Path) -> list[tuple[str, bool]]:
     return [(c["name"], c["passed"]) for s in steps for c in s.get("checks", [])]
 
 
-@pytest.mark.skipif(
-    not NEWMAN.exists() or shutil.which("node") is None,
-    reason=f"newman 6.2.2 is not installed in {NEWMAN_DIR} (.ci/run installs it there)",
-)
+@needs_newman
 def test_every_bundled_library_gives_newman_s_result(
     run_cli: RunCli, tmp_path: Path, echo: EchoServer, postman_sandbox: PostmanSandbox
 ) -> None:
