@@ -162,3 +162,30 @@ def test_the_scripts_rows_count_the_postman_scripts_run(
     ]
     inert = run_cli("run", path, "--no-color")  # without --scripts: none ran, no rows
     assert "-scripts |" not in inert.out
+
+
+def test_response_times_print_as_the_exact_times_would_in_memory_that_does_not_grow() -> None:
+    """The summary counts times per whole millisecond: min, max, average, p50 and p95 print
+    exactly as computed from every time, and 100,000 requests keep a few counters."""
+    import math
+    import random
+
+    from runner.reporters.summary import ResponseTimes
+
+    rng = random.Random(7)
+    exact = [rng.choice((0.5, 1.5, 2.5, 7.49, 7.5, 12.0)) + rng.random() * 3 for _ in range(10_000)]
+    exact += [0.4999, 2.5000001, 99.5]
+    times = ResponseTimes()
+    for ms in exact:
+        times.add(ms)
+
+    def nearest_rank(p: float) -> float:
+        ordered = sorted(exact)
+        return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
+
+    for p in (1, 50, 95, 99, 100):
+        assert f"{times.percentile(p):.0f}" == f"{nearest_rank(p):.0f}", p
+    assert (f"{times.min_ms:.0f}", f"{times.max_ms:.0f}") == (f"{min(exact):.0f}", "100")
+    assert f"{times.total_ms / len(times):.0f}" == f"{sum(exact) / len(exact):.0f}"
+    assert len(times) == len(exact) and len(times.per_ms) <= 20
+    assert ResponseTimes().percentile(95) == 0.0

@@ -1,12 +1,15 @@
 """The closing summary in Newman's manner (iterations, requests, assertions: executed and
 failed; response times; data received), with what Newman lacks: steps skipped, p50/p95,
-per-folder totals and the slowest steps. Built from the event stream as it goes: one float per
-request is kept (for the percentiles), the slowest steps in a small heap."""
+per-folder totals and the slowest steps. Built from the event stream as it goes, in memory
+that does not grow with the run: response times are counted per whole millisecond (the unit the
+summary prints, so its percentiles are exactly those of every time kept), the slowest steps are
+in a small heap."""
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from runner.core.results import StepResult
@@ -29,6 +32,42 @@ class FolderTotals:
 
 
 @dataclass
+class ResponseTimes:
+    """Response times as the summary prints them: how many fell on each whole millisecond
+    (rounding is monotonic, so the nearest-rank percentile of these is the rounded percentile
+    of the exact times), with the exact count, total, min and max. A 100,000-request run keeps
+    a few dozen counters, not 100,000 floats."""
+
+    count: int = 0
+    total_ms: float = 0.0
+    min_ms: float = math.inf
+    max_ms: float = 0.0
+    per_ms: Counter[int] = field(default_factory=Counter)
+
+    def add(self, ms: float) -> None:
+        self.count += 1
+        self.total_ms += ms
+        self.min_ms = min(self.min_ms, ms)
+        self.max_ms = max(self.max_ms, ms)
+        self.per_ms[round(ms)] += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def percentile(self, p: float) -> float:
+        """Nearest-rank percentile (0 without any)."""
+        if not self.count:
+            return 0.0
+        rank = max(math.ceil(p / 100 * self.count), 1)
+        seen = 0
+        for ms in sorted(self.per_ms):
+            seen += self.per_ms[ms]
+            if seen >= rank:
+                return float(ms)
+        return float(max(self.per_ms))  # not reached: the counts add up to self.count
+
+
+@dataclass
 class RunStats:
     iterations: Row = field(default_factory=Row)
     requests: Row = field(default_factory=Row)
@@ -36,7 +75,7 @@ class RunStats:
     scripts: dict[str, Row] = field(default_factory=dict)  # "prerequest", "test": --scripts
     skipped: int = 0
     received: int = 0
-    times: list[float] = field(default_factory=list)
+    times: ResponseTimes = field(default_factory=ResponseTimes)
     folders: dict[str, FolderTotals] = field(default_factory=dict)
     slowest: list[tuple[float, int, str]] = field(default_factory=list)  # (ms, seq, label)
     _failed_iterations: set[int] = field(default_factory=set)
@@ -67,7 +106,7 @@ class RunStats:
         self.requests.failed += bad
         self.received += step.size or 0
         if step.elapsed_ms is not None:
-            self.times.append(step.elapsed_ms)
+            self.times.add(step.elapsed_ms)
             label = " / ".join((*step.path, step.name))
             if iterations > 1:
                 label += f" (iteration {step.iteration})"
@@ -84,11 +123,8 @@ class RunStats:
             totals.elapsed_ms += step.elapsed_ms or 0.0
 
     def percentile(self, p: float) -> float:
-        """Nearest-rank percentile of the response times (0 without any)."""
-        if not self.times:
-            return 0.0
-        ordered = sorted(self.times)
-        return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
+        """Nearest-rank percentile of the response times, in whole ms (0 without any)."""
+        return self.times.percentile(p)
 
 
 def render(stats: RunStats, duration_s: float, *, unicode: bool) -> list[str]:
@@ -122,11 +158,12 @@ def render(stats: RunStats, duration_s: float, *, unicode: bool) -> list[str]:
     lines.append(rule(corners[6], corners[7], corners[8]))
     lines.append(f"total run duration: {duration_s * 1000:.0f} ms")
     lines.append(f"total data received: {size(stats.received)}")
-    if stats.times:
-        average = sum(stats.times) / len(stats.times)
+    times = stats.times
+    if times.count:
+        average = times.total_ms / times.count
         lines.append(
-            f"response time: average {average:.0f} ms [min {min(stats.times):.0f} ms, "
-            f"max {max(stats.times):.0f} ms, p50 {stats.percentile(50):.0f} ms, "
+            f"response time: average {average:.0f} ms [min {times.min_ms:.0f} ms, "
+            f"max {times.max_ms:.0f} ms, p50 {stats.percentile(50):.0f} ms, "
             f"p95 {stats.percentile(95):.0f} ms]"
         )
     if stats.folders:
@@ -136,7 +173,7 @@ def render(stats: RunStats, duration_s: float, *, unicode: bool) -> list[str]:
                 f"  {name}: {totals.steps} {plural(totals.steps, 'request')}, "
                 f"{totals.failed} failed, {totals.elapsed_ms:.0f} ms"
             )
-    if len(stats.times) > SLOWEST:
+    if times.count > SLOWEST:
         lines.append("slowest:")
         for ms, _, label in sorted(stats.slowest, reverse=True):
             lines.append(f"  {ms:.0f} ms  {label}")
