@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.core.events import CheckDone, Event, RequestSent, StepStarted
+from runner.core.events import CheckDone, Event, RequestSent, StepFinished, StepStarted
 from runner.core.redact import MASK, Redactor
 from runner.core.results import CheckResult
 from runner.engine.emitter import EventHub
@@ -204,3 +204,25 @@ def test_an_event_is_wanted_when_a_listener_or_a_holding_buffer_takes_it() -> No
     with hub.events_to(held.append):
         assert hub.wants(StepStarted)  # a retried attempt's buffer takes every event
     assert not hub.wants(StepStarted)
+
+
+def test_a_sink_that_names_its_kinds_gets_only_those_and_is_not_asked_for_the_rest() -> None:
+    """A load user's sink reads a step's start and end: the other events are dropped and,
+    through ``wants``, not even built; a holding buffer inside it still takes everything,
+    and what it passes on is filtered again."""
+    hub = EventHub([Greedy()], Redactor())
+    took: list[Event] = []
+    held: list[Event] = []
+    with hub.events_to(took.append, (StepStarted, StepFinished)):
+        assert hub.wants(StepStarted) and hub.wants(StepFinished)
+        assert not hub.wants(RequestSent) and not hub.wants(CheckDone)
+        with hub.events_to(held.append):  # a retried attempt's buffer
+            assert hub.wants(RequestSent)
+            hub.emit(StepStarted(1, "Get", "request", (), 1))
+            hub.emit(sent())
+        for event in held:
+            hub.emit(event)
+        hub.emit(CheckDone(1, CheckResult("status", True, 200, 200)))
+    assert [type(e) for e in held] == [StepStarted, RequestSent]
+    assert [type(e) for e in took] == [StepStarted]
+    assert hub.wants(RequestSent)  # after the block: the listener's again

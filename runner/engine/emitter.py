@@ -39,17 +39,21 @@ class EventHub:
     def emit(self, event: Event) -> None:
         """Send an event to where this thread's events go: the listeners, or a holding
         buffer (a retried attempt, a concurrent iteration or parallel step)."""
-        sink = getattr(self._local, "sink", None)
-        if sink is not None:
-            sink(event)
-        else:
+        route = getattr(self._local, "route", None)
+        if route is None:
             self.deliver(event)
+        elif route[1] is None or isinstance(event, route[1]):
+            route[0](event)
 
     def wants(self, kind: type[Event]) -> bool:
-        """Whether an event of ``kind`` emitted now reaches anyone: a holding buffer on this
-        thread takes every event; else a listener that does not ignore the kind. Why: an
-        event that no one reads need not be built (runner.engine.request_step)."""
-        return getattr(self._local, "sink", None) is not None or bool(self._listening(kind))
+        """Whether an event of ``kind`` emitted now reaches anyone: this thread's sink, if it
+        takes that kind (a holding buffer takes every event); else a listener that does not
+        ignore the kind. Why: an event that no one reads need not be built
+        (runner.engine.request_step)."""
+        route = getattr(self._local, "route", None)
+        if route is None:
+            return bool(self._listening(kind))
+        return route[1] is None or issubclass(kind, route[1])
 
     def deliver(self, event: Event) -> None:
         """Pass an event to the listeners now, whatever this thread's sink."""
@@ -103,11 +107,15 @@ class EventHub:
         return found
 
     @contextmanager
-    def events_to(self, sink: Callable[[Event], None]) -> Iterator[None]:
-        """Within the block, this thread's events go to ``sink`` instead of the listeners."""
-        previous = getattr(self._local, "sink", None)
-        self._local.sink = sink
+    def events_to(
+        self, sink: Callable[[Event], None], kinds: tuple[type[Event], ...] | None = None
+    ) -> Iterator[None]:
+        """Within the block, this thread's events go to ``sink`` instead of the listeners;
+        with ``kinds``, only the events of those types, and the others are dropped (and,
+        through ``wants``, not even built: a load user reads two events of a step's six)."""
+        previous = getattr(self._local, "route", None)
+        self._local.route = (sink, kinds)
         try:
             yield
         finally:
-            self._local.sink = previous
+            self._local.route = previous

@@ -381,9 +381,12 @@ class Engine:
         """Report an event: to the listeners, or to this thread's holding buffer."""
         self.events.emit(event)
 
-    def events_to(self, sink: Callable[[Event], None]) -> AbstractContextManager[None]:
-        """Within the block, this thread's events go to ``sink`` instead of the listeners."""
-        return self.events.events_to(sink)
+    def events_to(
+        self, sink: Callable[[Event], None], kinds: tuple[type[Event], ...] | None = None
+    ) -> AbstractContextManager[None]:
+        """Within the block, this thread's events go to ``sink`` instead of the listeners
+        (with ``kinds``: only events of those types; the others are dropped)."""
+        return self.events.events_to(sink, kinds)
 
     def error(self, result: StepResult, message: str, reason: str) -> StepResult:
         """Mark a step's result as an error (message masked)."""

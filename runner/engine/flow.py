@@ -120,24 +120,57 @@ class Iteration:
 SCRIPT_JUMP_MAX = 1000  # setNextRequest jumps from one request per iteration (loop guard)
 
 
-# The parallel groups and goto targets of a list of selected steps, worked out once per list
-# rather than once per iteration (a load user walks the same list thousands of times). The
-# list is kept in the entry, so its id is not reused while the entry lives.
-_PLANS: dict[int, tuple[Selected, int, dict[int, int], dict[int, int], dict[str, int]]] = {}
+# What is worked out once per list of selected steps rather than once per iteration or per
+# request (a load user walks the same list thousands of times): the parallel groups, the goto
+# targets, and each step's auth, folder path, kind and outputs. The list is kept in the entry,
+# so its id is not reused while the entry lives.
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    """One selected step's facts that never change during a run."""
+
+    auth: Any  # runner.core.model.Auth | None (request steps)
+    path: tuple[str, ...]
+    kind: Any  # StepResult.kind
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    groups: dict[int, int]
+    group_start: dict[int, int]
+    targets: dict[str, int]
+    leaves: tuple[_Leaf, ...]
+
+
+_PLANS: dict[int, tuple[Selected, int, Any, _Plan]] = {}
 _PLANS_LOCK = threading.Lock()
 
 
-def _plan(steps: Selected) -> tuple[dict[int, int], dict[int, int], dict[str, int]]:
+def _plan(steps: Selected, collection: Any) -> _Plan:
     with _PLANS_LOCK:
         found = _PLANS.get(id(steps))
-    if found is not None and found[0] is steps and found[1] == len(steps):
-        return found[2], found[3], found[4]
+    if (
+        found is not None
+        and found[0] is steps
+        and found[1] == len(steps)
+        and found[2] is collection
+    ):
+        return found[3]
     groups = parallel_groups(steps)
-    plan = (groups, group_starts(groups), goto_targets(steps, groups))
+    leaves = tuple(
+        _Leaf(
+            effective_auth(step, parents, collection) if isinstance(step, RequestStep) else None,
+            step_path(parents),
+            step_kind(step),
+            tuple(step_outputs(step)),
+        )
+        for step, parents in steps
+    )
+    plan = _Plan(groups, group_starts(groups), goto_targets(steps, groups), leaves)
     with _PLANS_LOCK:
         if len(_PLANS) >= 64:
             _PLANS.clear()
-        _PLANS[id(steps)] = (steps, len(steps), *plan)
+        _PLANS[id(steps)] = (steps, len(steps), collection, plan)
     return plan
 
 
@@ -148,7 +181,9 @@ class Walker:
         self.engine = engine
         self.control = control
         self.steps = engine.steps
-        self.groups, self.group_start, self.targets = _plan(self.steps)
+        plan = _plan(self.steps, engine.collection)
+        self.groups, self.group_start, self.targets = plan.groups, plan.group_start, plan.targets
+        self.leaves = plan.leaves
         self._needs: dict[int, list[str]] = {}
 
     # -- dependencies --------------------------------------------------------------------------
@@ -179,7 +214,7 @@ class Walker:
         """Remember which of step ``i``'s captures are missing because it did not pass."""
         step = self.steps[i][0]
         how = {"failed": "failed", "error": "failed", "skipped": "was skipped"}.get(status)
-        for name in step_outputs(step):
+        for name in self.leaves[i].outputs:
             if how is not None and name not in scope:
                 it.missing[name] = f"'{step.name}', which {how}"
             else:
@@ -250,7 +285,7 @@ class Walker:
     # -- one step ----------------------------------------------------------------------------
     def run_step(self, it: Iteration, i: int, scope: Scope) -> int | None:
         """Run step ``i`` (all its repetitions); the index of the next step, None to end."""
-        step, parents = self.steps[i]
+        step = self.steps[i][0]
         blocked = self._blocked(it, i, scope)
         if blocked is not None:
             self._skipped(it, i, blocked)
@@ -285,9 +320,8 @@ class Walker:
                 local = LocalScope(scope, {flow.repeat.var: item, "repeat_index": number})
                 name = f"{step.name} [{number}/{len(items)}]"
             it.current = (i + 1, step.name)
-            self.engine.emit(
-                StepStarted(i + 1, name, step_kind(step), step_path(parents), it.number)
-            )
+            leaf = self.leaves[i]
+            self.engine.emit(StepStarted(i + 1, name, leaf.kind, leaf.path, it.number))
             result = self._attempts(it, i, local)
             result.name = name
             result.iteration = it.number
@@ -392,11 +426,11 @@ class Walker:
             return False, exc.message
 
     def _attempt(self, it: Iteration, i: int, scope: Scope) -> StepResult:
-        step, parents = self.steps[i]
-        engine, index, path = self.engine, i + 1, step_path(parents)
+        step = self.steps[i][0]
+        leaf = self.leaves[i]
+        engine, index, path = self.engine, i + 1, leaf.path
         if isinstance(step, RequestStep):
-            auth = effective_auth(step, parents, engine.collection)
-            return engine.run_request(index, step, path, auth, scope, it.transport)
+            return engine.run_request(index, step, path, leaf.auth, scope, it.transport)
         if isinstance(step, BrowserStep):
             result, url = engine.run_browser(index, step, path, scope)
             it.browser_url = url

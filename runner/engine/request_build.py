@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -39,6 +39,12 @@ class RequestBuilder:
             for step, parents in context.steps
             if isinstance(step, RequestStep) and any(f.redirects is not None for f in parents)
         }
+        # What a step sends that no variable changes, once per step (the step kept in the
+        # entry, so its id is not reused while the entry lives): its redirect settings, HTTP/2
+        # and response size cap.
+        self._fixed: dict[int, tuple[RequestStep, _Fixed]] = {}
+        # Whether a header name looks like a credential's (a pattern search), once per name.
+        self._secret_names: dict[str, bool] = {}
 
     def pairs(self, params: Iterable[Param], scope: Scope) -> list[tuple[str, str]]:
         """The (name, value) pairs of the enabled params, rendered; a list value gives one
@@ -69,25 +75,44 @@ class RequestBuilder:
         applied = context.auth.apply(auth, scope, index=index, step=step.name, header_names=names)
         headers.extend(applied.headers)
         secret_headers = self.secret_headers(headers)
-        redirects = effective_redirects(
-            step, self._redirect_parents.get(id(step), ()), context.collection
-        )
+        fixed = self._fixed_of(step)
+        url = context.renderer.render_str(step.url, scope)  # before the params, as always
+        params = self.pairs(step.params, scope) if step.params else ()
         return PreparedRequest(
             method=step.method,
-            url=context.renderer.render_str(step.url, scope),
-            params=(*self.pairs(step.params, scope), *applied.params),
+            url=url,
+            params=(*params, *applied.params) if applied.params else tuple(params),
             headers=tuple(headers),
             content=content,
             timeout=self.request_timeout(step, scope),
+            follow_redirects=fixed.follow_redirects,
+            max_redirects=fixed.max_redirects,
+            keep_method=fixed.keep_method,
+            referer=fixed.referer,
+            http2=fixed.http2,
+            digest=applied.digest,
+            secret_headers=secret_headers,
+            max_body_bytes=fixed.max_body_bytes,
+        )
+
+    def _fixed_of(self, step: RequestStep) -> _Fixed:
+        found = self._fixed.get(id(step))
+        if found is not None and found[0] is step:
+            return found[1]
+        collection = self.context.collection
+        redirects = effective_redirects(step, self._redirect_parents.get(id(step), ()), collection)
+        fixed = _Fixed(
             follow_redirects=bool(redirects.follow),
             max_redirects=redirects.max if redirects.max is not None else 20,
             keep_method=bool(redirects.keep_method),
             referer=bool(redirects.referer),
-            http2=step.http2 if step.http2 is not None else context.collection.http2,
-            digest=applied.digest,
-            secret_headers=secret_headers,
-            max_body_bytes=step.max_response_size or context.collection.max_response_size,
+            http2=step.http2 if step.http2 is not None else collection.http2,
+            max_body_bytes=step.max_response_size or collection.max_response_size,
         )
+        if len(self._fixed) >= 4096:
+            self._fixed.clear()
+        self._fixed[id(step)] = (step, fixed)
+        return fixed
 
     def finish(
         self,
@@ -113,8 +138,14 @@ class RequestBuilder:
         carry a secret (never sent across origins on a redirect)."""
         redactor = self.context.redactor
         headers = tuple(headers)
+        known = self._secret_names
         for name, value in headers:
-            if SECRET_HEADER.search(name):
+            secret = known.get(name)
+            if secret is None:
+                if len(known) >= 4096:
+                    known.clear()
+                secret = known[name] = SECRET_HEADER.search(name) is not None
+            if secret:
                 redactor.add(value)
         return tuple(name for name, value in headers if redactor.mask(value) != value)
 
@@ -150,6 +181,18 @@ class RequestBuilder:
         base_dir = Path(self.context.collection.path).parent
         roots = [Path(root) for root in self.context.options.file_roots]
         return encode_body(body, self.context.renderer, scope, base_dir=base_dir, roots=roots)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fixed:
+    """The parts of a step's request that no variable changes (RequestBuilder._fixed_of)."""
+
+    follow_redirects: bool
+    max_redirects: int
+    keep_method: bool
+    referer: bool
+    http2: bool
+    max_body_bytes: int | None
 
 
 def step_timeout(step: RequestStep, renderer: Renderer, scope: Scope) -> float | None:

@@ -59,6 +59,10 @@ class RequestSteps:
         self.builder = builder
         self.scripts = scripts
         self.render = render
+        # Per step, once (the step kept in the entry, so its id is not reused while the entry
+        # lives): whether it, its folders or the collection has any script at all (else there
+        # is nothing to look up twice a request), and whether any of its params is documented.
+        self._fixed: dict[int, tuple[RequestStep, bool, bool]] = {}
 
     def run(
         self,
@@ -74,7 +78,8 @@ class RequestSteps:
         result = StepResult(index, step.name, "request", step.loc, path, method=step.method)
         self.scripts.clear_jump()
         changes = None  # what pre-request scripts changed in pm.request (--scripts)
-        pre = self.scripts.sources(index, step, "prerequest")
+        scripted, is_documented = self._fixed_of(index, step)
+        pre = self.scripts.sources(index, step, "prerequest") if scripted else None
         if pre:
             changes = self.scripts.run(index, step, pre, None, scope, result, transport)
 
@@ -98,8 +103,10 @@ class RequestSteps:
         if prepared.params:
             shown = str(with_params(httpx.URL(prepared.url), prepared.params))
         result.url = context.redactor.mask(shown)
-        if context.options.docs_check != "off" and context.docs_failed(
-            result, contracts_check_prepared(step, prepared)
+        if (
+            is_documented
+            and context.options.docs_check != "off"
+            and context.docs_failed(result, contracts_check_prepared(step, prepared))
         ):
             return result
         if context.wants(RequestSent):
@@ -113,6 +120,21 @@ class RequestSteps:
         except RunnerError as exc:
             return self._auth_failed(result, exc)
         return self._received(index, step, exchange, scope, result, transport)
+
+    def _fixed_of(self, index: int, step: RequestStep) -> tuple[bool, bool]:
+        """Whether step ``index`` has any script (its own, a folder's, the collection's), and
+        whether it documents any param: once per step."""
+        found = self._fixed.get(id(step))
+        if found is not None and found[0] is step:
+            return found[1], found[2]
+        folders = self.context.steps[index - 1][1]
+        owners = (self.context.collection.scripts, *(f.scripts for f in folders), step.scripts)
+        scripted = any(owner is not None for owner in owners)
+        fixed = (step, scripted, documented(step))
+        if len(self._fixed) >= 4096:
+            self._fixed.clear()
+        self._fixed[id(step)] = fixed
+        return fixed[1], fixed[2]
 
     def _prepare_as_newman(
         self,
@@ -211,7 +233,9 @@ class RequestSteps:
             result.checks.append(check_result)
             if checks_heard:
                 context.emit(CheckDone(index, check_result))
-        tests = self.scripts.sources(index, step, "test")
+        tests = (
+            self.scripts.sources(index, step, "test") if self._fixed_of(index, step)[0] else None
+        )
         if tests:
             self.scripts.run(index, step, tests, exchange, scope, result, transport)
         if result.failed_checks:
