@@ -26,6 +26,7 @@ from runner.scripts.postman import (
     VariableChange,
     install,
 )
+from runner.scripts.postman.host import uses_legacy_apis
 
 DOC = {"id": 7, "name": "widget", "tags": ["a", "b"], "owner": {"name": "Ada"}}
 RESPONSE = HttpResponse(
@@ -162,6 +163,63 @@ def test_legacy_api(sandbox: PostmanSandbox) -> None:
     ]
     assert VariableChange("environment", "set", "order_id", "7") in outcome.changes  # as text
     assert VariableChange("globals", "set", "seen", "yes") in outcome.changes
+
+
+def test_a_script_without_legacy_names_runs_without_the_legacy_interface() -> None:
+    """Only what cannot reach postman.*, tests[], responseBody, _... skips setting them up."""
+    assert not uses_legacy_apis(
+        "pm.environment.set('a', pm.globals.get('b')); pm.info.iteration; pm?.request?.url;"
+        " const my_data = pm.response.json().data;"
+    )
+    for script in (
+        'tests["ok"] = true;',
+        "const body = JSON.parse(pm.response.text());",  # the legacy JSON is liquid-json
+        "const copy = {...data};",  # a spread is a variable, not a property
+        "_.get(pm.response.json(), 'a');",
+        "postman.setNextRequest(null);",
+        "var request = 1;",
+        'globalThis["respon" + "seBody"];',
+        'this["tests"].x = 1;',
+        '[].filter.constructor("return responseBody")();',
+        "\\u0074ests.x = 1;",
+        "setTimeout(() => {}, 1);",
+    ):
+        assert uses_legacy_apis(script), script
+
+
+def test_the_legacy_interface_changes_nothing_for_a_script_without_legacy_names(
+    sandbox: PostmanSandbox,
+) -> None:
+    script = """
+    const doc = pm.response.json();
+    pm.test("doc", () => pm.expect(doc.owner.name).to.equal("Ada"));
+    pm.test("header", () => pm.response.to.have.header("X-Request-Id", "req-42"));
+    pm.test("fails", () => pm.expect(pm.request.method).to.equal("GET"));
+    pm.test("typeof", () => pm.expect(typeof pm.sendRequest).to.equal("function"));
+    pm.environment.set("id", doc.id);
+    console.log("seen", doc.tags);
+    """
+    assert not uses_legacy_apis(script)
+    lean = sandbox.run("test", script, CONTEXT)
+    full = sandbox.run("test", script + "// tests", CONTEXT)  # a legacy name: set up
+    assert [(t.name, t.passed) for t in lean.tests] == [
+        ("doc", True),
+        ("header", True),
+        ("fails", False),
+        ("typeof", True),
+    ]
+    assert lean.tests == full.tests
+    assert lean.changes == full.changes == [VariableChange("environment", "set", "id", 7)]
+    assert lean.values == full.values
+    assert lean.console == full.console == [("log", 'seen ["a","b"]')]
+    # a legacy script after a lean one still finds the legacy interface (the scope is shared)
+    legacy = sandbox.run("test", 'tests["body"] = responseBody.includes("Ada");', CONTEXT)
+    assert [(t.name, t.passed) for t in legacy.tests] == [("body", True)]
+    # eval reaches the legacy interface without naming it: set up
+    hidden = 'pm.test("eval", () => pm.expect(eval("respon" + "seBody")).to.include("Ada"));'
+    assert [(t.name, t.passed) for t in sandbox.run("test", hidden, CONTEXT).tests] == [
+        ("eval", True)
+    ]
 
 
 def test_variables_by_scope_and_info(sandbox: PostmanSandbox) -> None:

@@ -3,7 +3,8 @@
 // One long-lived Node process: it boots the sandbox once (a worker thread running Postman's
 // bootcode) and runs scripts one at a time. Python and this file speak JSON lines on
 // stdin/stdout:
-//   in:  {"op": "run", "id", "event", "script", "context", "cursor", "legacy", "timeout"}
+//   in:  {"op": "run", "id", "event", "script", "context", "cursor", "legacy", "timeout",
+//         "legacy_apis"}  (false: the script cannot reach postman.*, tests[]...: not set up)
 //   in:  {"op": "response", "id", "event_id", "error", "response"}   (answer to a "send")
 //   out: {"op": "ready", "boot_ms"}
 //   out: {"op": "send", "id", "event_id", "request"}                 (pm.sendRequest)
@@ -182,7 +183,8 @@ function run (msg) {
         context: context,
         cursor: msg.cursor || {},
         legacy: msg.legacy || {},
-        timeout: msg.timeout
+        timeout: msg.timeout,
+        disableLegacyAPIs: msg.legacy_apis === false
     }, (err, result) => { finish(id, err, result); });
 }
 

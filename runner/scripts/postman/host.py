@@ -13,8 +13,10 @@ runs out of heap, ``--max-old-space-size``) it is killed and started again on th
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
+import re
 import selectors
 import subprocess
 import time
@@ -34,6 +36,20 @@ SCOPES = ("globals", "collectionVariables", "environment", "_variables")
 TIME_LIMIT_S = 2.0
 MEMORY_LIMIT_MB = 256
 BOOT_LIMIT_S = 60.0
+# What a script needs Postman's legacy interface for (postman-sandbox's
+# lib/sandbox/postman-legacy-interface.js): its globals (LEGACY_GLOBS, and JSON, which it
+# replaces with liquid-json) named as a variable, not as a property (``pm.environment``; a
+# spread ``...data`` is a variable), and what reaches a global without naming it (``this``,
+# ``globalThis``, ``eval``, ``Function``, ``constructor``, string timers, ``\u`` escapes in
+# identifiers). Anything else cannot tell whether the interface was set up.
+_LEGACY = re.compile(
+    r"(?<![\w$])(?<!(?<!\.)\.)(?:tests|globals|environment|data|request|responseCookies"
+    r"|responseHeaders|responseTime|responseCode|responseBody|iteration|postman|_|CryptoJS"
+    r"|tv4|xml2Json|Backbone|cheerio|JSON)(?![\w$])"
+    r"|(?<![\w$])(?:this|globalThis|global|self|window|eval|Function|constructor|setTimeout"
+    r"|setInterval|setImmediate)(?![\w$])"
+    r"|\\u"
+)
 # The sandbox reports a stuck script itself after its limit plus 0.5 s; past this margin the
 # host is considered dead and killed.
 HOST_MARGIN_S = 5.0
@@ -209,6 +225,7 @@ class PostmanSandbox:
                 },
                 "legacy": {"_itemName": context.request_name, "_itemId": context.request_id},
                 "timeout": round(limit * 1000),
+                "legacy_apis": uses_legacy_apis(script),
             }
         )
         started = time.monotonic()
@@ -363,6 +380,15 @@ class _Lines:
 
     def close(self) -> None:
         self.selector.close()
+
+
+@functools.lru_cache(maxsize=512)
+def uses_legacy_apis(script: str) -> bool:
+    """Whether ``script`` may use Postman's legacy interface (``tests[]``, ``responseBody``,
+    ``postman.*``, ``_``, ``CryptoJS``...: see ``_LEGACY``). The sandbox sets that interface
+    up for every execution, about 5 % of one; a script that cannot reach it runs without it
+    (the sandbox's ``disableLegacyAPIs``) and sees no difference."""
+    return _LEGACY.search(script) is not None
 
 
 def _close_stdin(process: subprocess.Popen[bytes]) -> None:
