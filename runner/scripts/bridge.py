@@ -8,6 +8,7 @@ starts the sandbox, so a run without scripts never pays for it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -65,7 +66,8 @@ def variable_layers(scope: Scope, collection_names: Iterable[str]) -> dict[str, 
     layers: dict[str, dict[str, Any]] = {layer: {} for layer in SCRIPT_LAYERS}
     own = set(collection_names)
     row = scope.row
-    for name, value in _plain(dict(scope)).items():
+    for name, raw in dict(scope).items():
+        value = _plain(raw)
         layer = scope.script_layers.get(name)
         if layer is None:
             if name in row:
@@ -117,8 +119,14 @@ def _pairs_view(params: Iterable[Any]) -> list[tuple[str, str]]:
     ]
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
-    """Variables as JSON can carry them (anything else as its text)."""
+    """A variable as JSON can carry it (anything else as its text); a text, number, boolean
+    or null (most values) is that already and is not copied through JSON."""
+    if type(value) in _SCALARS:
+        return value
     return json.loads(json.dumps(value, default=str))
 
 
@@ -250,13 +258,19 @@ def sandbox_variables(
 def postman_aliases(source: str) -> dict[str, str]:
     """The Postman names a script writes as string literals that ``runner import postman``
     renamed (``"order-id"`` -> ``order_id``): ``{postman name: runner name}``."""
+    return dict(_aliases(source))
+
+
+@functools.lru_cache(maxsize=512)
+def _aliases(source: str) -> tuple[tuple[str, str], ...]:
+    """``postman_aliases``, found once per script text (a run runs the same few again)."""
     out: dict[str, str] = {}
     for match in _LITERAL.finditer(source):
         name = match.group(2)
         runner = imported_name(name)
         if runner != name:
             out[name] = runner
-    return out
+    return tuple(out.items())
 
 
 def resolve(text: str, values: Mapping[str, Any]) -> str:
