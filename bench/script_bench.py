@@ -49,7 +49,7 @@ function context () {  // as host.js builds it from the same message
     const r = c.response;
     c.response = { code: r.code, status: r.status, responseTime: r.response_time_ms,
         header: r.headers.map((h) => ({ key: h[0], value: h[1] })),
-        stream: Buffer.from(r.body_b64 || '', 'base64') };
+        stream: { type: 'Base64', data: r.body_b64 || '' } };
     return c;
 }
 Sandbox.createContext({ debug: false, timeout: 2000 }, (err, ctx) => {

@@ -222,6 +222,36 @@ def test_the_legacy_interface_changes_nothing_for_a_script_without_legacy_names(
     ]
 
 
+def test_a_large_binary_body_reaches_the_script_byte_for_byte(sandbox: PostmanSandbox) -> None:
+    body = bytes(range(256)) * 200 + "é€".encode()
+    context = ScriptContext(
+        response=HttpResponse(200, "OK", (("Content-Type", "text/plain"),), body)
+    )
+    script = """
+    const s = pm.response.stream;
+    pm.test("buffer", () => pm.expect(Buffer.isBuffer(s)).to.equal(true));
+    pm.test("length", () => pm.expect(s.length).to.equal(51205));
+    pm.test("bytes", () => {
+        pm.expect([s[0], s[127], s[255], s[256], s[51199]]).to.eql([0, 127, 255, 0, 255]);
+    });
+    pm.test("size", () => pm.expect(pm.response.size().body).to.equal(51205));
+    pm.test("text", () => pm.expect(pm.response.text().slice(-2)).to.equal("é€"));
+    """
+    assert passed(sandbox.run("test", script, context)) == [
+        "buffer",
+        "length",
+        "bytes",
+        "size",
+        "text",
+    ]
+    empty = ScriptContext(response=HttpResponse(204, "No Content"))
+    script = """
+    const sizes = [pm.response.stream.length, pm.response.text()];
+    pm.test("empty", () => pm.expect(sizes).to.eql([0, ""]));
+    """
+    assert passed(sandbox.run("test", script, empty)) == ["empty"]
+
+
 def test_variables_by_scope_and_info(sandbox: PostmanSandbox) -> None:
     script = """
     pm.test("layers", () => {
