@@ -7,6 +7,7 @@ workers); without node/npm or the npm registry the tests are skipped with the re
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -437,3 +438,26 @@ def test_a_cache_with_another_integrity_is_not_used(
     lock["packages"]["node_modules/postman-sandbox"]["integrity"] = INTEGRITY
     (root / "package-lock.json").write_text(json.dumps(lock))
     assert install.ensure_installed(tmp_path) == root
+
+
+def test_host_output_is_read_by_line_with_a_deadline() -> None:
+    """The host's output is read in the calling thread: lines split across and within chunks,
+    None when the deadline passes (the host stopped answering) and when the output ends."""
+    from runner.scripts.postman.host import LineReader
+
+    read_end, write_end = os.pipe()
+    lines = LineReader(read_end)
+    try:
+        os.write(write_end, b'{"a": 1}\n{"b":')
+        assert lines.read(time.monotonic() + 5) == b'{"a": 1}\n'
+        started = time.monotonic()
+        assert lines.read(started + 0.05) is None  # half a line: waits until the deadline
+        assert time.monotonic() - started >= 0.05
+        os.write(write_end, b' 2}\n{"c": 3}\n')
+        assert lines.read(time.monotonic() + 5) == b'{"b": 2}\n'
+        assert lines.read(time.monotonic() + 5) == b'{"c": 3}\n'
+        os.close(write_end)
+        assert lines.read(time.monotonic() + 5) is None  # the host exited
+    finally:
+        lines.close()
+        os.close(read_end)

@@ -150,7 +150,7 @@ class PostmanSandbox:
         self.memory_limit_mb = memory_limit_mb
         self.boot_ms: float | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        self._output: _Lines | None = None
+        self._output: LineReader | None = None
         self._count = 0
 
     @classmethod
@@ -305,7 +305,7 @@ class PostmanSandbox:
             )
         self._process = process
         assert process.stdout is not None
-        self._output = _Lines(process.stdout.fileno())
+        self._output = LineReader(process.stdout.fileno())
         ready = self._read(time.monotonic() + BOOT_LIMIT_S)
         if ready is None or ready.get("op") != "ready":
             self._kill()
@@ -349,7 +349,7 @@ class PostmanSandbox:
         return value if isinstance(value, dict) else {}
 
 
-class _Lines:
+class LineReader:
     """The host's output read line by line in the calling thread, with a deadline: no reader
     thread, so a message reaches ``run`` without a second thread's wake-up in between."""
 
