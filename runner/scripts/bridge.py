@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from runner.render.scope import SCRIPT_LAYERS
-from runner.scripts.postman.host import HttpRequest, HttpResponse
+from runner.scripts.postman.host import HttpRequest, HttpResponse, uses_legacy_apis
 from runner.scripts.syntax import imported_name
 
 if TYPE_CHECKING:
@@ -240,11 +240,16 @@ def _with_body(request: HttpRequest, view: dict[str, Any] | None) -> HttpRequest
 
 
 def sandbox_variables(
-    layers: Mapping[str, Mapping[str, Any]], aliases: Mapping[str, str] = {}
+    layers: Mapping[str, Mapping[str, Any]],
+    aliases: Mapping[str, str] = {},
+    *,
+    mirror: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """``variable_layers``' layers under the sandbox's scope names; each value the runner
     holds under an imported name (``order_id``) is also there under the Postman name the
-    script uses (``order-id``, see ``postman_aliases``)."""
+    script uses (``order-id``, see ``postman_aliases``). ``mirror=False`` (a script that
+    cannot read the globals layer, ``reads_globals``) leaves out of ``globals`` the copies of
+    the environment's values: the sandbox builds a Postman variable for each (about 13 us)."""
     out: dict[str, dict[str, Any]] = {}
     for layer, scope_name in SANDBOX_SCOPE.items():
         values = dict(layers.get(layer, {}))
@@ -252,7 +257,36 @@ def sandbox_variables(
             if runner in values and postman not in values:
                 values[postman] = values[runner]
         out[scope_name] = values
+    if not mirror:
+        environment = out["environment"]
+        out["globals"] = {
+            name: value
+            for name, value in out["globals"].items()
+            if not (name in environment and _same(environment[name], value))
+        }
     return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+# Where a script could see the globals layer other than through a value the environment
+# shadows (pm.variables reads the environment first): naming it (pm.globals, the legacy
+# globals and postman.*Global*), unset/clear (the environment's value gone, the copy shows),
+# pm.variables other than get/set/has/replaceIn (toObject lists the layers in order), pm
+# itself handed on, and whatever reaches the legacy interface (host.uses_legacy_apis).
+_GLOBALS_READ = re.compile(
+    r"globals|Global|unset|clear"
+    r"|(?<![\w$])pm(?![\w$])(?!\s*\.\s*[A-Za-z_$])"
+    r"|variables(?!\s*\.\s*(?:get|set|has|replaceIn)\s*\()"
+)
+
+
+@functools.lru_cache(maxsize=512)
+def reads_globals(source: str) -> bool:
+    """Whether a script may see the globals layer's copies of the environment's values."""
+    return uses_legacy_apis(source) or _GLOBALS_READ.search(source) is not None
 
 
 def postman_aliases(source: str) -> dict[str, str]:
