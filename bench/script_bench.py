@@ -5,7 +5,8 @@ A script a person runs (never a test, never CI), in the project's environment (t
 ``python bench/script_bench.py``. In one run, alternating within each repetition:
 
 - **the sandbox's floor**: Node alone, no Python, no pipe: ``ctx.execute`` of the same test
-  script with the same context our host passes (request, response, the four variable scopes),
+  script with the same context and options our host passes (request, response, the four
+  variable scopes; the legacy interface only when the script may use it),
   in a loop, in one ``postman-sandbox`` context: wall and CPU milliseconds per execution;
 - **the host**: ``PostmanSandbox.run`` from Python in a loop (JSON lines to our Node host and
   back): the floor plus our bridge;
@@ -48,7 +49,7 @@ function context () {  // as host.js builds it from the same message
     const r = c.response;
     c.response = { code: r.code, status: r.status, responseTime: r.response_time_ms,
         header: r.headers.map((h) => ({ key: h[0], value: h[1] })),
-        stream: Buffer.from(r.body_b64 || '', 'base64') };
+        stream: { type: 'Base64', data: r.body_b64 || '' } };
     return c;
 }
 Sandbox.createContext({ debug: false, timeout: 2000 }, (err, ctx) => {
@@ -65,7 +66,8 @@ Sandbox.createContext({ debug: false, timeout: 2000 }, (err, ctx) => {
         }
         i++;
         ctx.execute({ listen: 'test', script: { exec: message.script } },
-            { context: context(), cursor: message.cursor, legacy: message.legacy, timeout: 2000 },
+            { context: context(), cursor: message.cursor, legacy: message.legacy, timeout: 2000,
+              disableLegacyAPIs: message.legacy_apis === false },
             (e) => { if (e) { throw e; } setImmediate(one); });
     };
     one();

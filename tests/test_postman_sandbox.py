@@ -7,6 +7,7 @@ workers); without node/npm or the npm registry the tests are skipped with the re
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from runner.scripts.postman import (
     VariableChange,
     install,
 )
+from runner.scripts.postman.host import uses_legacy_apis
 
 DOC = {"id": 7, "name": "widget", "tags": ["a", "b"], "owner": {"name": "Ada"}}
 RESPONSE = HttpResponse(
@@ -162,6 +164,93 @@ def test_legacy_api(sandbox: PostmanSandbox) -> None:
     ]
     assert VariableChange("environment", "set", "order_id", "7") in outcome.changes  # as text
     assert VariableChange("globals", "set", "seen", "yes") in outcome.changes
+
+
+def test_a_script_without_legacy_names_runs_without_the_legacy_interface() -> None:
+    """Only what cannot reach postman.*, tests[], responseBody, _... skips setting them up."""
+    assert not uses_legacy_apis(
+        "pm.environment.set('a', pm.globals.get('b')); pm.info.iteration; pm?.request?.url;"
+        " const my_data = pm.response.json().data;"
+    )
+    for script in (
+        'tests["ok"] = true;',
+        "const body = JSON.parse(pm.response.text());",  # the legacy JSON is liquid-json
+        "const copy = {...data};",  # a spread is a variable, not a property
+        "_.get(pm.response.json(), 'a');",
+        "postman.setNextRequest(null);",
+        "var request = 1;",
+        'globalThis["respon" + "seBody"];',
+        'this["tests"].x = 1;',
+        '[].filter.constructor("return responseBody")();',
+        "\\u0074ests.x = 1;",
+        "setTimeout(() => {}, 1);",
+    ):
+        assert uses_legacy_apis(script), script
+
+
+def test_the_legacy_interface_changes_nothing_for_a_script_without_legacy_names(
+    sandbox: PostmanSandbox,
+) -> None:
+    script = """
+    const doc = pm.response.json();
+    pm.test("doc", () => pm.expect(doc.owner.name).to.equal("Ada"));
+    pm.test("header", () => pm.response.to.have.header("X-Request-Id", "req-42"));
+    pm.test("fails", () => pm.expect(pm.request.method).to.equal("GET"));
+    pm.test("typeof", () => pm.expect(typeof pm.sendRequest).to.equal("function"));
+    pm.environment.set("id", doc.id);
+    console.log("seen", doc.tags);
+    """
+    assert not uses_legacy_apis(script)
+    lean = sandbox.run("test", script, CONTEXT)
+    full = sandbox.run("test", script + "// tests", CONTEXT)  # a legacy name: set up
+    assert [(t.name, t.passed) for t in lean.tests] == [
+        ("doc", True),
+        ("header", True),
+        ("fails", False),
+        ("typeof", True),
+    ]
+    assert lean.tests == full.tests
+    assert lean.changes == full.changes == [VariableChange("environment", "set", "id", 7)]
+    assert lean.values == full.values
+    assert lean.console == full.console == [("log", 'seen ["a","b"]')]
+    # a legacy script after a lean one still finds the legacy interface (the scope is shared)
+    legacy = sandbox.run("test", 'tests["body"] = responseBody.includes("Ada");', CONTEXT)
+    assert [(t.name, t.passed) for t in legacy.tests] == [("body", True)]
+    # eval reaches the legacy interface without naming it: set up
+    hidden = 'pm.test("eval", () => pm.expect(eval("respon" + "seBody")).to.include("Ada"));'
+    assert [(t.name, t.passed) for t in sandbox.run("test", hidden, CONTEXT).tests] == [
+        ("eval", True)
+    ]
+
+
+def test_a_large_binary_body_reaches_the_script_byte_for_byte(sandbox: PostmanSandbox) -> None:
+    body = bytes(range(256)) * 200 + "é€".encode()
+    context = ScriptContext(
+        response=HttpResponse(200, "OK", (("Content-Type", "text/plain"),), body)
+    )
+    script = """
+    const s = pm.response.stream;
+    pm.test("buffer", () => pm.expect(Buffer.isBuffer(s)).to.equal(true));
+    pm.test("length", () => pm.expect(s.length).to.equal(51205));
+    pm.test("bytes", () => {
+        pm.expect([s[0], s[127], s[255], s[256], s[51199]]).to.eql([0, 127, 255, 0, 255]);
+    });
+    pm.test("size", () => pm.expect(pm.response.size().body).to.equal(51205));
+    pm.test("text", () => pm.expect(pm.response.text().slice(-2)).to.equal("é€"));
+    """
+    assert passed(sandbox.run("test", script, context)) == [
+        "buffer",
+        "length",
+        "bytes",
+        "size",
+        "text",
+    ]
+    empty = ScriptContext(response=HttpResponse(204, "No Content"))
+    script = """
+    const sizes = [pm.response.stream.length, pm.response.text()];
+    pm.test("empty", () => pm.expect(sizes).to.eql([0, ""]));
+    """
+    assert passed(sandbox.run("test", script, empty)) == ["empty"]
 
 
 def test_variables_by_scope_and_info(sandbox: PostmanSandbox) -> None:
@@ -349,3 +438,26 @@ def test_a_cache_with_another_integrity_is_not_used(
     lock["packages"]["node_modules/postman-sandbox"]["integrity"] = INTEGRITY
     (root / "package-lock.json").write_text(json.dumps(lock))
     assert install.ensure_installed(tmp_path) == root
+
+
+def test_host_output_is_read_by_line_with_a_deadline() -> None:
+    """The host's output is read in the calling thread: lines split across and within chunks,
+    None when the deadline passes (the host stopped answering) and when the output ends."""
+    from runner.scripts.postman.host import LineReader
+
+    read_end, write_end = os.pipe()
+    lines = LineReader(read_end)
+    try:
+        os.write(write_end, b'{"a": 1}\n{"b":')
+        assert lines.read(time.monotonic() + 5) == b'{"a": 1}\n'
+        started = time.monotonic()
+        assert lines.read(started + 0.05) is None  # half a line: waits until the deadline
+        assert time.monotonic() - started >= 0.05
+        os.write(write_end, b' 2}\n{"c": 3}\n')
+        assert lines.read(time.monotonic() + 5) == b'{"b": 2}\n'
+        assert lines.read(time.monotonic() + 5) == b'{"c": 3}\n'
+        os.close(write_end)
+        assert lines.read(time.monotonic() + 5) is None  # the host exited
+    finally:
+        lines.close()
+        os.close(read_end)

@@ -352,3 +352,29 @@ def test_legacy_postman_helpers_and_json_body_object(postman_sandbox: PostmanSan
         ("header", True),
         ("cleared", True),
     ]
+
+
+def test_the_globals_copy_of_the_environment_goes_only_to_scripts_that_can_see_it(
+    write_file: WriteFile, echo: EchoServer, run_cli: RunCli
+) -> None:
+    from runner.scripts.bridge import reads_globals, sandbox_variables
+
+    layers = {"environment": {"token": "abc", "n": 1}, "globals": {"token": "abc", "n": True}}
+    assert sandbox_variables(layers)["globals"] == {"token": "abc", "n": True}
+    # only the identical copies go: a global of its own (True is not 1) stays
+    assert sandbox_variables(layers, mirror=False)["globals"] == {"n": True}
+    lean = """
+        pm.test("env", () => pm.expect(pm.variables.get("token")).to.equal("abc"));
+        pm.test("replaced", () => pm.expect(pm.variables.replaceIn("{{token}}")).to.equal("abc"));
+        pm.environment.set("seen", pm.environment.get("token"));
+    """
+    reading = """
+        pm.test("global copy", () => pm.expect(pm.globals.get("token")).to.equal("abc"));
+        pm.environment.unset("token");
+        pm.test("fallback", () => pm.expect(pm.variables.get("token")).to.equal("abc"));
+    """
+    assert not reads_globals(lean) and reads_globals(reading)
+    for script in (lean, reading):
+        path = _collection(write_file, echo, script)
+        result = run_cli("run", path, "--scripts", "--var", "token=abc")
+        assert result.code == 0, result.output

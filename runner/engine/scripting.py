@@ -206,7 +206,9 @@ class RequestScripts:
         return ScriptContext(
             request=request,
             response=response,
-            variables=bridge.sandbox_variables(layers, bridge.postman_aliases(source)),
+            variables=bridge.sandbox_variables(
+                layers, bridge.postman_aliases(source), mirror=bridge.reads_globals(source)
+            ),
             data=layers["iterationData"],
             iteration=int(scope.get("iteration", 1)) - 1,
             iteration_count=self.context.count,

@@ -3,7 +3,8 @@
 // One long-lived Node process: it boots the sandbox once (a worker thread running Postman's
 // bootcode) and runs scripts one at a time. Python and this file speak JSON lines on
 // stdin/stdout:
-//   in:  {"op": "run", "id", "event", "script", "context", "cursor", "legacy", "timeout"}
+//   in:  {"op": "run", "id", "event", "script", "context", "cursor", "legacy", "timeout",
+//         "legacy_apis"}  (false: the script cannot reach postman.*, tests[]...: not set up)
 //   in:  {"op": "response", "id", "event_id", "error", "response"}   (answer to a "send")
 //   out: {"op": "ready", "boot_ms"}
 //   out: {"op": "send", "id", "event_id", "request"}                 (pm.sendRequest)
@@ -96,7 +97,9 @@ function responseFor (r) {
         code: r.code,
         status: r.status,
         header: (r.headers || []).map((h) => { return { key: h[0], value: h[1] }; }),
-        stream: Buffer.from(r.body_b64 || '', 'base64'),
+        // Postman's Response makes the Buffer from this in the worker: a Buffer would cross to
+        // it as a JSON array of numbers, one per byte (10 ms for a 20 KB body)
+        stream: { type: 'Base64', data: r.body_b64 || '' },
         responseTime: r.response_time_ms || 0
     };
 }
@@ -182,7 +185,8 @@ function run (msg) {
         context: context,
         cursor: msg.cursor || {},
         legacy: msg.legacy || {},
-        timeout: msg.timeout
+        timeout: msg.timeout,
+        disableLegacyAPIs: msg.legacy_apis === false
     }, (err, result) => { finish(id, err, result); });
 }
 

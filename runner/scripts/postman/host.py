@@ -13,15 +13,17 @@ runs out of heap, ``--max-old-space-size``) it is killed and started again on th
 from __future__ import annotations
 
 import base64
+import functools
 import json
-import queue
+import os
+import re
+import selectors
 import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from runner.scripts.postman import install
 
@@ -34,6 +36,20 @@ SCOPES = ("globals", "collectionVariables", "environment", "_variables")
 TIME_LIMIT_S = 2.0
 MEMORY_LIMIT_MB = 256
 BOOT_LIMIT_S = 60.0
+# What a script needs Postman's legacy interface for (postman-sandbox's
+# lib/sandbox/postman-legacy-interface.js): its globals (LEGACY_GLOBS, and JSON, which it
+# replaces with liquid-json) named as a variable, not as a property (``pm.environment``; a
+# spread ``...data`` is a variable), and what reaches a global without naming it (``this``,
+# ``globalThis``, ``eval``, ``Function``, ``constructor``, string timers, ``\u`` escapes in
+# identifiers). Anything else cannot tell whether the interface was set up.
+_LEGACY = re.compile(
+    r"(?<![\w$])(?<!(?<!\.)\.)(?:tests|globals|environment|data|request|responseCookies"
+    r"|responseHeaders|responseTime|responseCode|responseBody|iteration|postman|_|CryptoJS"
+    r"|tv4|xml2Json|Backbone|cheerio|JSON)(?![\w$])"
+    r"|(?<![\w$])(?:this|globalThis|global|self|window|eval|Function|constructor|setTimeout"
+    r"|setInterval|setImmediate)(?![\w$])"
+    r"|\\u"
+)
 # The sandbox reports a stuck script itself after its limit plus 0.5 s; past this margin the
 # host is considered dead and killed.
 HOST_MARGIN_S = 5.0
@@ -133,8 +149,8 @@ class PostmanSandbox:
         self.time_limit_s = time_limit_s
         self.memory_limit_mb = memory_limit_mb
         self.boot_ms: float | None = None
-        self._process: subprocess.Popen[str] | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._output: LineReader | None = None
         self._count = 0
 
     @classmethod
@@ -174,6 +190,7 @@ class PostmanSandbox:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        self._close_output(process)
 
     def run(
         self,
@@ -208,6 +225,7 @@ class PostmanSandbox:
                 },
                 "legacy": {"_itemName": context.request_name, "_itemId": context.request_id},
                 "timeout": round(limit * 1000),
+                "legacy_apis": uses_legacy_apis(script),
             }
         )
         started = time.monotonic()
@@ -282,17 +300,12 @@ class PostmanSandbox:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                text=True,
-                encoding="utf-8",
-                bufsize=1,
+                bufsize=0,
                 cwd=str(self.modules),
             )
         self._process = process
-        self._lines = queue.Queue()
         assert process.stdout is not None
-        threading.Thread(
-            target=_pump, args=(process.stdout, self._lines), daemon=True, name="postman-sandbox"
-        ).start()
+        self._output = LineReader(process.stdout.fileno())
         ready = self._read(time.monotonic() + BOOT_LIMIT_S)
         if ready is None or ready.get("op") != "ready":
             self._kill()
@@ -307,42 +320,83 @@ class PostmanSandbox:
             process.kill()
         process.wait()
         _close_stdin(process)
+        self._close_output(process)
+
+    def _close_output(self, process: subprocess.Popen[bytes]) -> None:
+        output, self._output = self._output, None
+        if output is not None:
+            output.close()
+        if process.stdout is not None:
+            process.stdout.close()
 
     def _write(self, message: dict[str, Any]) -> None:
         process = self._process
         if process is None or process.stdin is None:
             raise SandboxError("Postman's sandbox is not running")
+        data = memoryview((json.dumps(message) + "\n").encode("utf-8"))
         try:
-            process.stdin.write(json.dumps(message) + "\n")
-            process.stdin.flush()
+            while data:  # one system call for a message that fits the pipe
+                data = data[os.write(process.stdin.fileno(), data) :]
         except OSError as exc:
             raise SandboxError(f"Postman's sandbox stopped: {exc}") from exc
 
     def _read(self, deadline: float) -> dict[str, Any] | None:
         """The next message, or None when the deadline passed or the host exited."""
-        try:
-            line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            return None
+        line = self._output.read(deadline) if self._output is not None else None
         if line is None:
             return None
         value = json.loads(line)
         return value if isinstance(value, dict) else {}
 
 
-def _close_stdin(process: subprocess.Popen[str]) -> None:
+class LineReader:
+    """The host's output read line by line in the calling thread, with a deadline: no reader
+    thread, so a message reaches ``run`` without a second thread's wake-up in between."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(fd, selectors.EVENT_READ)
+        self.ended = False
+
+    def read(self, deadline: float) -> bytes | None:
+        """The next line, or None when the deadline passed or the output ended."""
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self.buffer[: end + 1])
+                del self.buffer[: end + 1]
+                return line
+            if self.ended:
+                return None
+            timeout = deadline - time.monotonic()
+            if timeout <= 0 or not self.selector.select(timeout):
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                self.ended = True
+            self.buffer += chunk
+
+    def close(self) -> None:
+        self.selector.close()
+
+
+@functools.lru_cache(maxsize=512)
+def uses_legacy_apis(script: str) -> bool:
+    """Whether ``script`` may use Postman's legacy interface (``tests[]``, ``responseBody``,
+    ``postman.*``, ``_``, ``CryptoJS``...: see ``_LEGACY``). The sandbox sets that interface
+    up for every execution, about 5 % of one; a script that cannot reach it runs without it
+    (the sandbox's ``disableLegacyAPIs``) and sees no difference."""
+    return _LEGACY.search(script) is not None
+
+
+def _close_stdin(process: subprocess.Popen[bytes]) -> None:
     if process.stdin is not None:
         try:
             process.stdin.close()
         except OSError:
             pass  # the host is gone: nothing left to flush
-
-
-def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    with stream:
-        for line in stream:
-            lines.put(line)
-    lines.put(None)
 
 
 def _context_json(context: ScriptContext) -> dict[str, Any]:
