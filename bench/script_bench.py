@@ -8,6 +8,8 @@ A script a person runs (never a test, never CI), in the project's environment (t
   script with the same context and options our host passes (request, response, the four
   variable scopes; the legacy interface only when the script may use it),
   in a loop, in one ``postman-sandbox`` context: wall and CPU milliseconds per execution;
+- **the sandbox with nothing to do**: the same loop running ``;`` in an empty context, without
+  the legacy interface: what an execution costs in the sandbox itself, whatever the script;
 - **the host**: ``PostmanSandbox.run`` from Python in a loop (JSON lines to our Node host and
   back): the floor plus our bridge;
 - **the run**: ``runner run`` of bench.py's imported scripted chain (GET then POST, a test
@@ -40,7 +42,7 @@ import bench  # the servers and the scripted chain, shared with bench.py
 
 FLOOR_JS = """\
 const path = require('path');
-const [modules, contextFile, count] = process.argv.slice(2);
+const [modules, contextFile, count, nothing] = process.argv.slice(2);
 const Sandbox = require(path.join(modules, 'postman-sandbox'));
 const message = JSON.parse(require('fs').readFileSync(contextFile, 'utf8'));
 const N = Number(count);
@@ -65,9 +67,9 @@ Sandbox.createContext({ debug: false, timeout: 2000 }, (err, ctx) => {
             process.exit(0);
         }
         i++;
-        ctx.execute({ listen: 'test', script: { exec: message.script } },
-            { context: context(), cursor: message.cursor, legacy: message.legacy, timeout: 2000,
-              disableLegacyAPIs: message.legacy_apis === false },
+        ctx.execute({ listen: 'test', script: { exec: nothing ? ';' : message.script } },
+            { context: nothing ? {} : context(), cursor: message.cursor, legacy: message.legacy,
+              timeout: 2000, disableLegacyAPIs: nothing ? true : message.legacy_apis === false },
             (e) => { if (e) { throw e; } setImmediate(one); });
     };
     one();
@@ -168,10 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             (work / "floor.js").write_text(FLOOR_JS)
             (work / "host_loop.py").write_text(HOST_LOOP)
             n: int = args.iterations
+            floor_argv = ["node", str(work / "floor.js"), str(modules), str(message),
+                          str(args.loops)]  # fmt: skip
             measures: dict[str, Callable[[], dict[str, float]]] = {
-                "floor": lambda: json_out(
-                    ["node", str(work / "floor.js"), str(modules), str(message), str(args.loops)]
-                ),
+                "floor": lambda: json_out(floor_argv),
+                "nothing": lambda: json_out([*floor_argv, "nothing"]),
                 "host": lambda: json_out(
                     [python, str(work / "host_loop.py"), str(message), str(args.loops)]
                 ),
@@ -201,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"medians of {args.reps}, alternating; {2 * n} requests a run; ms:")
     print(f"  sandbox floor (Node alone, ctx.execute): {med('floor', 'wall_ms'):.2f} wall, "
           f"{med('floor', 'cpu_ms'):.2f} CPU an execution")  # fmt: skip
+    print(f"  the same with nothing to do (';' in an empty context): "
+          f"{med('nothing', 'wall_ms'):.2f} wall, {med('nothing', 'cpu_ms'):.2f} CPU")  # fmt: skip
     print(f"  our host from Python (PostmanSandbox.run): {med('host', 'wall_ms'):.2f} wall "
           f"({med('host', 'python_cpu_ms'):.2f} of it Python CPU) a script")  # fmt: skip
     print(f"  runner run, scripted request: {scripted_ms:.2f} wall, {scripted_cpu:.2f} CPU "
