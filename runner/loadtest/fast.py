@@ -107,7 +107,7 @@ class FastTransport(Transport):
         timer.start(gevent.getcurrent().throw, _Late)
         try:
             try:
-                status, reason, headers, raw = self._exchange(req, url)
+                status, reason, headers, raw, encoded = self._exchange(req, url)
             finally:
                 timer.close()
         except _Late:
@@ -134,7 +134,7 @@ class FastTransport(Transport):
             status=status,
             reason=reason,
             headers=headers,
-            body=decode_body(raw, headers, limit) if "content-encoding" in headers else raw,
+            body=decode_body(raw, headers, limit) if encoded else raw,
             elapsed_ms=elapsed_ms,
             _cookie_source=lambda: {c.name: c.value or "" for c in jar},
         )
@@ -152,7 +152,10 @@ class FastTransport(Transport):
             found = self._targets[url] = (client, split.quoted_uri)
         return found
 
-    def _exchange(self, req: PreparedRequest, url: str) -> tuple[int, str, httpx.Headers, bytes]:
+    def _exchange(
+        self, req: PreparedRequest, url: str
+    ) -> tuple[int, str, httpx.Headers, bytes, bool]:
+        """Status, reason, headers, the body as received, and whether it is encoded."""
         client, target = self._target(url)
         headers = list(req.headers)
         names = {name.lower() for name, _ in headers}
@@ -172,11 +175,13 @@ class FastTransport(Transport):
         finally:
             response.release()
         answer = httpx.Headers(response.items())
-        if "set-cookie" in answer:
+        # asked of the response's own headers (a dict by lower-cased name: one lookup), not of
+        # httpx's (a scan that first works out their encoding)
+        if "set-cookie" in response:
             _take_cookies(self.cookies, url, answer)
         status = response.status_code
         reason = getattr(response, "status_message", "") or ""
-        return status, reason, answer, raw
+        return status, reason, answer, raw, "content-encoding" in response
 
 
 def _cookie_header(jar: CookieJar, url: str) -> list[tuple[str, str]]:
