@@ -35,6 +35,14 @@ SCOPE: dict[str, Any] = {
         "<<uni>>\n",
         "a >> b <<s>>",
         "<<s>><<n>>",
+        # one variable alone (its own shortest path): every type, as text
+        "<<n>>",
+        "<< f >>",
+        "<<t>>",
+        "<<nothing>>",
+        "<<obj>>",
+        "<<items>>",
+        "<<uni>>",
     ],
 )
 def test_placeholders_render_as_jinja_renders_them(text: str) -> None:
@@ -85,3 +93,20 @@ def test_names_and_helper_names_need_no_jinja() -> None:
     assert done.returncode == 0, done.stderr
     renderer = Renderer({})
     assert renderer.helper_names == frozenset(renderer.env.globals)
+
+
+def test_an_undefined_variable_alone_is_the_same_error_as_from_jinja() -> None:
+    renderer = Renderer({})
+    with pytest.raises(RenderError) as fast:
+        renderer.render_str(Text("<<missing>>", None), SCOPE)
+    with pytest.raises(RenderError) as slow:
+        renderer.render_str(Text("<<missing | string>>", None), SCOPE)
+    assert fast.value.message == slow.value.message == "undefined variable 'missing'"
+    assert fast.value.hint == slow.value.hint
+
+
+def test_a_helper_alone_renders_as_in_jinja() -> None:
+    renderer = Renderer({})
+    fast = renderer.render_str("<<range>>", {})
+    assert renderer._parts("<<range>>") is not None
+    assert fast == renderer.env.from_string("<<range>>").render({})

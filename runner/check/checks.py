@@ -68,8 +68,8 @@ def _run_check(
             )
         shown[matcher.op] = expected
     expected_all: Any = shown
-    if len(shown) == 1:
-        expected_all = _show(*next(iter(shown.items())))
+    if len(shown) == 1:  # one operator: the loop's last matcher has it and its value
+        expected_all = _show(matcher.op, expected)
     elif not shown:
         expected_all = _describe(check.matchers)
     return CheckResult(check.label, True, expected_all, actual, None, check.loc)

@@ -117,6 +117,8 @@ class Iteration:
     missing: dict[str, str] = field(default_factory=dict)
 
 
+# Why a step's captures are missing, by the step's status (others: they are not).
+_MISSING_BECAUSE = {"failed": "failed", "error": "failed", "skipped": "was skipped"}
 SCRIPT_JUMP_MAX = 1000  # setNextRequest jumps from one request per iteration (loop guard)
 
 
@@ -212,9 +214,12 @@ class Walker:
 
     def _note_outputs(self, it: Iteration, i: int, status: str, scope: Scope) -> None:
         """Remember which of step ``i``'s captures are missing because it did not pass."""
+        outputs = self.leaves[i].outputs
+        if not outputs:
+            return
         step = self.steps[i][0]
-        how = {"failed": "failed", "error": "failed", "skipped": "was skipped"}.get(status)
-        for name in self.leaves[i].outputs:
+        how = _MISSING_BECAUSE.get(status)
+        for name in outputs:
             if how is not None and name not in scope:
                 it.missing[name] = f"'{step.name}', which {how}"
             else:
@@ -240,7 +245,11 @@ class Walker:
                 if reason is not None:
                     skipped[id(folder)] = reason
             active = parents
-            reason = next((skipped[id(f)] for f in parents if id(f) in skipped), None)
+            reason = (
+                next((skipped[id(f)] for f in parents if id(f) in skipped), None)
+                if skipped
+                else None
+            )
             if reason is not None:
                 self._skipped(it, i, reason)
                 i += 1

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from runner.auth.session import Applied
 from runner.core.errors import RenderError
 from runner.core.limits import MAX_SECONDS, number_problem
 from runner.core.model import Auth, Body, Param, RequestStep
@@ -26,6 +27,11 @@ from runner.render.scope import Scope
 if TYPE_CHECKING:
     from runner.render.templates import Renderer
     from runner.scripts.bridge import RequestChanges  # only --scripts runs import it
+
+# json.dumps(value, ensure_ascii=False) builds an encoder on every call (a microsecond of a
+# request's few): one, shared (encode keeps no state between calls), gives the same text.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+_NO_AUTH = Applied()  # what a request without auth gets (read, never changed)
 
 
 class RequestBuilder:
@@ -52,11 +58,12 @@ class RequestBuilder:
         render = self.context.renderer.render_str
         out: list[tuple[str, str]] = []
         for param in params:
-            if not param.enabled or param.value is None:
+            value = param.value
+            if not param.enabled or value is None:
                 continue
-            values = param.value if isinstance(param.value, list) else [param.value]
             name = render(param.name, scope)  # plain text skips Jinja
-            out.extend((name, render(v if isinstance(v, str) else str(v), scope)) for v in values)
+            for v in value if isinstance(value, list) else (value,):
+                out.append((name, render(v if isinstance(v, str) else str(v), scope)))
         return out
 
     def build(
@@ -72,7 +79,11 @@ class RequestBuilder:
             content, content_type = self._body(step.body, scope)
             if "content-type" not in names:
                 headers.append(("Content-Type", content_type))
-        applied = context.auth.apply(auth, scope, index=index, step=step.name, header_names=names)
+        applied = (
+            _NO_AUTH
+            if auth is None
+            else context.auth.apply(auth, scope, index=index, step=step.name, header_names=names)
+        )
         headers.extend(applied.headers)
         secret_headers = self.secret_headers(headers)
         fixed = self._fixed_of(step)
@@ -162,7 +173,7 @@ class RequestBuilder:
         content_type = body.content_type
         if body.kind == "json":
             value = renderer.render_value(body.json, scope)
-            content = json.dumps(value, ensure_ascii=False).encode("utf-8")
+            content = _JSON.encode(value).encode("utf-8")
             return content, content_type or "application/json"
         if body.kind == "form":
             fields = self.pairs(body.form, scope)

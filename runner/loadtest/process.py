@@ -18,6 +18,7 @@ master), shared by all users.
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import threading
@@ -173,6 +174,11 @@ def user_class(
             self.transport = engine.new_transport(FastTransport)
             self.passes = 0
             self.started: float | None = None
+            # One walker and one Control for all the user's passes (each pass its own
+            # result): building them, with the Control's event and locks, cost about 2 us a
+            # request. A pass that stopped (its Control's event set) gets a new Control.
+            self.control = Control(self.fresh_result(), bail=False, run_timeout=None)
+            self.walker = Walker(engine, self.control)
 
         def on_stop(self) -> None:
             self.transport.close()
@@ -188,10 +194,17 @@ def user_class(
                 self.transport.reset_cookies(engine.cookies)
             if isinstance(engine.redactor, PassRedactor):
                 engine.redactor.begin_pass()
-            result = RunResult(engine.collection.name, None, keep_steps=False)
-            walker = Walker(engine, Control(result, bail=False, run_timeout=None))
+            if self.control.stopped.is_set():
+                self.control = self.walker.control = Control(
+                    self.fresh_result(), bail=False, run_timeout=None
+                )
+            else:
+                self.control.result = self.fresh_result()
             with engine.events_to(self.on_event, (StepStarted, StepFinished)):
-                walker.run(Iteration(self.passes, scope, self.transport))
+                self.walker.run(Iteration(self.passes, scope, self.transport))
+
+        def fresh_result(self) -> RunResult:
+            return RunResult(engine.collection.name, None, keep_steps=False)
 
         def on_event(self, event: object) -> None:
             kind = type(event)  # only these two reach it (events_to's kinds)
@@ -279,6 +292,10 @@ def run(plan: LoadPlan, report: LoadReport, say: Say) -> None:
         for i, (engine, item) in enumerate(zip(engines, plan.collections, strict=True))
     ]
     env = LocustEnvironment(user_classes=classes, events=events)
+    # What is alive now (the imports, the engines) lives as long as the process: out of the
+    # garbage collector's sight, a full collection during the load walks only the users'
+    # objects (it walked all of this, about 40 ms each time, a few us a request).
+    gc.freeze()
     for engine, item in zip(engines, plan.collections, strict=True):
         for value in (item.shared.get(name) for name in item.secret):
             engine.redactor.add(value)

@@ -217,10 +217,13 @@ class Renderer:
             return str(text)
         parts = self._parts(text)
         if parts is not None:
-            out = "".join(
-                str(_as_text(self._lookup(text, part, scope))) if i % 2 else part
-                for i, part in enumerate(parts)
-            )
+            if len(parts) == 3 and not parts[0] and not parts[2]:  # "<<name>>" alone
+                out = str(_as_text(self._lookup(text, parts[1], scope)))
+            else:
+                out = "".join(
+                    str(_as_text(self._lookup(text, part, scope))) if i % 2 else part
+                    for i, part in enumerate(parts)
+                )
             if len(out) > MAX_RENDERED_CHARS:
                 raise RenderError(
                     f"rendered text is larger than {MAX_RENDERED_CHARS} characters", _loc(text)
