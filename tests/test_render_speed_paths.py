@@ -110,3 +110,24 @@ def test_a_helper_alone_renders_as_in_jinja() -> None:
     fast = renderer.render_str("<<range>>", {})
     assert renderer._parts("<<range>>") is not None
     assert fast == renderer.env.from_string("<<range>>").render({})
+
+
+def test_per_step_facts_are_made_once_per_step_object_not_per_equal_step() -> None:
+    """The engine's per-step cache: the same step gives the value made the first time; an
+    equal but distinct step object gets its own."""
+    from runner.core.errors import SourceLocation
+    from runner.core.model import RequestStep
+    from runner.engine.per_step import PerStep
+
+    made: list[str] = []
+
+    def make(step: RequestStep, n: int) -> str:
+        made.append(step.name)
+        return f"{step.name}{n}"
+
+    cache: PerStep[RequestStep, str] = PerStep(make)
+    loc = SourceLocation("c.yaml", 1, 1)
+    one, twin = (RequestStep("a", "GET", "http://x/", loc) for _ in range(2))
+    assert one == twin and one is not twin
+    assert (cache.get(one, 1), cache.get(one, 1), cache.get(twin, 2)) == ("a1", "a1", "a2")
+    assert made == ["a", "a"]

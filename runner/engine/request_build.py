@@ -20,6 +20,7 @@ from runner.core.limits import MAX_SECONDS, number_problem
 from runner.core.model import Auth, Body, Param, RequestStep
 from runner.core.redact import SECRET_HEADER, token_request_secrets
 from runner.engine.context import RunContext
+from runner.engine.per_step import PerStep
 from runner.engine.steps import effective_redirects, pair_count
 from runner.http.transport import PreparedRequest
 from runner.render.scope import Scope
@@ -45,10 +46,9 @@ class RequestBuilder:
             for step, parents in context.steps
             if isinstance(step, RequestStep) and any(f.redirects is not None for f in parents)
         }
-        # What a step sends that no variable changes, once per step (the step kept in the
-        # entry, so its id is not reused while the entry lives): its redirect settings, HTTP/2
-        # and response size cap.
-        self._fixed: dict[int, tuple[RequestStep, _Fixed]] = {}
+        # What a step sends that no variable changes, once per step: its redirect settings,
+        # HTTP/2 and response size cap.
+        self._fixed: PerStep[RequestStep, _Fixed] = PerStep(self._fixed_of)
         # Whether a header name looks like a credential's (a pattern search), once per name.
         self._secret_names: dict[str, bool] = {}
 
@@ -86,7 +86,7 @@ class RequestBuilder:
         )
         headers.extend(applied.headers)
         secret_headers = self.secret_headers(headers)
-        fixed = self._fixed_of(step)
+        fixed = self._fixed.get(step)
         url = context.renderer.render_str(step.url, scope)  # before the params, as always
         params = self.pairs(step.params, scope) if step.params else ()
         return PreparedRequest(
@@ -107,12 +107,9 @@ class RequestBuilder:
         )
 
     def _fixed_of(self, step: RequestStep) -> _Fixed:
-        found = self._fixed.get(id(step))
-        if found is not None and found[0] is step:
-            return found[1]
         collection = self.context.collection
         redirects = effective_redirects(step, self._redirect_parents.get(id(step), ()), collection)
-        fixed = _Fixed(
+        return _Fixed(
             follow_redirects=bool(redirects.follow),
             max_redirects=redirects.max if redirects.max is not None else 20,
             keep_method=bool(redirects.keep_method),
@@ -120,10 +117,6 @@ class RequestBuilder:
             http2=step.http2 if step.http2 is not None else collection.http2,
             max_body_bytes=step.max_response_size or collection.max_response_size,
         )
-        if len(self._fixed) >= 4096:
-            self._fixed.clear()
-        self._fixed[id(step)] = (step, fixed)
-        return fixed
 
     def finish(
         self,

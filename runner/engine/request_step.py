@@ -28,6 +28,7 @@ from runner.core.events import BODY_PREVIEW_CHARS, CheckDone, RequestSent, Respo
 from runner.core.model import Auth, Body, Capture, Part, RequestStep
 from runner.core.results import CheckResult, StepResult
 from runner.engine.context import RunContext
+from runner.engine.per_step import PerStep
 from runner.engine.request_build import RequestBuilder
 from runner.engine.scripting import RequestScripts
 from runner.engine.steps import documented, preview
@@ -59,10 +60,9 @@ class RequestSteps:
         self.builder = builder
         self.scripts = scripts
         self.render = render
-        # Per step, once (the step kept in the entry, so its id is not reused while the entry
-        # lives): whether it, its folders or the collection has any script at all (else there
-        # is nothing to look up twice a request), and whether any of its params is documented.
-        self._fixed: dict[int, tuple[RequestStep, bool, bool]] = {}
+        # Per step, once: whether it, its folders or the collection has any script at all
+        # (else there is nothing to look up twice a request), and whether it documents a param.
+        self._fixed: PerStep[RequestStep, tuple[bool, bool]] = PerStep(self._fixed_of)
 
     def run(
         self,
@@ -78,7 +78,7 @@ class RequestSteps:
         result = StepResult(index, step.name, "request", step.loc, path, method=step.method)
         self.scripts.clear_jump()
         changes = None  # what pre-request scripts changed in pm.request (--scripts)
-        scripted, is_documented = self._fixed_of(index, step)
+        scripted, is_documented = self._fixed.get(step, index)
         pre = self.scripts.sources(index, step, "prerequest") if scripted else None
         if pre:
             changes = self.scripts.run(index, step, pre, None, scope, result, transport)
@@ -121,20 +121,12 @@ class RequestSteps:
             return self._auth_failed(result, exc)
         return self._received(index, step, exchange, scope, result, transport)
 
-    def _fixed_of(self, index: int, step: RequestStep) -> tuple[bool, bool]:
+    def _fixed_of(self, step: RequestStep, index: int) -> tuple[bool, bool]:
         """Whether step ``index`` has any script (its own, a folder's, the collection's), and
-        whether it documents any param: once per step."""
-        found = self._fixed.get(id(step))
-        if found is not None and found[0] is step:
-            return found[1], found[2]
+        whether it documents any param (once per step: ``self._fixed``)."""
         folders = self.context.steps[index - 1][1]
         owners = (self.context.collection.scripts, *(f.scripts for f in folders), step.scripts)
-        scripted = any(owner is not None for owner in owners)
-        fixed = (step, scripted, documented(step))
-        if len(self._fixed) >= 4096:
-            self._fixed.clear()
-        self._fixed[id(step)] = fixed
-        return fixed[1], fixed[2]
+        return any(owner is not None for owner in owners), documented(step)
 
     def _prepare_as_newman(
         self,
@@ -234,7 +226,7 @@ class RequestSteps:
             if checks_heard:
                 context.emit(CheckDone(index, check_result))
         tests = (
-            self.scripts.sources(index, step, "test") if self._fixed_of(index, step)[0] else None
+            self.scripts.sources(index, step, "test") if self._fixed.get(step, index)[0] else None
         )
         if tests:
             self.scripts.run(index, step, tests, exchange, scope, result, transport)
